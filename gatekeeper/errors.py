@@ -1,0 +1,31 @@
+"""Errors raised by gatekeeper.
+
+One base class, one subclass per failure. The library raises these; only the CLI turns
+them into a message that says what to do next and an exit code.
+"""
+
+from __future__ import annotations
+
+
+class GatekeeperError(Exception):
+    """Base class of every error gatekeeper raises on purpose."""
+
+
+class ModelError(GatekeeperError):
+    """The embedding model cannot be used."""
+
+
+class ModelMissingError(ModelError):
+    """A file of the shipped model is not where it should be."""
+
+
+class ModelCorruptError(ModelError):
+    """A file of the shipped model does not match the hash in its manifest."""
+
+
+class BackendUnavailableError(ModelError):
+    """An optional embedding backend was asked for but its extra is not installed."""
+
+
+class InputError(GatekeeperError):
+    """Input given on the command line or in a file cannot be read."""
