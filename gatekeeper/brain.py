@@ -1,0 +1,191 @@
+"""What the gatekeeper knows about its reader, and how it uses it, with no mailbox in sight.
+
+`Brain` holds the interest profile, the sender memory and the allow and block lists. It
+embeds messages (cached by content hash), scores them, gathers the `History` the policy
+needs, decides, and learns from what the reader does. The daemon's pipeline, the
+evaluation harness and the campaign simulator all go through it, so they measure exactly
+the code that runs on a real mailbox.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .embed import Embedder
+from .features import message_keys, signal_matrix
+from .message import Message
+from .policy import History, PolicySettings, Verdict, decide
+from .profile import Evidence, Explanation, InterestProfile
+from .senders import BEHAVIOUR, SenderMemory
+
+THROWN_AWAY = ("deleted_unread", "junked", "deleted_from_held", "moved_to_held")
+SIMILAR = 0.80  # cosine above which a kept example counts as "mail like this"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One message as the brain saw it: the score, the reasons, the verdict."""
+
+    message: Message
+    embedding: np.ndarray
+    probability: float  # P(wanted)
+    explanation: Explanation
+    history: History
+    verdict: Verdict
+
+
+def learning_signal(behaviour: str) -> tuple[int, float] | None:
+    """(label, weight) the profile learns from a behaviour; None when it says nothing."""
+    positive, negative = BEHAVIOUR[behaviour]
+    if positive == negative == 0:
+        return None
+    return (1, positive) if positive > negative else (0, negative)
+
+
+def describe(message: Message) -> str:
+    """A short note about a message for explanations (never its body)."""
+    sender = message.from_name or message.from_address or "unknown sender"
+    return f"{sender}: {message.subject or '(no subject)'}"[:120]
+
+
+@dataclass
+class Lists:
+    """The reader's allow and block lists: addresses or whole domains, lower case."""
+
+    allowed: set[str] = field(default_factory=set)
+    blocked: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def _matches(entries: set[str], message: Message) -> bool:
+        return message.from_address in entries or message.from_domain in entries
+
+
+class Brain:
+    """Scores, decides and learns for one reader."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        profile: InterestProfile | None = None,
+        memory: SenderMemory | None = None,
+        settings: PolicySettings | None = None,
+        lists: Lists | None = None,
+        cache_size: int = 4096,
+    ) -> None:
+        self.embedder = embedder
+        self.profile = profile or InterestProfile()
+        if not hasattr(self.profile, "interests_"):
+            self._start_without_statements()
+        self.memory = memory or SenderMemory()
+        self.settings = settings or PolicySettings()
+        self.lists = lists or Lists()
+        self.sent_ids: set[str] = set()  # Message-IDs of mail the reader sent
+        self.flagged_threads: set[str] = set()  # Message-IDs in threads the reader flagged
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+
+    # -- what the reader told us -----------------------------------------------------
+    def set_interests(self, interests: Sequence[str], disinterests: Sequence[str] = ()) -> None:
+        """Plain-language interests and disinterests: the profile's cold start."""
+        self.profile.set_statements(self.embedder.embed_many(list(interests)),
+                                    self.embedder.embed_many(list(disinterests)))
+
+    def _start_without_statements(self) -> None:
+        """No statements yet: every message scores 0.5 until the reader's behaviour says more."""
+        empty = np.zeros((0, self.embedder.dimension), np.float32)
+        self.profile.set_statements(empty, empty)
+
+    def learn_sent(self, message: Message) -> None:
+        """The reader sent this message: its recipients are correspondents."""
+        for address in (*message.to, *message.cc):
+            self.memory.add_correspondent(address)
+        if message.message_id:
+            self.sent_ids.add(message.message_id)
+
+    # -- scoring ---------------------------------------------------------------------
+    def embed(self, messages: Sequence[Message]) -> np.ndarray:
+        """Embeddings of messages, reusing those of identical content."""
+        missing = [m for m in dict.fromkeys(m.content_hash for m in messages)
+                   if m not in self._cache]
+        if missing:
+            texts = {m.content_hash: m.text_for_embedding() for m in messages}
+            for key, vector in zip(missing, self.embedder.embed_many([texts[k] for k in missing])):
+                self._remember(key, vector)
+        return np.stack([self._cache[m.content_hash] for m in messages]) if messages else \
+            np.zeros((0, self.embedder.dimension), np.float32)
+
+    def _remember(self, key: str, vector: np.ndarray) -> None:
+        self._cache[key] = vector
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def evidence(self, messages: Sequence[Message], embeddings: np.ndarray, now: float) -> Evidence:
+        return Evidence(embeddings, [m.text_for_embedding() for m in messages],
+                        signal_matrix(list(messages), self.memory, now),
+                        [describe(m) for m in messages])
+
+    def assess(self, messages: Sequence[Message], now: float | None = None,
+               embeddings: np.ndarray | None = None) -> list[Assessment]:
+        """Score and decide each message. Changes nothing: see `observe` and `learn`."""
+        now = time.time() if now is None else now
+        if embeddings is None:
+            embeddings = self.embed(messages)
+        explanations = self.profile.explain(self.evidence(messages, embeddings, now))
+        assessments = []
+        for message, vector, explanation in zip(messages, embeddings, explanations):
+            history = self.history(message, explanation, now)
+            verdict = decide(explanation.probability, message, history, self.settings)
+            assessments.append(Assessment(message, vector, explanation.probability,
+                                          explanation, history, verdict))
+        return assessments
+
+    def history(self, message: Message, explanation: Explanation, now: float) -> History:
+        keys = message_keys(message)
+        address = self.memory.get(keys[0]) if keys and keys[0].startswith("address:") else None
+        thread = {message.in_reply_to, *message.references} - {""}
+        return History(
+            correspondent=self.memory.is_correspondent(message.from_address),
+            reply_to_reader=bool(thread & self.sent_ids),
+            thread_flagged=bool((thread | {message.message_id}) & self.flagged_threads),
+            allowed=Lists._matches(self.lists.allowed, message),
+            blocked=Lists._matches(self.lists.blocked, message),
+            sender_messages=int(address.count("delivered", now)) if address else 0,
+            sender_thrown_away=sum(address.count(b, now) for b in THROWN_AWAY) if address else 0.0,
+            similar_thrown_away=sum(1 for _, wanted, cosine in explanation.nearest
+                                    if not wanted and cosine >= SIMILAR),
+            profile_examples=self.profile.n_examples_,
+        )
+
+    # -- learning --------------------------------------------------------------------
+    def observe(self, assessment: Assessment, now: float) -> None:
+        """Record that a message arrived and what was done with it."""
+        keys = message_keys(assessment.message)
+        self.memory.record(keys, "delivered", now)
+        if assessment.verdict.action == "hold":
+            self.memory.record(keys, "held", now)
+
+    def learn(self, assessment: Assessment, behaviour: str, now: float) -> None:
+        """The reader did `behaviour` with this message: update memory and profile."""
+        message = assessment.message
+        if behaviour == "flagged" and message.message_id:
+            self.flagged_threads.add(message.message_id)
+        signal = learning_signal(behaviour)
+        if signal is not None and signal[0] == 0 and self.memory.is_correspondent(
+                message.from_address):
+            signal = None  # never learn to dislike someone the reader writes to
+        self.memory.record(message_keys(message), behaviour, now)
+        if signal is not None:
+            label, weight = signal
+            evidence = self.evidence([message], assessment.embedding[None, :], now)
+            self.profile.partial_fit(evidence, [label], sample_weight=[weight], times=[now])
+
+    def learn_many(self, items: Iterable[tuple[Assessment, str]], now: float) -> None:
+        for assessment, behaviour in items:
+            self.learn(assessment, behaviour, now)
+        self.profile.consolidate(now=now)

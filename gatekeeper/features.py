@@ -1,0 +1,86 @@
+"""The header and sender signals the profile reads beside the text.
+
+Only features that mean the same next year: list and bulk markers, authentication
+verdicts, links and images, the sender's history with this reader. Nothing from Received
+lines, dates or hosts, which drift with time and overfit to the year they were learned in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from .message import Message
+from .senders import SenderMemory, sender_keys
+
+VERDICT = {"pass": 1.0, "fail": -1.0, "softfail": -0.5, "permerror": -0.5, "temperror": 0.0}
+SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
+                        "rebrand.ly", "cutt.ly", "shorturl.at", "t.ly"})
+_IP_HOST = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+SIGNAL_NAMES = (
+    "bulk", "list_id", "unsubscribe", "one_click_unsubscribe", "reply",
+    "spf", "dkim", "dmarc", "dkim_aligned",
+    "links", "foreign_link_share", "shortener_or_ip_link", "images", "attachments", "html_only",
+    "subject_shouting", "subject_exclamations",
+    "correspondent",
+    "address_engagement", "address_evidence", "address_trend",
+    "domain_engagement", "domain_evidence", "domain_trend",
+    "list_engagement", "list_evidence", "list_trend",
+)
+
+
+def message_keys(message: Message) -> list[str]:
+    """The sender-memory keys of a message."""
+    return sender_keys(message.from_address, message.from_domain, message.list_id)
+
+
+def _aligned(domain: str, signer: str) -> bool:
+    return bool(domain and signer) and (domain == signer or domain.endswith("." + signer))
+
+
+def header_signals(message: Message) -> list[float]:
+    auth = message.auth_results
+    domain = message.from_domain
+    hosts = message.link_domains
+    foreign = sum(1 for host in hosts if not _aligned(host, _registrable(domain)))
+    subject_letters = [c for c in message.subject if c.isalpha()]
+    shouting = (sum(c.isupper() for c in subject_letters) / len(subject_letters)
+                if len(subject_letters) >= 8 else 0.0)
+    return [
+        float(message.is_bulk), float(bool(message.list_id)),
+        float(bool(message.list_unsubscribe)), float(bool(message.list_unsubscribe_post)),
+        float(bool(message.in_reply_to)),
+        VERDICT.get(auth.spf, 0.0), VERDICT.get(auth.dkim, 0.0), VERDICT.get(auth.dmarc, 0.0),
+        float(any(_aligned(domain, signer) for signer in message.dkim_domains)),
+        math.log1p(message.link_count) / 3.0,
+        foreign / len(hosts) if hosts else 0.0,
+        float(any(h in SHORTENERS or _IP_HOST.match(h) for h in hosts)),
+        math.log1p(message.image_count) / 2.0,
+        float(bool(message.attachments)),
+        float(message.html and not message.has_text_plain),
+        shouting, min(message.subject.count("!"), 3) / 3.0,
+    ]
+
+
+def _registrable(domain: str) -> str:
+    """The last two labels of a domain (a cheap stand-in for the public-suffix list)."""
+    return ".".join(domain.split(".")[-2:])
+
+
+def signals(message: Message, memory: SenderMemory | None, now: float) -> np.ndarray:
+    """One row of SIGNAL_NAMES for a message, given what the sender memory knows."""
+    sender = [0.0] * 10
+    if memory is not None:
+        sender = [float(memory.is_correspondent(message.from_address)),
+                  *memory.features(message_keys(message), now)]
+    return np.array(header_signals(message) + sender, dtype=np.float64)
+
+
+def signal_matrix(messages: list[Message], memory: SenderMemory | None, now: float) -> np.ndarray:
+    """SIGNAL_NAMES rows for many messages."""
+    if not messages:
+        return np.zeros((0, len(SIGNAL_NAMES)))
+    return np.vstack([signals(m, memory, now) for m in messages])

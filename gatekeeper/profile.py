@@ -1,0 +1,393 @@
+"""The interest profile: how much this reader wants a message, learned from behaviour.
+
+`InterestProfile` follows scikit-learn's estimator contract: keyword hyperparameters and no
+logic in `__init__`, `fit` / `partial_fit` return `self`, learned state ends in `_`, and
+using it unfitted raises `NotFittedError`. It is one logistic model over four blocks:
+
+- the message's sentence embedding (meaning: topics, interests),
+- a hashed bag of words (the spam-like surface that embeddings smooth away),
+- header and sender signals (bulk markers, authentication, the sender's history),
+- a prior from the reader's plain-language interests and disinterests.
+
+The coefficients are regularised toward a prior mean in which only the interest prior
+counts, so on the first day the statements decide and, as evidence accumulates, the data
+takes over. Labelled examples are kept (bounded, with their time) so that `consolidate`
+can refit exactly with recency decay; `partial_fit` takes cheap gradient steps in between.
+This module is the only importer of scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import minimize
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import HashingVectorizer
+
+FORMAT_VERSION = 1
+WORD_FEATURES = 2**18
+# Words, numbers and dotted names (domains, versions) as tokens.
+TOKEN_PATTERN = r"(?u)\b\w[\w'.-]*\w\b|\b\w\b"
+
+
+@dataclass
+class Evidence:
+    """What the profile reads about a batch of messages: one row per message.
+
+    `embeddings` are unit vectors from the embedder, `texts` the words the model reads
+    (subject and body start), `signals` the header and sender features of
+    `gatekeeper.features` (one fixed-width row per message), `notes` a short description
+    per message that `explain` can quote ("Orbital Weekly: This week in spaceflight").
+    """
+
+    embeddings: np.ndarray
+    texts: Sequence[str]
+    signals: np.ndarray
+    notes: Sequence[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: slice | Sequence[int]) -> Evidence:
+        rows = np.arange(len(self))[index]
+        notes = [self.notes[i] for i in rows] if len(self.notes) else []
+        return Evidence(self.embeddings[rows], [self.texts[i] for i in rows],
+                        self.signals[rows], notes)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why the profile scored a message as it did."""
+
+    probability: float  # P(wanted)
+    contributions: dict[str, float]  # log-odds added by each block (and the bias)
+    nearest: list[tuple[str, bool, float]]  # (note, wanted?, cosine) of the closest examples
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))
+
+
+class InterestProfile(ClassifierMixin, BaseEstimator):
+    """P(wanted) for a message, from the reader's statements and behaviour.
+
+    Hyperparameters:
+        alpha: strength of the pull toward the prior mean (higher: learns more slowly).
+        prior_scale: log-odds per unit of interest-minus-disinterest similarity.
+        prior_offset: similarity at which the interest prior is neutral.
+        word_weight, signal_weight: scale of those blocks against the embedding.
+        half_life_days: evidence this old counts half in `consolidate`.
+        learning_rate: step size of the online updates in `partial_fit`.
+        max_examples: labelled examples kept for refits (oldest dropped first).
+        neighbours: examples quoted by `explain`.
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 1.0,
+        prior_scale: float = 12.0,
+        prior_offset: float = 0.25,
+        word_weight: float = 1.0,
+        signal_weight: float = 1.0,
+        half_life_days: float = 120.0,
+        learning_rate: float = 0.5,
+        max_examples: int = 20000,
+        neighbours: int = 4,
+    ) -> None:
+        self.alpha = alpha
+        self.prior_scale = prior_scale
+        self.prior_offset = prior_offset
+        self.word_weight = word_weight
+        self.signal_weight = signal_weight
+        self.half_life_days = half_life_days
+        self.learning_rate = learning_rate
+        self.max_examples = max_examples
+        self.neighbours = neighbours
+
+    # -- statements -----------------------------------------------------------------
+    def set_statements(self, interests: np.ndarray, disinterests: np.ndarray) -> InterestProfile:
+        """Use these embedded interest and disinterest statements as the prior."""
+        self.interests_ = np.asarray(interests, dtype=np.float32).reshape(-1, 384)
+        self.disinterests_ = np.asarray(disinterests, dtype=np.float32).reshape(-1, 384)
+        if not hasattr(self, "coef_"):
+            self._start(n_signals=None)
+        return self
+
+    def interest_prior(self, embeddings: np.ndarray) -> np.ndarray:
+        """Log-odds from the statements alone (0 when there are none)."""
+        gap = np.zeros(len(embeddings), dtype=np.float64)
+        if len(self.interests_):
+            gap += (embeddings @ self.interests_.T).max(axis=1) - self.prior_offset
+        if len(self.disinterests_):
+            gap -= np.maximum((embeddings @ self.disinterests_.T).max(axis=1) - self.prior_offset, 0)
+        return self.prior_scale * gap
+
+    # -- features -------------------------------------------------------------------
+    def _rows(self, X: Evidence) -> _Rows:
+        """The model's input, block by block: [embedding | words | signals | prior | 1]."""
+        embeddings = np.asarray(X.embeddings, dtype=np.float32)
+        words = _HASHER.transform(X.texts) * self.word_weight
+        signals = np.asarray(X.signals, dtype=np.float64) * self.signal_weight
+        return _Rows(embeddings, words.tocsr(), signals, self.interest_prior(embeddings))
+
+    def _start(self, n_signals: int | None) -> None:
+        """Set the prior mean: only the interest prior counts, everything else is zero."""
+        self.n_signals_ = n_signals
+        self.examples_ = None
+        if n_signals is None:
+            self.coef_ = None
+            return
+        self.prior_coef_ = np.zeros(384 + WORD_FEATURES + n_signals + 2)
+        self.prior_coef_[-2] = 1.0
+        self.coef_ = self.prior_coef_.copy()
+        self.examples_ = _Examples.empty(n_signals)
+
+    def _ensure_started(self, X: Evidence) -> None:
+        if not hasattr(self, "interests_"):
+            self.set_statements(np.zeros((0, 384)), np.zeros((0, 384)))
+        if getattr(self, "coef_", None) is None:
+            self._start(n_signals=np.asarray(X.signals).shape[1])
+        elif X.signals.shape[1] != self.n_signals_:
+            raise ValueError(f"expected {self.n_signals_} signals, got {X.signals.shape[1]}")
+
+    # -- learning -------------------------------------------------------------------
+    def fit(self, X: Evidence, y, sample_weight=None, times=None) -> InterestProfile:
+        """Forget earlier examples, learn from these (labels: 1 wanted, 0 unwanted)."""
+        statements = (getattr(self, "interests_", None), getattr(self, "disinterests_", None))
+        self._start(n_signals=None)
+        if statements[0] is not None:
+            self.set_statements(*statements)
+        self._ensure_started(X)
+        self._remember(X, y, sample_weight, times)
+        return self.consolidate()
+
+    def partial_fit(self, X: Evidence, y, sample_weight=None, times=None) -> InterestProfile:
+        """Learn from a few new examples now: cheap gradient steps, remembered for refits."""
+        self._ensure_started(X)
+        rows, labels, weights = self._remember(X, y, sample_weight, times)
+        for _ in range(3):
+            error = _sigmoid(rows.dot(self.coef_)) - labels
+            self.coef_ -= self.learning_rate * rows.transpose_dot(weights * error)
+        return self
+
+    def consolidate(self, now: float | None = None) -> InterestProfile:
+        """Refit on every kept example, older ones decayed by `half_life_days`."""
+        self._check_fitted()
+        examples = self.examples_
+        if examples is None or not len(examples.labels):
+            return self
+        now = examples.times.max() if now is None else now
+        age_days = np.maximum(now - examples.times, 0) / 86400.0
+        decayed = examples.weights * 0.5 ** (age_days / self.half_life_days)
+        rows = _Rows(examples.embeddings, examples.words, examples.signals,
+                     self.interest_prior(examples.embeddings))
+        self.coef_ = _fit_logistic(rows, examples.labels, decayed, self.prior_coef_,
+                                   self.alpha, start=self.coef_)
+        return self
+
+    def _remember(self, X: Evidence, y, sample_weight, times) -> tuple[_Rows, np.ndarray, np.ndarray]:
+        labels = np.asarray(y, dtype=np.float64).reshape(-1)
+        weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, float)
+        times = np.zeros(len(labels)) if times is None else np.asarray(times, float)
+        rows = self._rows(X)
+        notes = list(X.notes) if len(X.notes) else [""] * len(labels)
+        self.examples_ = self.examples_.extend(rows, notes, labels, weights, times,
+                                               self.max_examples)
+        return rows, labels, weights
+
+    # -- scoring --------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "interests_"):
+            raise NotFittedError(
+                "the profile has neither statements nor examples yet: call set_statements "
+                "(an empty list is fine: every message then scores 0.5) or fit"
+            )
+
+    def decision_function(self, X: Evidence) -> np.ndarray:
+        """Log-odds that each message is wanted."""
+        self._check_fitted()
+        if getattr(self, "coef_", None) is None:
+            return self.interest_prior(np.asarray(X.embeddings, dtype=np.float32))
+        return self._rows(X).dot(self.coef_)
+
+    def predict_proba(self, X: Evidence) -> np.ndarray:
+        """(n, 2) array: P(unwanted), P(wanted)."""
+        wanted = _sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - wanted, wanted])
+
+    def predict(self, X: Evidence) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(int)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return np.array([0, 1])
+
+    @property
+    def n_examples_(self) -> int:
+        examples = getattr(self, "examples_", None)
+        return 0 if examples is None else len(examples.labels)
+
+    def explain(self, X: Evidence) -> list[Explanation]:
+        """Per message: P(wanted), the log-odds of each block, and the nearest examples."""
+        self._check_fitted()
+        probabilities = self.predict_proba(X)[:, 1]
+        blocks = self._block_contributions(X)
+        return [
+            Explanation(float(p), {k: float(v[i]) for k, v in blocks.items()}, self._nearest(X, i))
+            for i, p in enumerate(probabilities)
+        ]
+
+    def _block_contributions(self, X: Evidence) -> dict[str, np.ndarray]:
+        if getattr(self, "coef_", None) is None:
+            return {"interests": self.interest_prior(np.asarray(X.embeddings, np.float32))}
+        return self._rows(X).contributions(self.coef_)
+
+    def _nearest(self, X: Evidence, index: int) -> list[tuple[str, bool, float]]:
+        examples = getattr(self, "examples_", None)
+        if examples is None or not len(examples.labels) or not self.neighbours:
+            return []
+        cosines = examples.embeddings @ np.asarray(X.embeddings[index], np.float32)
+        order = np.argsort(-cosines)[: self.neighbours]
+        return [(examples.notes[i], bool(examples.labels[i]), float(cosines[i])) for i in order]
+
+    # -- persistence ----------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write the profile as numpy arrays and JSON: no pickle, and no message text."""
+        self._check_fitted()
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {"interests": self.interests_, "disinterests": self.disinterests_}
+        meta = {"format": FORMAT_VERSION, "params": self.get_params(), "n_signals": self.n_signals_}
+        if self.coef_ is not None:
+            arrays |= {"coef": self.coef_, "prior_coef": self.prior_coef_}
+            arrays |= self.examples_.arrays()
+            meta["notes"] = self.examples_.notes
+        np.savez_compressed(folder / "profile.npz", **arrays)
+        (folder / "profile.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path) -> InterestProfile:
+        meta = json.loads((folder / "profile.json").read_text())
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"profile format {meta.get('format')} is not {FORMAT_VERSION}")
+        with np.load(folder / "profile.npz", allow_pickle=False) as data:
+            profile = cls(**meta["params"]).set_statements(data["interests"], data["disinterests"])
+            if "coef" in data:
+                profile._start(meta["n_signals"])
+                profile.coef_, profile.prior_coef_ = data["coef"], data["prior_coef"]
+                profile.examples_ = _Examples.from_arrays(data, meta["notes"])
+        return profile
+
+
+_HASHER = HashingVectorizer(
+    n_features=WORD_FEATURES, alternate_sign=False, norm="l2", token_pattern=TOKEN_PATTERN,
+    lowercase=True,
+)
+
+
+@dataclass
+class _Rows:
+    """The model's input for n messages, one block per kind of evidence."""
+
+    embeddings: np.ndarray  # (n, 384)
+    words: sparse.csr_matrix  # (n, WORD_FEATURES), hashed and L2-normalised
+    signals: np.ndarray  # (n, k)
+    prior: np.ndarray  # (n,) interest-prior log-odds
+
+    def _edges(self) -> np.ndarray:
+        return np.cumsum([0, 384, WORD_FEATURES, self.signals.shape[1], 1, 1])
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """Log-odds: the rows times the coefficients."""
+        e = self._edges()
+        return (self.embeddings @ coef[e[0]:e[1]] + self.words @ coef[e[1]:e[2]]
+                + self.signals @ coef[e[2]:e[3]] + self.prior * coef[e[3]] + coef[e[4]])
+
+    def transpose_dot(self, values: np.ndarray) -> np.ndarray:
+        """The rows' transpose times a vector: the shape of a gradient."""
+        return np.concatenate([
+            self.embeddings.T.astype(np.float64) @ values, self.words.T @ values,
+            self.signals.T @ values, [self.prior @ values], [values.sum()],
+        ])
+
+    def contributions(self, coef: np.ndarray) -> dict[str, np.ndarray]:
+        e = self._edges()
+        return {
+            "meaning": self.embeddings @ coef[e[0]:e[1]],
+            "words": self.words @ coef[e[1]:e[2]],
+            "signals": self.signals @ coef[e[2]:e[3]],
+            "interests": self.prior * coef[e[3]],
+            "bias": np.full(len(self.prior), coef[e[4]]),
+        }
+
+
+@dataclass
+class _Examples:
+    """The labelled examples kept for refits, oldest first."""
+
+    embeddings: np.ndarray
+    words: sparse.csr_matrix
+    signals: np.ndarray
+    notes: list[str]
+    labels: np.ndarray
+    weights: np.ndarray
+    times: np.ndarray
+
+    @classmethod
+    def empty(cls, n_signals: int) -> _Examples:
+        return cls(np.zeros((0, 384), np.float32), sparse.csr_matrix((0, WORD_FEATURES)),
+                   np.zeros((0, n_signals)), [], np.zeros(0), np.zeros(0), np.zeros(0))
+
+    def extend(self, rows: _Rows, notes, labels, weights, times, limit: int) -> _Examples:
+        keep = slice(max(0, len(self.labels) + len(labels) - limit), None)
+        return _Examples(
+            np.vstack([self.embeddings, rows.embeddings])[keep],
+            sparse.vstack([self.words, rows.words], format="csr")[keep],
+            np.vstack([self.signals, rows.signals])[keep],
+            (self.notes + list(notes))[keep],
+            np.concatenate([self.labels, labels])[keep],
+            np.concatenate([self.weights, weights])[keep],
+            np.concatenate([self.times, times])[keep],
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"embeddings": self.embeddings, "signals": self.signals,
+                "words_data": self.words.data, "words_indices": self.words.indices,
+                "words_indptr": self.words.indptr, "labels": self.labels,
+                "weights": self.weights, "times": self.times}
+
+    @classmethod
+    def from_arrays(cls, data, notes: list[str]) -> _Examples:
+        words = sparse.csr_matrix(
+            (data["words_data"], data["words_indices"], data["words_indptr"]),
+            shape=(len(data["labels"]), WORD_FEATURES))
+        return cls(data["embeddings"], words, data["signals"], list(notes), data["labels"],
+                   data["weights"], data["times"])
+
+
+def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.ndarray:
+    """Weighted logistic regression with a Gaussian prior around `prior_mean` (L-BFGS).
+
+    Minimises sum(w * log_loss) + alpha/2 * |coef - prior_mean|^2, divided by sum(w) for a
+    well-scaled problem: with little evidence the prior dominates, with much the data.
+    """
+    total = max(weights.sum(), 1e-9)
+
+    def loss_and_gradient(coef: np.ndarray) -> tuple[float, np.ndarray]:
+        z = rows.dot(coef)
+        log_loss = np.logaddexp(0, z) - labels * z
+        drift = coef - prior_mean
+        drift[-1] *= 0.01  # the bias may move freely
+        loss = (weights @ log_loss + 0.5 * alpha * (drift @ drift)) / total
+        gradient = (rows.transpose_dot(weights * (_sigmoid(z) - labels)) + alpha * drift) / total
+        return float(loss), gradient
+
+    result = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B",
+                      options={"maxiter": 300})
+    return result.x

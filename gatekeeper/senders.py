@@ -1,0 +1,155 @@
+"""Sender memory: how the reader treats mail from each address, domain and mailing list.
+
+Counts are recency-weighted (each halves every `half_life_days`) so a sender the reader
+used to read but now ignores drifts down. Engagement is Bayesian-smoothed toward a neutral
+prior, so one read does not make a friend. A second, short half-life gives a trend: is
+the reader dis-engaging from this sender? Correspondents (people the reader has written
+to) are remembered for good.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+# What each observed behaviour says about the reader's engagement: (positive, negative).
+BEHAVIOUR = {
+    "delivered": (0.0, 0.0),
+    "read": (1.0, 0.0),
+    "read_soon": (1.5, 0.0),
+    "replied": (3.0, 0.0),
+    "flagged": (3.0, 0.0),
+    "rescued": (3.0, 0.0),
+    "ignored": (0.0, 0.5),
+    "held": (0.0, 0.0),
+    "deleted_from_held": (0.0, 1.0),
+    "deleted_unread": (0.0, 2.0),
+    "junked": (0.0, 3.0),
+    "moved_to_held": (0.0, 3.0),
+}
+SECONDS_PER_DAY = 86400.0
+
+
+@dataclass
+class DecayingCounts:
+    """Counts that halve every `half_life` seconds, updated lazily."""
+
+    half_life: float
+    values: dict[str, float] = field(default_factory=dict)
+    updated: float = 0.0
+
+    def decayed_to(self, now: float) -> dict[str, float]:
+        factor = 0.5 ** (max(now - self.updated, 0.0) / self.half_life)
+        return {name: value * factor for name, value in self.values.items()}
+
+    def add(self, name: str, amount: float, now: float) -> None:
+        self.values = self.decayed_to(now)
+        self.values[name] = self.values.get(name, 0.0) + amount
+        self.updated = max(self.updated, now)
+
+
+@dataclass
+class SenderStats:
+    """What the memory knows about one key (address, domain or list)."""
+
+    long: DecayingCounts
+    short: DecayingCounts
+
+    def engagement(self, now: float, prior: float = 0.5, strength: float = 2.0) -> float:
+        """Smoothed share of positive evidence, in [0, 1]; `prior` when nothing is known."""
+        return _smoothed(self.long.decayed_to(now), prior, strength)
+
+    def trend(self, now: float) -> float:
+        """Recent engagement minus long-run engagement: negative when dis-engaging."""
+        return _smoothed(self.short.decayed_to(now), 0.5, 2.0) - self.engagement(now)
+
+    def evidence(self, now: float) -> float:
+        counts = self.long.decayed_to(now)
+        return counts.get("positive", 0.0) + counts.get("negative", 0.0)
+
+    def count(self, behaviour: str, now: float) -> float:
+        return self.long.decayed_to(now).get(behaviour, 0.0)
+
+
+def _smoothed(counts: dict[str, float], prior: float, strength: float) -> float:
+    positive, negative = counts.get("positive", 0.0), counts.get("negative", 0.0)
+    return (positive + prior * strength) / (positive + negative + strength)
+
+
+def sender_keys(address: str, domain: str, list_id: str) -> list[str]:
+    """The memory keys one message touches."""
+    keys = [f"address:{address}"] if address else []
+    keys += [f"domain:{domain}"] if domain else []
+    keys += [f"list:{list_id}"] if list_id else []
+    return keys
+
+
+class SenderMemory:
+    """Engagement per address, domain and List-Id, and the reader's correspondents."""
+
+    def __init__(self, *, half_life_days: float = 90.0, trend_half_life_days: float = 14.0):
+        self.half_life = half_life_days * SECONDS_PER_DAY
+        self.trend_half_life = trend_half_life_days * SECONDS_PER_DAY
+        self.stats: dict[str, SenderStats] = {}
+        self.correspondents: set[str] = set()
+
+    def record(self, keys: list[str], behaviour: str, now: float) -> None:
+        """Remember that the reader did `behaviour` (a BEHAVIOUR name) with this mail."""
+        if behaviour not in BEHAVIOUR:
+            raise ValueError(f"unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOUR)}")
+        positive, negative = BEHAVIOUR[behaviour]
+        for key in keys:
+            stats = self.stats.setdefault(key, SenderStats(
+                DecayingCounts(self.half_life), DecayingCounts(self.trend_half_life)))
+            for counts in (stats.long, stats.short):
+                counts.add(behaviour, 1.0, now)
+                counts.add("positive", positive, now)
+                counts.add("negative", negative, now)
+
+    def add_correspondent(self, address: str) -> None:
+        """The reader wrote to this address: never treat its mail as unwanted."""
+        if address:
+            self.correspondents.add(address.lower())
+
+    def is_correspondent(self, address: str) -> bool:
+        return address.lower() in self.correspondents
+
+    def get(self, key: str) -> SenderStats | None:
+        return self.stats.get(key)
+
+    def features(self, keys: list[str], now: float) -> tuple[float, ...]:
+        """Per kind (address, domain, list): engagement - 0.5, log evidence, trend."""
+        by_kind = {key.split(":", 1)[0]: self.stats.get(key) for key in keys}
+        values: list[float] = []
+        for kind in ("address", "domain", "list"):
+            stats = by_kind.get(kind)
+            if stats is None:
+                values += [0.0, 0.0, 0.0]
+            else:
+                values += [stats.engagement(now) - 0.5, math.log1p(stats.evidence(now)) / 3.0,
+                           stats.trend(now)]
+        return tuple(values)
+
+    # -- persistence (plain data, for the store and for profile snapshots) ------------
+    def to_dict(self) -> dict:
+        return {
+            "half_life": self.half_life,
+            "trend_half_life": self.trend_half_life,
+            "correspondents": sorted(self.correspondents),
+            "stats": {
+                key: [s.long.values, s.long.updated, s.short.values, s.short.updated]
+                for key, s in self.stats.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SenderMemory:
+        memory = cls()
+        memory.half_life, memory.trend_half_life = data["half_life"], data["trend_half_life"]
+        memory.correspondents = set(data["correspondents"])
+        for key, (long_values, long_at, short_values, short_at) in data["stats"].items():
+            memory.stats[key] = SenderStats(
+                DecayingCounts(memory.half_life, dict(long_values), long_at),
+                DecayingCounts(memory.trend_half_life, dict(short_values), short_at),
+            )
+        return memory

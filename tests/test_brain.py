@@ -1,0 +1,120 @@
+"""The brain: scoring, history for the policy, learning from behaviour, guard rails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gatekeeper.brain import Brain, Lists, learning_signal
+from gatekeeper.message import parse
+from gatekeeper.policy import PolicySettings
+from gatekeeper.testing import HashEmbedder, build_message
+
+DAY = 86400.0
+
+
+def news(i: int, topic: str = "rocket launch orbit satellite") -> bytes:
+    return build_message(sender="Orbital <news@orbital.example>", subject=f"{topic} {i}",
+                         body=f"Weekly {topic} news number {i}.",
+                         message_id=f"<n{i}@orbital.example>")
+
+
+def promo(i: int) -> bytes:
+    return build_message(sender="Deals <deals@shop.example>", subject=f"discount sale {i}",
+                         body="Huge discount, buy now, limited offer.",
+                         message_id=f"<p{i}@shop.example>",
+                         headers={"List-Unsubscribe": "<https://shop.example/u>"})
+
+
+@pytest.fixture
+def brain() -> Brain:
+    return Brain(HashEmbedder(), settings=PolicySettings(probe_share=0.0))
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "signal"),
+    [("rescued", (1, 3.0)), ("read_soon", (1, 1.5)), ("deleted_unread", (0, 2.0)),
+     ("delivered", None), ("held", None), ("ignored", (0, 0.5))],
+)
+def test_learning_signal_table(behaviour, signal):
+    assert learning_signal(behaviour) == signal
+
+
+def test_a_new_brain_scores_everything_neutral(brain):
+    (assessment,) = brain.assess([parse(news(1))], now=0.0)
+    assert assessment.probability == pytest.approx(0.5)
+    assert assessment.verdict.action == "hold"
+
+
+def test_interests_lift_matching_mail(brain):
+    brain.set_interests(["rocket launch orbit satellite"], ["discount sale"])
+    wanted, unwanted = brain.assess([parse(news(1)), parse(promo(1))], now=0.0)
+    assert wanted.probability > 0.5 > unwanted.probability
+
+
+def test_embeddings_are_cached_by_content(brain):
+    calls = []
+    original = brain.embedder.embed_batch
+    brain.embedder.embed_batch = lambda texts: calls.append(len(texts)) or original(texts)
+    same_content = [parse(promo(1)), parse(promo(1).replace(b"<p1@", b"<other@"))]
+    brain.embed(same_content)
+    brain.embed(same_content)
+    assert calls == [1]
+
+
+def test_learning_from_behaviour_moves_the_score_and_the_sender_memory(brain):
+    message = parse(promo(1))
+    before = brain.assess([message], now=0.0)[0]
+    for i in range(2, 12):
+        (seen,) = brain.assess([parse(promo(i))], now=i * DAY)
+        brain.observe(seen, now=i * DAY)
+        brain.learn(seen, "deleted_unread", now=i * DAY)
+    brain.profile.consolidate()
+    after = brain.assess([message], now=12 * DAY)[0]
+    assert after.probability < before.probability - 0.2
+    assert after.history.sender_thrown_away > 5
+    assert after.history.sender_messages >= 9
+
+
+def test_thrown_away_history_allows_delete_only_with_enough_evidence(brain):
+    for i in range(40):
+        (seen,) = brain.assess([parse(promo(i))], now=i * 3600.0)
+        brain.observe(seen, now=i * 3600.0)
+        brain.learn(seen, "deleted_unread", now=i * 3600.0)
+        (kept,) = brain.assess([parse(news(i))], now=i * 3600.0)
+        brain.learn(kept, "read_soon", now=i * 3600.0)
+    brain.profile.consolidate()
+    (verdict_for_promo,) = brain.assess([parse(promo(99))], now=41 * 3600.0)
+    assert verdict_for_promo.verdict.action == "delete"
+    assert verdict_for_promo.history.similar_thrown_away >= 2
+
+
+def test_correspondents_are_never_learned_against_or_deleted(brain):
+    sent = parse(build_message(sender="me@example.net", to="deals@shop.example",
+                               message_id="<mine@example.net>"))
+    brain.learn_sent(sent)
+    (seen,) = brain.assess([parse(promo(1))], now=0.0)
+    brain.learn(seen, "deleted_unread", now=0.0)
+    assert brain.profile.n_examples_ == 0
+    assert seen.history.correspondent
+
+
+def test_replies_to_the_readers_mail_are_recognised(brain):
+    brain.learn_sent(parse(build_message(message_id="<mine@example.net>")))
+    reply = parse(build_message(headers={"In-Reply-To": "<mine@example.net>"}))
+    assert brain.assess([reply], now=0.0)[0].history.reply_to_reader
+
+
+def test_allow_and_block_lists_match_address_or_domain():
+    brain = Brain(HashEmbedder(), lists=Lists(allowed={"orbital.example"},
+                                              blocked={"deals@shop.example"}))
+    allowed, blocked = brain.assess([parse(news(1)), parse(promo(1))], now=0.0)
+    assert (allowed.verdict.action, blocked.verdict.action) == ("pass", "delete")
+
+
+def test_explanations_quote_the_nearest_kept_or_thrown_away_mail(brain):
+    (seen,) = brain.assess([parse(promo(1))], now=0.0)
+    brain.learn(seen, "deleted_unread", now=0.0)
+    (again,) = brain.assess([parse(promo(2))], now=DAY)
+    note, wanted, cosine = again.explanation.nearest[0]
+    assert note == "Deals: discount sale 1" and wanted is False and cosine > 0.8

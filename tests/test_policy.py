@@ -1,0 +1,91 @@
+"""The policy: cost-based thresholds, guard rails, block and allow lists, probes, screener."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatekeeper.message import parse
+from gatekeeper.policy import DELETE, HOLD, PASS, History, PolicySettings, decide, expected_costs
+from gatekeeper.testing import build_message
+
+SETTINGS = PolicySettings(probe_share=0.0)
+MESSAGE = parse(build_message(subject="Big sale", body="Everything must go."))
+# A reader's history that allows deleting: a well-trained profile, junk from this sender before.
+SEASONED = History(sender_messages=5, sender_thrown_away=3.0, profile_examples=500)
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [(0.99, PASS), (0.81, PASS), (0.79, HOLD), (0.5, HOLD), (0.03, HOLD), (0.019, DELETE),
+     (0.001, DELETE)],
+)
+def test_thresholds_follow_the_costs(p, expected):
+    assert decide(p, MESSAGE, SEASONED, SETTINGS).action == expected
+
+
+def test_expected_costs_use_the_configured_prices():
+    costs = expected_costs(0.1, PolicySettings(cost_wanted_lost=20.0))
+    assert costs == pytest.approx({PASS: 0.9, HOLD: 0.2, DELETE: 2.0})
+
+
+@pytest.mark.parametrize(
+    ("history", "code"),
+    [
+        (History(correspondent=True, sender_thrown_away=3, profile_examples=500), "correspondent"),
+        (History(reply_to_reader=True, sender_thrown_away=3, profile_examples=500), "reply"),
+        (History(thread_flagged=True, sender_thrown_away=3, profile_examples=500),
+         "flagged_thread"),
+        (History(sender_thrown_away=3, profile_examples=5), "little_evidence"),
+        (History(profile_examples=500), "no_history"),
+    ],
+)
+def test_guard_rails_turn_a_delete_into_a_hold(history, code):
+    verdict = decide(0.001, MESSAGE, history, SETTINGS)
+    assert verdict.action == HOLD
+    assert code in {reason.code for reason in verdict.reasons}
+
+
+def test_similar_mail_thrown_away_counts_as_history():
+    history = History(similar_thrown_away=3, profile_examples=500)
+    assert decide(0.001, MESSAGE, history, SETTINGS).action == DELETE
+
+
+def test_block_list_deletes_but_not_a_correspondent():
+    assert decide(0.99, MESSAGE, History(blocked=True), SETTINGS).action == DELETE
+    assert decide(0.001, MESSAGE, History(blocked=True, correspondent=True),
+                  SETTINGS).action == HOLD
+
+
+def test_allow_list_always_passes():
+    verdict = decide(0.001, MESSAGE, History(allowed=True, sender_thrown_away=9), SETTINGS)
+    assert verdict.action == PASS
+    assert verdict.reasons[0].code == "allowed"
+
+
+def test_every_verdict_carries_reasons_and_numbers():
+    verdict = decide(0.5, MESSAGE, SEASONED, SETTINGS)
+    assert verdict.reasons and "50% likely wanted" in verdict.reasons[0].text
+    assert verdict.costs == pytest.approx({PASS: 0.5, HOLD: 0.2, DELETE: 5.0})
+
+
+def test_probes_pass_a_share_of_would_be_held_mail_reproducibly():
+    settings = PolicySettings(probe_share=0.2)
+    messages = [parse(build_message(message_id=f"<m{i}@example.org>")) for i in range(500)]
+    verdicts = [decide(0.5, m, SEASONED, settings) for m in messages]
+    probes = [v for v in verdicts if v.probe]
+    assert 70 <= len(probes) <= 130
+    assert all(v.action == PASS and v.reasons[-1].code == "probe" for v in probes)
+    assert [decide(0.5, m, SEASONED, settings).probe for m in messages] == [v.probe for v in verdicts]
+
+
+def test_probes_never_come_from_passed_or_deleted_mail():
+    settings = PolicySettings(probe_share=1.0)
+    assert not decide(0.95, MESSAGE, SEASONED, settings).probe
+    assert decide(0.001, MESSAGE, SEASONED, settings).action == DELETE
+
+
+def test_unsure_first_time_sender_goes_to_the_screener():
+    verdict = decide(0.5, MESSAGE, History(profile_examples=500), SETTINGS)
+    assert (verdict.action, verdict.queue) == (HOLD, "screener")
+    assert decide(0.5, MESSAGE, SEASONED, SETTINGS).queue == ""
+    assert decide(0.1, MESSAGE, History(profile_examples=500), SETTINGS).queue == ""

@@ -1,0 +1,162 @@
+"""InterestProfile: the scikit-learn contract, cold start, learning, decay, persistence."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import roc_auc_score
+
+from gatekeeper.profile import Evidence, InterestProfile
+from gatekeeper.testing import HashEmbedder
+
+EMBEDDER = HashEmbedder()
+N_SIGNALS = 3
+
+SPACE = ["rocket launch to orbit", "satellite reaches orbit", "nasa moon lander mission",
+         "mars rover lands", "astronauts board the space station", "rocket engine test fire"]
+CARS = ["new engine oil for my car", "replacing brake pads on the sedan",
+        "car dealership price offer", "timing belt of the engine"]
+PROMOS = ["huge discount on watches today", "win a free cruise now", "cheap pills discount offer",
+          "limited offer buy now discount", "exclusive deal free gift today"]
+
+
+def evidence(texts: list[str], signal: float = 0.0, notes: list[str] | None = None) -> Evidence:
+    return Evidence(EMBEDDER.embed_many(texts), texts,
+                    np.full((len(texts), N_SIGNALS), signal), notes or [])
+
+
+def statements(profile: InterestProfile, interests: list[str], disinterests: list[str] = ()):
+    return profile.set_statements(EMBEDDER.embed_many(interests),
+                                  EMBEDDER.embed_many(list(disinterests)))
+
+
+def test_unfitted_profile_raises_not_fitted():
+    with pytest.raises(NotFittedError):
+        InterestProfile().predict_proba(evidence(["anything"]))
+
+
+def test_init_only_stores_hyperparameters_and_clones():
+    profile = InterestProfile(alpha=3.0, neighbours=2)
+    assert profile.get_params()["alpha"] == 3.0
+    assert clone(profile).get_params() == profile.get_params()
+    assert not [name for name in vars(profile) if name.endswith("_")]
+
+
+def test_fit_and_partial_fit_return_self():
+    profile = InterestProfile()
+    X = evidence(SPACE + PROMOS)
+    y = [1] * len(SPACE) + [0] * len(PROMOS)
+    assert profile.fit(X, y) is profile
+    assert profile.partial_fit(evidence(["rocket"]), [1]) is profile
+
+
+def test_cold_start_from_statements_alone_ranks_interests_first():
+    profile = statements(InterestProfile(), ["rocket orbit space launch"], ["discount offer"])
+    wanted = profile.predict_proba(evidence(SPACE[:2]))[:, 1]  # share words with it
+    unwanted = profile.predict_proba(evidence(PROMOS[:3]))[:, 1]
+    assert wanted.min() > unwanted.max()
+
+
+def test_learns_from_labelled_examples():
+    X = evidence(SPACE + CARS + PROMOS)
+    y = [1] * len(SPACE) + [1] * len(CARS) + [0] * len(PROMOS)
+    profile = InterestProfile(alpha=0.1).fit(X, y)
+    scores = profile.predict_proba(evidence(["rocket to the moon", "free discount deal"]))[:, 1]
+    assert scores[0] > 0.5 > scores[1]
+
+
+def test_behaviour_overrides_a_wrong_statement():
+    profile = statements(InterestProfile(alpha=0.3), ["discount offer deal"])
+    before = profile.predict_proba(evidence(["discount deal on watches"]))[0, 1]
+    profile.fit(evidence(PROMOS * 4), [0] * len(PROMOS) * 4)
+    after = profile.predict_proba(evidence(["discount deal on watches"]))[0, 1]
+    assert after < before - 0.2
+
+
+def test_partial_fit_moves_the_score_in_the_direction_of_the_label():
+    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    probe = evidence(["cheap pills discount offer"])
+    before = profile.predict_proba(probe)[0, 1]
+    profile.partial_fit(probe, [1], sample_weight=[3.0])
+    assert profile.predict_proba(probe)[0, 1] > before
+
+
+def test_partial_fit_is_cheap_per_event():
+    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    one = evidence(["rocket engine test"])
+    start = time.perf_counter()
+    for _ in range(20):
+        profile.partial_fit(one, [1])
+    per_event = (time.perf_counter() - start) / 20
+    # Not a benchmark: a generous bound that only catches an accidental full refit.
+    assert per_event < 0.25
+
+
+def test_older_evidence_decays_so_interests_can_drift():
+    day = 86400.0
+    X = evidence(SPACE * 3)
+    profile = InterestProfile(half_life_days=10.0, alpha=0.3)
+    profile.fit(X, [1] * len(X), times=np.zeros(len(X)))
+    profile.partial_fit(X, [0] * len(X), times=np.full(len(X), 60 * day))
+    profile.consolidate(now=60 * day)
+    assert profile.predict_proba(evidence(["rocket launch to orbit"]))[0, 1] < 0.5
+
+
+def test_sample_weight_strengthens_a_label():
+    light = InterestProfile(alpha=1.0).fit(evidence(["rocket launch", "discount"]), [1, 0])
+    heavy = InterestProfile(alpha=1.0).fit(evidence(["rocket launch", "discount"]), [1, 0],
+                                           sample_weight=[10.0, 10.0])
+    probe = evidence(["rocket launch"])
+    assert heavy.predict_proba(probe)[0, 1] > light.predict_proba(probe)[0, 1]
+
+
+def test_explain_names_blocks_and_nearest_examples():
+    notes = [f"space {i}" for i in range(len(SPACE))] + [f"promo {i}" for i in range(5)]
+    profile = InterestProfile(neighbours=3).fit(evidence(SPACE + PROMOS, notes=notes),
+                                                [1] * 6 + [0] * 5)
+    (explanation,) = profile.explain(evidence(["huge discount on watches today"]))
+    assert set(explanation.contributions) == {"meaning", "words", "signals", "interests", "bias"}
+    note, wanted, cosine = explanation.nearest[0]
+    assert note == "promo 0" and wanted is False and cosine > 0.99
+    total = sum(explanation.contributions.values())
+    assert explanation.probability == pytest.approx(1 / (1 + np.exp(-total)))
+
+
+def test_save_and_load_round_trip_without_pickle(tmp_path):
+    profile = statements(InterestProfile(alpha=0.5), ["rocket"], ["discount"])
+    profile.fit(evidence(SPACE + PROMOS, notes=["n"] * 11), [1] * 6 + [0] * 5)
+    profile.save(tmp_path / "p")
+    loaded = InterestProfile.load(tmp_path / "p")
+    probe = evidence(CARS)
+    np.testing.assert_allclose(loaded.predict_proba(probe), profile.predict_proba(probe))
+    assert loaded.get_params() == profile.get_params()
+    assert loaded.n_examples_ == 11
+
+
+def test_statement_only_profile_saves_and_loads(tmp_path):
+    profile = statements(InterestProfile(), ["rocket"])
+    profile.save(tmp_path / "p")
+    probe = evidence(SPACE)
+    np.testing.assert_allclose(InterestProfile.load(tmp_path / "p").predict_proba(probe),
+                               profile.predict_proba(probe))
+
+
+def test_signal_width_must_not_change():
+    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    wrong = Evidence(EMBEDDER.embed_many(["x"]), ["x"], np.zeros((1, N_SIGNALS + 1)))
+    with pytest.raises(ValueError, match="signals"):
+        profile.partial_fit(wrong, [1])
+
+
+def test_word_block_separates_what_meaning_alone_cannot():
+    rng = np.random.default_rng(0)
+    topics = ["meeting agenda for monday", "quarterly report review", "code review request"]
+    texts = [rng.choice(topics) + (" viagra" if i % 2 else " notes") for i in range(80)]
+    y = [0 if "viagra" in t else 1 for t in texts]
+    X = Evidence(np.tile(EMBEDDER.embed("meeting report"), (80, 1)), texts, np.zeros((80, 3)))
+    profile = InterestProfile(alpha=0.1).fit(X[:60], y[:60])
+    assert roc_auc_score(y[60:], profile.predict_proba(X[60:])[:, 1]) > 0.95
