@@ -21,6 +21,7 @@ _HIDDEN_STYLE = re.compile(
     r"max-height\s*:\s*0(?![.\d])|opacity\s*:\s*0(?![.\d])", re.I)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b\u200c\u200d\ufeff]+")
 _BREAKS = re.compile(r"\s*\n\s*(\n\s*)+")
+_SOURCE_BREAKS = re.compile(r"[\r\n]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 MAX_DEPTH = 256
 
@@ -69,8 +70,9 @@ class _Extractor(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
+        # Line breaks in HTML source are spaces; only block elements break lines.
         if not self._hidden():
-            self.parts.append(data)
+            self.parts.append(_SOURCE_BREAKS.sub(" ", data))
 
 
 def fold_whitespace(text: str) -> str:

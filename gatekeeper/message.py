@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import message_from_bytes
-from email.header import decode_header
+from email.header import Header, decode_header
 from email.message import Message as EmailMessage
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -232,6 +232,10 @@ def _decode(data: bytes, charset: str | None, defects: list[str]) -> str:
         return text
     if charset:
         defects.append(f"unknown charset {charset[:40]!r}")
+    return _utf8_or_latin1(data)
+
+
+def _utf8_or_latin1(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -239,16 +243,17 @@ def _decode(data: bytes, charset: str | None, defects: list[str]) -> str:
 
 
 def _raw_header(value: object) -> str:
-    """A header as compat32 gives it (8-bit bytes smuggled as surrogates) made readable."""
-    if not isinstance(value, str):  # email.header.Header for undecodable input
-        value = str(value)
+    """A header as compat32 gives it, with raw 8-bit bytes read as UTF-8 or else Latin-1."""
+    if isinstance(value, Header):  # compat32's wrapper for headers with 8-bit bytes
+        return "".join(
+            chunk if isinstance(chunk, str)
+            else _utf8_or_latin1(chunk) if charset in (None, "unknown-8bit")
+            else _charset_decode(chunk, charset) or _utf8_or_latin1(chunk)
+            for chunk, charset in decode_header(value))
+    value = str(value)
     if not any("\udc80" <= c <= "\udcff" for c in value):
         return value
-    data = value.encode("utf-8", "surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    return _utf8_or_latin1(value.encode("utf-8", "surrogateescape"))
 
 
 def _decode_words(value: str, defects: list[str]) -> str:
