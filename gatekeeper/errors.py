@@ -29,3 +29,31 @@ class BackendUnavailableError(ModelError):
 
 class InputError(GatekeeperError):
     """Input given on the command line or in a file cannot be read."""
+
+
+class ConfigError(GatekeeperError):
+    """The settings file or a setting is wrong."""
+
+
+class CredentialsError(GatekeeperError):
+    """No password or token could be found for an account."""
+
+
+class MailboxError(GatekeeperError):
+    """The mailbox refused or failed an operation."""
+
+
+class AuthenticationError(MailboxError):
+    """The server refused the login: wrong user name, password or token."""
+
+
+class FolderMissingError(MailboxError):
+    """A folder the gatekeeper needs does not exist and cannot be created."""
+
+
+class ConnectionLostError(MailboxError):
+    """The connection to the server dropped or timed out; reconnecting may help."""
+
+
+class CorpusError(GatekeeperError):
+    """A labelled corpus cannot be found or read."""

@@ -301,7 +301,7 @@ class _Rows:
     prior: np.ndarray  # (n,) interest-prior log-odds
 
     def _edges(self) -> np.ndarray:
-        return np.cumsum([0, 384, WORD_FEATURES, self.signals.shape[1], 1, 1])
+        return np.cumsum([0, 384, self.words.shape[1], self.signals.shape[1], 1, 1])
 
     def dot(self, coef: np.ndarray) -> np.ndarray:
         """Log-odds: the rows times the coefficients."""
@@ -376,18 +376,28 @@ def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.
 
     Minimises sum(w * log_loss) + alpha/2 * |coef - prior_mean|^2, divided by sum(w) for a
     well-scaled problem: with little evidence the prior dominates, with much the data.
+    Hashed words that no example contains keep their prior value, so only the columns in
+    use are optimised (a few thousand of the 262,144).
     """
+    active = np.unique(rows.words.indices)
+    compact = _Rows(rows.embeddings, rows.words[:, active], rows.signals, rows.prior)
+    edges = rows._edges()
+    keep = np.concatenate([np.arange(edges[1]), edges[1] + active, np.arange(edges[2], edges[5])])
     total = max(weights.sum(), 1e-9)
+    mean = prior_mean[keep]
+    free_bias = np.ones(len(keep))
+    free_bias[-1] = 0.01  # the bias may move freely
 
     def loss_and_gradient(coef: np.ndarray) -> tuple[float, np.ndarray]:
-        z = rows.dot(coef)
+        z = compact.dot(coef)
         log_loss = np.logaddexp(0, z) - labels * z
-        drift = coef - prior_mean
-        drift[-1] *= 0.01  # the bias may move freely
+        drift = (coef - mean) * free_bias
         loss = (weights @ log_loss + 0.5 * alpha * (drift @ drift)) / total
-        gradient = (rows.transpose_dot(weights * (_sigmoid(z) - labels)) + alpha * drift) / total
+        gradient = (compact.transpose_dot(weights * (_sigmoid(z) - labels)) + alpha * drift) / total
         return float(loss), gradient
 
-    result = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B",
+    result = minimize(loss_and_gradient, start[keep], jac=True, method="L-BFGS-B",
                       options={"maxiter": 300})
-    return result.x
+    coef = start.copy()
+    coef[keep] = result.x
+    return coef

@@ -3,9 +3,11 @@
 
 Prints a table of texts/s and ms/text at max length 128 and 256, 1 and 2 threads, for
 `embed_batch` (one text per forward pass, what gatekeeper uses) and for padded forward
-passes of 8 and 32 texts; then, each in a fresh process, the time from process start to
-the first vector, RSS after load, and peak RSS. Texts: the bundled example messages and
-the model-test texts, the way the pipeline feeds them (`Message.text_for_embedding`).
+passes of 8 and 32 texts, on two sets of texts: "short" (the bundled example messages
+and the model-test texts, the way the pipeline feeds them) and "full" (texts long enough
+to fill the maximum length: the worst case, and common in real mail). Then, each in a
+fresh process, the time from process start to the first vector, RSS after load, and
+peak RSS.
 
     .venv/bin/python scripts/bench_embed.py [--rounds 3] [--json FILE]
 """
@@ -38,13 +40,22 @@ print(first, after_load, peak)
 """
 
 
-def benchmark_texts() -> list[str]:
+def benchmark_texts() -> dict[str, list[str]]:
     from gatekeeper.cli import bundled_examples
     from gatekeeper.message import parse
 
     mail = [parse(raw).text_for_embedding() for _, raw in bundled_examples()]
-    tests = json.loads((ROOT / "tests" / "data" / "reference_texts.json").read_text())
-    return (mail + [t for t in tests if t]) * 2
+    tests = [t for t in json.loads((ROOT / "tests" / "data" / "reference_texts.json").read_text()) if t]
+    short = mail + tests
+    full = [(text + " ") * (1 + 2000 // max(len(text), 1)) for text in short][:16]
+    return {"short": short, "full": full}
+
+
+def mean_tokens(texts: list[str], max_length: int) -> float:
+    from gatekeeper.embed import OnnxEmbedder
+
+    tokenizer = OnnxEmbedder(max_length=max_length).tokenizer
+    return sum(len(e.ids) for e in tokenizer.encode_batch(texts)) / len(texts)
 
 
 def throughput(texts: list[str], max_length: int, threads: int, batch: int, rounds: int) -> float:
@@ -81,18 +92,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="best of N rounds per cell")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    texts = benchmark_texts()
-    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{len(texts)} texts, best of {args.rounds}")
-    print(f"{'max len':>7} {'threads':>7} {'batch':>5} {'texts/s':>8} {'ms/text':>8}")
+    sets = benchmark_texts()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, best of "
+          f"{args.rounds}; one text per forward pass at batch 1, padded batches otherwise")
+    print(f"{'texts':>5} {'max len':>7} {'tokens':>6} {'threads':>7} {'batch':>5} "
+          f"{'texts/s':>8} {'ms/text':>8}")
     rows = []
-    for max_length in (128, 256):
-        for threads in (1, 2):
-            for batch in (1, 8, 32):
-                rate = throughput(texts, max_length, threads, batch, args.rounds)
-                rows.append({"max_length": max_length, "threads": threads, "batch": batch,
-                             "texts_per_s": round(rate, 1)})
-                print(f"{max_length:>7} {threads:>7} {batch:>5} {rate:>8.1f} {1000 / rate:>8.1f}")
+    for name, texts in sets.items():
+        for max_length in (128, 256):
+            tokens = mean_tokens(texts, max_length)
+            for threads in (1, 2):
+                for batch in (1, 8, 32):
+                    rate = throughput(texts, max_length, threads, batch, args.rounds)
+                    rows.append({"texts": name, "max_length": max_length, "mean_tokens": tokens,
+                                 "threads": threads, "batch": batch,
+                                 "texts_per_s": round(rate, 1)})
+                    print(f"{name:>5} {max_length:>7} {tokens:>6.0f} {threads:>7} {batch:>5} "
+                          f"{rate:>8.1f} {1000 / rate:>8.1f}")
     starts = {f"len{n}": startup(n, 1) for n in (128, 256)}
     for name, figures in starts.items():
         print(f"{name}: first vector {figures['first_vector_s']:.2f} s after process start, "

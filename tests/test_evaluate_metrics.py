@@ -1,0 +1,61 @@
+"""The evaluation metrics, on tables of hand-checked cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gatekeeper.evaluate import auc, calibration, decision_counts, removed_at_loss
+
+
+@pytest.mark.parametrize(
+    ("wanted", "p", "expected"),
+    [
+        ([1, 1, 0, 0], [0.9, 0.8, 0.2, 0.1], 1.0),
+        ([1, 1, 0, 0], [0.1, 0.2, 0.8, 0.9], 0.0),
+        ([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1], 0.75),
+        ([1, 0], [0.5, 0.5], 0.5),
+        ([1, 1, 0], [0.4, 0.6, 0.6], 0.25),
+    ],
+)
+def test_auc_matches_hand_counts(wanted, p, expected):
+    assert auc(np.array(wanted, bool), np.array(p)) == pytest.approx(expected)
+
+
+def test_auc_of_one_class_is_undefined():
+    assert np.isnan(auc(np.array([True, True]), np.array([0.1, 0.2])))
+
+
+def test_auc_agrees_with_pairwise_definition_on_random_data():
+    rng = np.random.default_rng(1)
+    wanted = rng.random(300) < 0.3
+    p = np.round(rng.random(300), 2)
+    pairs = [(a > b) + 0.5 * (a == b) for a in p[wanted] for b in p[~wanted]]
+    assert auc(wanted, p) == pytest.approx(np.mean(pairs))
+
+
+def test_removed_at_loss_counts_unwanted_below_the_safe_threshold():
+    wanted = np.array([1] * 1000 + [0] * 10, bool)
+    p = np.concatenate([np.linspace(0.3, 1.0, 1000), np.linspace(0.0, 0.5, 10)])
+    # Losing 0.1% of 1000 wanted = 1 message: threshold is the 2nd lowest wanted score.
+    threshold = np.sort(p[wanted])[1]
+    assert removed_at_loss(wanted, p, 0.001) == pytest.approx((p[~wanted] < threshold).mean())
+    assert removed_at_loss(wanted, p, 0.0) == pytest.approx((p[~wanted] < 0.3).mean())
+
+
+def test_calibration_of_a_perfectly_calibrated_score_is_near_zero():
+    rng = np.random.default_rng(0)
+    p = rng.random(20000)
+    wanted = rng.random(20000) < p
+    result = calibration(wanted, p)
+    assert result["ece"] < 0.02
+    assert len(result["curve"]) == 10
+    assert result["brier"] == pytest.approx(1 / 6, abs=0.01)
+
+
+def test_decision_counts_and_shares():
+    wanted = np.array([1, 1, 1, 1, 0, 0], bool)
+    counts = decision_counts(wanted, ["pass", "pass", "hold", "delete", "hold", "pass"])
+    assert counts["wanted_pass"] == 2 and counts["wanted_delete"] == 1
+    assert counts["wanted_lost_share"] == pytest.approx(0.25)
+    assert counts["unwanted_removed_share"] == pytest.approx(0.5)
