@@ -9,10 +9,12 @@ the code that runs on a real mailbox.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -189,3 +191,27 @@ class Brain:
         for assessment, behaviour in items:
             self.learn(assessment, behaviour, now)
         self.profile.consolidate(now=now)
+
+    # -- persistence -----------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write the profile and the sender memory (no message bodies)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.profile.save(folder / "profile")
+        state = {"memory": self.memory.to_dict(), "sent_ids": sorted(self.sent_ids),
+                 "flagged_threads": sorted(self.flagged_threads)}
+        temporary = folder / "brain.json.tmp"
+        temporary.write_text(json.dumps(state))
+        temporary.replace(folder / "brain.json")
+
+    @classmethod
+    def load(cls, folder: Path, embedder: Embedder, settings: PolicySettings | None = None,
+             lists: Lists | None = None) -> Brain:
+        """The brain saved in `folder`, or a new one when there is none yet."""
+        if not (folder / "brain.json").exists():
+            return cls(embedder, settings=settings, lists=lists)
+        state = json.loads((folder / "brain.json").read_text())
+        brain = cls(embedder, InterestProfile.load(folder / "profile"),
+                    SenderMemory.from_dict(state["memory"]), settings, lists)
+        brain.sent_ids = set(state["sent_ids"])
+        brain.flagged_threads = set(state["flagged_threads"])
+        return brain

@@ -208,3 +208,231 @@ def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[st
         click.echo(json.dumps(report.results, indent=2))
     else:
         console.print(report.markdown)
+
+
+def setup_logging(log_dir: Path, verbose: bool) -> None:
+    """Log to a rotated file in the log folder and to stderr (never message bodies)."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handlers = [RotatingFileHandler(log_dir / "gatekeeper.log", maxBytes=5_000_000,
+                                    backupCount=3), logging.StreamHandler()]
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--existing", is_flag=True,
+              help="Also decide mail already in the inbox on the first run (default: only new mail).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@reports_errors
+def run(existing: bool, verbose: bool) -> None:
+    """Watch every configured account and decide new mail as it arrives.
+
+    Runs in the foreground until Ctrl-C or SIGTERM; logs go to the log folder. In shadow
+    mode (the default for a new install) it only decides and records.
+
+    Example: gatekeeper run
+    """
+    from .config import load_settings, paths
+    from .daemon import Daemon
+
+    where = paths()
+    setup_logging(where.logs, verbose)
+    daemon = Daemon(load_settings(where.config_file), where, start_at_existing=existing)
+    daemon.install_signal_handlers()
+    sys.exit(daemon.run())
+
+
+@main.command()
+@click.option("--last", type=click.IntRange(0, 10_000), default=10, show_default=True,
+              help="How many recent decisions and moves to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@reports_errors
+def status(last: int, as_json: bool) -> None:
+    """Show what the daemon is doing and what it decided and moved lately.
+
+    Reads the daemon's status file and the local database; works whether or not the
+    daemon is running. Journal IDs shown here are what `gatekeeper undo` takes.
+
+    Example: gatekeeper status --last 20
+    """
+    import time
+
+    from .config import load_settings, paths
+    from .store import Store
+
+    where = paths()
+    daemon = json.loads(where.status_file.read_text()) if where.status_file.exists() else {}
+    store = Store(where.database)
+    decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
+    moves = [entry.__dict__ for entry in store.journal()[-last:]] if last else []
+    store.close()
+    if as_json:
+        click.echo(json.dumps({"daemon": daemon, "decisions": decisions, "journal": moves},
+                              indent=2, default=str))
+        return
+    settings = load_settings(where.config_file)
+    alive = daemon.get("running") and time.time() - daemon.get("updated", 0) < 30
+    click.echo(f"mode: {settings.mode}    config: {where.config_file}    data: {where.data}")
+    click.echo(f"daemon: {'running, pid ' + str(daemon['pid']) if alive else 'not running'}")
+    for name, account in daemon.get("accounts", {}).items():
+        counts = ", ".join(f"{n} {v}" for v, n in sorted(account["decided"].items())) or "none"
+        error = f" ({account['error']})" if account["error"] else ""
+        click.echo(f"  {name}: {account['state']}{error}; decided since start: {counts}")
+    if decisions:
+        table = Table("decided", "account", "action", "P(wanted)", "from", "subject",
+                      title="latest decisions")
+        for row in decisions:
+            table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
+                          row["account"], row["action"] + (" (probe)" if row["probe"] else ""),
+                          f"{row['probability']:.2f}", row["sender"], row["subject"][:60])
+        console.print(table)
+    if moves:
+        table = Table("id", "when", "account", "action", "from", "to", "state",
+                      title="latest actions (undo with `gatekeeper undo ID`)")
+        for entry in moves:
+            table.add_row(str(entry["id"]),
+                          time.strftime("%m-%d %H:%M", time.localtime(entry["created_at"])),
+                          entry["account"], entry["kind"], entry["source"], entry["target"],
+                          entry["state"])
+        console.print(table)
+
+
+def parse_since(text: str) -> float:
+    """A time given as 30m, 2h, 3d or an ISO date, as a Unix timestamp."""
+    import time
+    from datetime import datetime
+
+    units = {"m": 60, "h": 3600, "d": 86400}
+    if text[:-1].isdigit() and text[-1] in units:
+        return time.time() - int(text[:-1]) * units[text[-1]]
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError as error:
+        raise InputError(f"--since {text!r}: give 30m, 2h, 3d or a date like 2026-11-20") from error
+
+
+@main.command()
+@click.argument("entry_ids", nargs=-1, type=int, metavar="[ID]...")
+@click.option("--since", help="Undo every move since this time: 30m, 2h, 3d or a date.")
+@reports_errors
+def undo(entry_ids: tuple[int, ...], since: str | None) -> None:
+    """Move messages back to where they were before gatekeeper moved them.
+
+    Give journal entry IDs (from `gatekeeper status`), or --since to undo every
+    hold and delete since a time. Messages are found again by Message-ID.
+
+    Example: gatekeeper undo --since 2h
+    """
+    from . import actions
+    from .config import load_settings, paths
+    from .mailbox import open_mailbox
+    from .store import DONE, Store
+
+    if not entry_ids and not since:
+        raise InputError("say what to undo: journal entry IDs, or --since TIME")
+    store = Store(paths().database)
+    settings = load_settings()
+    if entry_ids:
+        entries = [e for e in map(store.journal_entry, entry_ids) if e is not None]
+    else:
+        entries = [e for e in store.journal(state=DONE, since=parse_since(since))
+                   if e.kind in ("hold", "delete")]
+    mailboxes: dict[str, object] = {}
+    for entry in entries:
+        mailbox = mailboxes.get(entry.account) or open_mailbox(settings.account(entry.account))
+        mailboxes[entry.account] = mailbox
+        restored = actions.undo(mailbox, store, entry)
+        click.echo(f"{entry.id}: {'restored to ' + entry.source if restored else 'not found'} "
+                   f"({entry.message_id})")
+    for mailbox in mailboxes.values():
+        mailbox.close()
+    if not entries:
+        click.echo("nothing to undo")
+
+
+@main.command()
+@click.argument("new_mode", type=click.Choice(["shadow", "tag", "active"]))
+@reports_errors
+def mode(new_mode: str) -> None:
+    """Choose what gatekeeper does: shadow (record only), tag (IMAP keywords) or active.
+
+    Active mode moves held mail to the held folder and deleted mail to Trash; nothing is
+    ever expunged, and `gatekeeper undo` moves it back. Restart the daemon to apply.
+
+    Example: gatekeeper mode tag
+    """
+    from .config import default_config_text, parse_settings, paths, set_mode
+
+    path = paths().config_file
+    text = set_mode(path.read_text() if path.exists() else default_config_text(), new_mode)
+    parse_settings(text, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    click.echo(f"mode is now {new_mode} ({path})")
+
+
+def _list_command(kind: str):
+    @reports_errors
+    def command(entry: str, remove: bool) -> None:
+        from .config import paths
+        from .store import Store
+
+        store = Store(paths().database)
+        if remove:
+            found = store.remove_from_list(kind, entry)
+            click.echo(f"removed {entry} from the {kind} list" if found else
+                       f"{entry} was not on the {kind} list")
+        else:
+            store.add_to_list(kind, entry)
+            click.echo(f"{entry} is on the {kind} list")
+    return command
+
+
+for _kind, _doc in (
+    ("allow", "Always pass mail from a sender address or a whole domain.\n\n"
+              "Example: gatekeeper allow friend@example.org"),
+    ("block", "Always delete (move to Trash) mail from a sender address or domain.\n\n"
+              "Correspondents and replies to your own mail are never deleted.\n\n"
+              "Example: gatekeeper block deals.example.com"),
+):
+    _function = _list_command(_kind)
+    _function.__doc__ = _doc
+    main.command(name=_kind)(click.option("--remove", is_flag=True, help="Take it off the list.")(
+        click.argument("entry", metavar="SENDER-OR-DOMAIN")(_function)))
+
+
+@main.group()
+def service() -> None:
+    """Run gatekeeper in the background at login (systemd user unit or launchd agent).
+
+    Example: gatekeeper service install
+    """
+
+
+@service.command(name="install")
+@reports_errors
+def service_install() -> None:
+    """Write the service file and print the command that starts it.
+
+    Example: gatekeeper service install
+    """
+    from . import service as user_service
+
+    path, start = user_service.install()
+    click.echo(f"wrote {path}\nstart it with: {start}")
+
+
+@service.command(name="uninstall")
+@reports_errors
+def service_uninstall() -> None:
+    """Remove the service file and print the command that stops it.
+
+    Example: gatekeeper service uninstall
+    """
+    from . import service as user_service
+
+    path, stop = user_service.uninstall()
+    click.echo(f"removed {path}\nstop it with: {stop}")

@@ -1,0 +1,5 @@
+"""`python -m gatekeeper` is the `gatekeeper` command."""
+
+from .cli import main
+
+main()

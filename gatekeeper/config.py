@@ -1,0 +1,188 @@
+"""Configuration: where state lives, and the settings file (TOML) that says what to do.
+
+Paths come from platformdirs (config, data, logs); `GATEKEEPER_HOME` puts all three under
+one folder, so tests and experiments never touch a real home. The file format, with every
+setting explained, is `gatekeeper/default_config.toml`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError
+from .policy import PolicySettings
+
+MODES = ("shadow", "tag", "active")
+SECURITY = ("tls", "starttls", "plain")
+AUTH = ("password", "oauth2")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The folders of one gatekeeper home."""
+
+    config: Path
+    data: Path
+    logs: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.config / "config.toml"
+
+    @property
+    def database(self) -> Path:
+        return self.data / "gatekeeper.db"
+
+    def profile_dir(self, account: str) -> Path:
+        return self.data / "profiles" / account
+
+    @property
+    def status_file(self) -> Path:
+        return self.data / "status.json"
+
+
+def paths() -> Paths:
+    """Paths from GATEKEEPER_HOME when set, else the platform's user directories."""
+    home = os.environ.get("GATEKEEPER_HOME")
+    if home:
+        root = Path(home).expanduser()
+        return Paths(root / "config", root / "data", root / "logs")
+    import platformdirs
+
+    return Paths(Path(platformdirs.user_config_dir("gatekeeper")),
+                 Path(platformdirs.user_data_dir("gatekeeper")),
+                 Path(platformdirs.user_log_dir("gatekeeper")))
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """One mailbox to watch. See default_config.toml for every field."""
+
+    name: str
+    kind: str = "imap"  # "imap" or "maildir"
+    host: str = ""
+    port: int = 993
+    username: str = ""
+    security: str = "tls"  # tls (IMAPS), starttls, or plain (loopback only)
+    ca_file: str = ""  # extra CA bundle to trust (self-signed servers)
+    auth: str = "password"  # password or oauth2
+    password_env: str = ""  # read the password from this environment variable
+    password_command: str = ""  # or run this command and read its output
+    oauth_token_command: str = ""  # prints a current OAuth2 access token
+    oauth_mechanism: str = "XOAUTH2"  # or OAUTHBEARER
+    maildir: str = ""  # for kind = "maildir": the Maildir root
+    inbox: str = "INBOX"
+    held_folder: str = "Gatekeeper/Held"
+    trash_folder: str = ""  # empty: found by SPECIAL-USE, then by common names
+    junk_folder: str = ""
+    sent_folder: str = ""
+    archive_folder: str = ""
+    fetch_bytes: int = 65536  # bytes of each message read (BODY.PEEK[]<0.N>)
+    idle: bool = True  # use IDLE when the server offers it
+    poll_seconds: int = 60  # how often to look when IDLE is not available
+    timeout_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole settings file."""
+
+    mode: str = "shadow"
+    accounts: tuple[AccountConfig, ...] = ()
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    interests: tuple[str, ...] = ()
+    disinterests: tuple[str, ...] = ()
+    max_length: int = 256  # tokens of each message the model reads
+    threads: int = 1  # onnxruntime threads: one leaves the machine to its owner
+    learn_every_seconds: int = 600  # how often behaviour is consolidated into the profile
+
+    def account(self, name: str) -> AccountConfig:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise ConfigError(f"no account named {name!r}; known: "
+                          + (", ".join(a.name for a in self.accounts) or "none"))
+
+
+def _build(cls, data: dict, where: str):
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(known))}")
+    try:
+        return cls(**data)
+    except TypeError as error:
+        raise ConfigError(f"{where}: {error}") from error
+
+
+def _account(data: dict, index: int) -> AccountConfig:
+    where = f"[[accounts]] #{index + 1}"
+    account = _build(AccountConfig, data, where)
+    if not account.name:
+        raise ConfigError(f"{where}: give the account a name")
+    checks = [
+        (account.kind in ("imap", "maildir"), "kind must be imap or maildir"),
+        (account.security in SECURITY, f"security must be one of {', '.join(SECURITY)}"),
+        (account.auth in AUTH, f"auth must be one of {', '.join(AUTH)}"),
+        (account.kind != "imap" or bool(account.host and account.username),
+         "an imap account needs host and username"),
+        (account.kind != "maildir" or bool(account.maildir), "a maildir account needs maildir"),
+        (account.auth != "oauth2" or bool(account.oauth_token_command),
+         "oauth2 needs oauth_token_command"),
+    ]
+    for ok, problem in checks:
+        if not ok:
+            raise ConfigError(f"{where} ({account.name}): {problem}")
+    return account
+
+
+def parse_settings(text: str, source: str = "config") -> Settings:
+    """Settings from TOML text; ConfigError says exactly what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source} is not valid TOML: {error}") from error
+    accounts = tuple(_account(a, i) for i, a in enumerate(data.pop("accounts", [])))
+    names = [a.name for a in accounts]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: account names must be unique")
+    policy_data = data.pop("policy", {})
+    if "screener_band" in policy_data:
+        policy_data["screener_band"] = tuple(policy_data["screener_band"])
+    policy = _build(PolicySettings, policy_data, f"{source} [policy]")
+    for key in ("interests", "disinterests"):
+        if key in data:
+            data[key] = tuple(data[key])
+    settings = _build(Settings, {**data, "accounts": accounts, "policy": policy}, source)
+    if settings.mode not in MODES:
+        raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
+    return settings
+
+
+def default_config_text() -> str:
+    return (resources.files("gatekeeper") / "default_config.toml").read_text()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """The settings file, or the defaults (no accounts) when there is none yet."""
+    path = path or paths().config_file
+    if not path.exists():
+        return parse_settings(default_config_text(), "default config")
+    return parse_settings(path.read_text(), str(path))
+
+
+def set_mode(text: str, mode: str) -> str:
+    """The settings text with its top-level `mode` changed, comments kept."""
+    import re
+
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}")
+    line = re.compile(r'^mode\s*=\s*"[^"]*"', re.M)
+    if line.search(text):
+        return line.sub(f'mode = "{mode}"', text, count=1)
+    return f'mode = "{mode}"\n' + text

@@ -1,0 +1,147 @@
+"""What the reader did since the last look, turned into learning.
+
+For each decided message the store tracks where it is and its flags. A look compares
+that with the server: flags added (read, replied, flagged) and messages gone from where
+they were, found again by Message-ID (in Trash: deleted; in Junk: junked; back in the
+inbox from Held: rescued; moved into Held by the reader: unwanted). Each behaviour is
+learned once, recorded with its source so it can be undone, and never teaches the
+profile to dislike a correspondent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from .brain import Brain
+from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
+from .message import parse
+from .store import Store, Tracked
+
+logger = logging.getLogger(__name__)
+
+READ_SOON_SECONDS = 6 * 3600
+IGNORED_AFTER_SECONDS = 3 * 86400
+FLAG_BEHAVIOUR = ((ANSWERED, "replied"), (FLAGGED, "flagged"))
+
+
+@dataclass(frozen=True)
+class FeedbackEvent:
+    """One behaviour of the reader, about one message."""
+
+    message_id: str
+    behaviour: str  # a senders.BEHAVIOUR name
+    folder: str  # where the message is now
+    uid: int
+    source: str  # how it was observed, e.g. "flags INBOX" or "moved INBOX -> Trash"
+
+
+def _flag_events(item: Tracked, flags: frozenset[str], now: float, folder: str) -> list[str]:
+    behaviours = []
+    if SEEN in flags and SEEN not in item.flags:
+        behaviours.append("read_soon" if now - item.decided_at < READ_SOON_SECONDS else "read")
+    behaviours += [b for flag, b in FLAG_BEHAVIOUR if flag in flags and flag not in item.flags]
+    return behaviours
+
+
+def _where_moved(mailbox: Mailbox, folders: Folders, item: Tracked) -> tuple[str, int] | None:
+    candidates = [folders.trash, folders.junk, folders.inbox, folders.held, folders.archive]
+    for folder in (f for f in candidates if f and f != item.folder):
+        uid = mailbox.find(folder, item.message_id)
+        if uid is not None:
+            return folder, uid
+    return None
+
+
+def _move_behaviour(item: Tracked, target: str, folders: Folders) -> str | None:
+    from_held = item.folder == folders.held
+    if target == folders.trash:
+        return "deleted_from_held" if from_held else (
+            "deleted_unread" if SEEN not in item.flags else None)
+    if target == folders.junk:
+        return "junked"
+    if target == folders.inbox and from_held:
+        return "rescued"
+    if target == folders.held:
+        return "moved_to_held"
+    if target == folders.archive:
+        return "read"
+    return None
+
+
+class Observer:
+    """Looks at the inbox and the held folder and learns from what changed."""
+
+    def __init__(self, mailbox: Mailbox, brain: Brain, store: Store) -> None:
+        self.mailbox = mailbox
+        self.brain = brain
+        self.store = store
+
+    def observe(self, now: float) -> list[FeedbackEvent]:
+        folders = self.mailbox.folders()
+        events: list[FeedbackEvent] = []
+        for folder in (folders.inbox, folders.held):
+            events += self._observe_folder(folders, folder, now)
+        for event in events:
+            self._learn(event, now)
+        return events
+
+    def _observe_folder(self, folders: Folders, folder: str, now: float) -> list[FeedbackEvent]:
+        tracked = self.store.tracked(self.mailbox.account, folder)
+        if not tracked:
+            return []
+        present = set(self.mailbox.uids(folder))
+        tracked = [self._with_uid(item, folder, present) for item in tracked]
+        flags = self.mailbox.flags(folder, [t.uid for t in tracked if t.uid in present])
+        events = []
+        for item in tracked:
+            if item.uid in present:
+                events += self._changed_flags(item, flags.get(item.uid, item.flags), now)
+            else:
+                events += self._moved(folders, item)
+        return events
+
+    def _with_uid(self, item: Tracked, folder: str, present: set[int]) -> Tracked:
+        if item.uid and item.uid in present:
+            return item
+        uid = self.mailbox.find(folder, item.message_id)
+        if uid is None:
+            return item
+        self.store.update_tracked(self.mailbox.account, item.message_id, uid=uid)
+        return Tracked(item.message_id, folder, uid, item.flags, item.decided_at, item.verdict,
+                       item.learned)
+
+    def _changed_flags(self, item: Tracked, flags: frozenset[str], now: float) -> list[FeedbackEvent]:
+        if flags == item.flags:
+            return []
+        self.store.update_tracked(self.mailbox.account, item.message_id, flags=flags)
+        return [FeedbackEvent(item.message_id, b, item.folder, item.uid, f"flags {item.folder}")
+                for b in _flag_events(item, flags, now, item.folder) if b not in item.learned]
+
+    def _moved(self, folders: Folders, item: Tracked) -> list[FeedbackEvent]:
+        found = _where_moved(self.mailbox, folders, item)
+        if found is None:
+            return []  # expunged by the reader or another client: nothing to learn from
+        target, uid = found
+        self.store.update_tracked(self.mailbox.account, item.message_id, folder=target, uid=uid)
+        behaviour = _move_behaviour(item, target, folders)
+        if behaviour is None or behaviour in item.learned:
+            return []
+        return [FeedbackEvent(item.message_id, behaviour, target, uid,
+                              f"moved {item.folder} -> {target}")]
+
+    def _learn(self, event: FeedbackEvent, now: float) -> None:
+        account = self.mailbox.account
+        fetched = self.mailbox.fetch(event.folder, [event.uid])
+        if not fetched:
+            return
+        message = parse(fetched[0].raw)
+        (assessment,) = self.brain.assess([message], now=now)
+        self.brain.learn(assessment, event.behaviour, now)
+        self.store.record_feedback(account, event.message_id, event.behaviour, event.source, now)
+        learned = {event.behaviour}
+        for item in self.store.tracked(account, event.folder):
+            if item.message_id == event.message_id:
+                learned |= item.learned
+        self.store.update_tracked(account, event.message_id, learned=frozenset(learned))
+        logger.info("%s: learned %s from %s", account, event.behaviour, event.source)

@@ -1,0 +1,456 @@
+"""Mailboxes: the one protocol the pipeline talks to, over IMAP or a local Maildir.
+
+`ImapMailbox` is the only importer of imapclient. It reads with BODY.PEEK only (looking
+never marks a message read), moves with UID MOVE or, without MOVE, with COPY + \\Deleted
++ UID EXPUNGE of exactly that UID (never a bare EXPUNGE), and waits with IDLE, renewed
+well inside the servers' 30-minute limit. `MaildirMailbox` implements the same protocol
+over a Maildir tree (mbsync and offlineimap users, and the fast test double).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mailbox as stdlib_mailbox
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .config import AccountConfig
+from .errors import AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError
+
+logger = logging.getLogger(__name__)
+
+SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
+IDLE_RENEW_SECONDS = 9 * 60  # servers may drop an IDLE after 10 to 30 minutes
+SPECIAL_USES = {"trash": "\\Trash", "junk": "\\Junk", "sent": "\\Sent", "archive": "\\Archive"}
+FALLBACK_NAMES = {
+    "trash": ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash", "INBOX.Trash"),
+    "junk": ("Junk", "Spam", "Junk E-mail", "[Gmail]/Spam", "INBOX.Junk"),
+    "sent": ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent"),
+    "archive": ("Archive", "Archives", "[Gmail]/All Mail", "INBOX.Archive"),
+}
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """A folder's identity and high-water marks."""
+
+    uidvalidity: int
+    uidnext: int
+    highest_modseq: int  # 0 when the server has no CONDSTORE
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A message as fetched: its UID, its first bytes, its flags."""
+
+    uid: int
+    raw: bytes
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Folders:
+    """The folders the gatekeeper uses, as named on this server ("" when absent)."""
+
+    inbox: str
+    held: str
+    trash: str
+    junk: str = ""
+    sent: str = ""
+    archive: str = ""
+
+
+class Mailbox(Protocol):
+    """What the pipeline, the feedback observer and the CLI need from a mailbox."""
+
+    account: str
+
+    def folders(self) -> Folders: ...
+    def status(self, folder: str) -> FolderStatus: ...
+    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]: ...
+    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]: ...
+    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]: ...
+    def changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]: ...
+    def uids(self, folder: str) -> list[int]: ...
+    def find(self, folder: str, message_id: str) -> int | None: ...
+    def move(self, folder: str, uid: int, target: str) -> None: ...
+    def tag(self, folder: str, uid: int, keyword: str) -> None: ...
+    def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None: ...
+    def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = ...) -> bool: ...
+    def close(self) -> None: ...
+
+
+# -- IMAP --------------------------------------------------------------------------------
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+class ImapMailbox:
+    """A mailbox on an IMAP server."""
+
+    def __init__(self, config: AccountConfig, secret: str) -> None:
+        self.account = config.name
+        self.config = config
+        self._secret = secret
+        self._client = None
+        self._selected: str | None = None
+        self._folders: Folders | None = None
+        self.connect()
+
+    # -- connection -------------------------------------------------------------------
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.config.ca_file:
+            context.load_verify_locations(self.config.ca_file)
+        return context
+
+    def connect(self) -> None:
+        import imapclient
+        from imapclient.exceptions import LoginError
+
+        config = self.config
+        if config.security == "plain" and config.host not in ("127.0.0.1", "localhost", "::1"):
+            raise MailboxError("plain (unencrypted) IMAP is allowed only to this machine; "
+                               "use security = \"tls\" or \"starttls\"")
+        try:
+            client = imapclient.IMAPClient(
+                config.host, port=config.port, ssl=config.security == "tls",
+                ssl_context=self._tls_context(), timeout=config.timeout_seconds)
+            if config.security == "starttls":
+                client.starttls(self._tls_context())
+            self._login(client)
+        except LoginError as error:
+            raise AuthenticationError(
+                f"{config.name}: the server refused the login for {config.username} "
+                f"({_text(error.args[0]) if error.args else error}); check the password") from error
+        except (OSError, ssl.SSLError) as error:
+            raise ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port}"
+                                      f" ({error})") from error
+        self._client, self._selected = client, None
+        if client.has_capability("CONDSTORE"):
+            client.enable("CONDSTORE")
+
+    def _login(self, client) -> None:
+        config = self.config
+        if config.auth == "oauth2":
+            if config.oauth_mechanism.upper() == "OAUTHBEARER":
+                client.oauthbearer_login(config.username, self._secret)
+            else:
+                client.oauth2_login(config.username, self._secret)
+        else:
+            client.login(config.username, self._secret)
+
+    def renew_secret(self, secret: str) -> None:
+        """A fresh password or token (an expired OAuth2 token) for the next connect."""
+        self._secret = secret
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.logout()
+            except Exception:  # already gone: nothing to clean up
+                pass
+            self._client = None
+
+    def _call(self, operation, *args, **kwargs):
+        """Run one client operation, turning dropped connections into ConnectionLostError."""
+        from imapclient.exceptions import IMAPClientAbortError
+
+        if self._client is None:
+            raise ConnectionLostError(f"{self.account}: not connected")
+        try:
+            return operation(*args, **kwargs)
+        except (IMAPClientAbortError, OSError, socket.timeout, ssl.SSLError) as error:
+            self._client = None
+            raise ConnectionLostError(f"{self.account}: connection lost ({error})") from error
+
+    def has(self, capability: str) -> bool:
+        return bool(self._call(self._client.has_capability, capability))
+
+    def _select(self, folder: str) -> dict:
+        from imapclient.exceptions import IMAPClientError
+
+        try:
+            response = self._call(self._client.select_folder, folder)
+        except IMAPClientError as error:
+            raise FolderMissingError(f"{self.account}: cannot open folder {folder!r} "
+                                     f"({error})") from error
+        self._selected = folder
+        return response
+
+    def _ensure(self, folder: str) -> None:
+        if self._selected != folder:
+            self._select(folder)
+
+    # -- folders ----------------------------------------------------------------------
+    def folders(self) -> Folders:
+        if self._folders is None:
+            listing = self._call(self._client.list_folders)
+            separator = next((_text(sep) for _, sep, _ in listing if sep), "/")
+            names = {name: {_text(f) for f in flags} for flags, _, name in listing}
+            found = {role: self._special(role, names) for role in SPECIAL_USES}
+            held = self._ensure_folder(self.config.held_folder.replace("/", separator), names)
+            if not found["trash"]:
+                raise FolderMissingError(f"{self.account}: no Trash folder found; set "
+                                         "trash_folder in the account's settings")
+            self._folders = Folders(self.config.inbox, held, **found)
+        return self._folders
+
+    def _special(self, role: str, names: dict[str, set[str]]) -> str:
+        configured = getattr(self.config, f"{role}_folder")
+        if configured:
+            if configured not in names:
+                raise FolderMissingError(f"{self.account}: {role}_folder {configured!r} "
+                                         "does not exist on the server")
+            return configured
+        for name, flags in names.items():
+            if SPECIAL_USES[role] in flags:
+                return name
+        return next((n for n in FALLBACK_NAMES[role] if n in names), "")
+
+    def _ensure_folder(self, name: str, names: dict[str, set[str]]) -> str:
+        if name not in names:
+            logger.info("%s: creating folder %s", self.account, name)
+            self._call(self._client.create_folder, name)
+            self._call(self._client.subscribe_folder, name)
+        return name
+
+    # -- reading ------------------------------------------------------------------------
+    def status(self, folder: str) -> FolderStatus:
+        response = self._select(folder)
+        return FolderStatus(int(response[b"UIDVALIDITY"]), int(response.get(b"UIDNEXT", 0)),
+                            int(response.get(b"HIGHESTMODSEQ", 0)))
+
+    def uids(self, folder: str) -> list[int]:
+        self._ensure(folder)
+        return sorted(self._call(self._client.search, "ALL"))
+
+    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
+        self._ensure(folder)
+        uids = [u for u in self._call(self._client.search, ["UID", f"{after_uid + 1}:*"])
+                if u > after_uid]
+        return self.fetch(folder, sorted(uids)[:limit])
+
+    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
+        uids = list(uids)
+        if not uids:
+            return []
+        self._ensure(folder)
+        body = f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"
+        response = self._call(self._client.fetch, uids, ["FLAGS", body])
+        fetched = []
+        for uid in uids:
+            data = response.get(uid)
+            if data is None:
+                continue  # vanished between SEARCH and FETCH
+            raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
+            fetched.append(Fetched(uid, raw, frozenset(_text(f) for f in data[b"FLAGS"])))
+        return fetched
+
+    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
+        uids = list(uids)
+        if not uids:
+            return {}
+        self._ensure(folder)
+        response = self._call(self._client.get_flags, uids)
+        return {uid: frozenset(_text(f) for f in flags) for uid, flags in response.items()}
+
+    def changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]:
+        """Flags of messages changed after `modseq` (CONDSTORE), else of every message."""
+        self._ensure(folder)
+        if modseq and self.has("CONDSTORE"):
+            uids = self._call(self._client.search, ["MODSEQ", str(modseq + 1)])
+        else:
+            uids = self._call(self._client.search, "ALL")
+        return self.flags(folder, uids)
+
+    def find(self, folder: str, message_id: str) -> int | None:
+        if not message_id:
+            return None
+        self._ensure(folder)
+        found = self._call(self._client.search, ["HEADER", "Message-ID", f"<{message_id}>"])
+        return max(found) if found else None
+
+    # -- changing -------------------------------------------------------------------------
+    def move(self, folder: str, uid: int, target: str) -> None:
+        self._ensure(folder)
+        if self.has("MOVE"):
+            self._call(self._client.move, [uid], target)
+            return
+        if not self.has("UIDPLUS"):
+            raise MailboxError(f"{self.account}: the server has neither MOVE nor UIDPLUS, so "
+                               "a message cannot be moved without expunging others")
+        self._call(self._client.copy, [uid], target)
+        self._call(self._client.add_flags, [uid], [DELETED])
+        self._call(self._client.uid_expunge, [uid])
+
+    def tag(self, folder: str, uid: int, keyword: str) -> None:
+        self._ensure(folder)
+        self._call(self._client.add_flags, [uid], [keyword])
+
+    def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
+        self._call(self._client.append, folder, raw, flags=tuple(flags))
+
+    def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Wait up to `timeout` seconds for news in `folder`; True when there may be some.
+
+        IDLE is checked in one-second slices so `stop` is honoured promptly, and renewed
+        at least every nine minutes by the caller's loop (timeout is capped).
+        """
+        self._ensure(folder)
+        deadline = time.monotonic() + min(timeout, IDLE_RENEW_SECONDS)
+        if not (self.config.idle and self.has("IDLE")):
+            _sleep_until(min(deadline, time.monotonic() + self.config.poll_seconds), stop)
+            return True
+        self._call(self._client.idle)
+        news = False
+        try:
+            while not news and not stop() and time.monotonic() < deadline:
+                news = bool(self._call(self._client.idle_check, timeout=1.0))
+        finally:
+            if self._client is not None:
+                self._call(self._client.idle_done)
+        return news
+
+
+def _sleep_until(deadline: float, stop: Callable[[], bool]) -> None:
+    while not stop() and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+
+
+# -- Maildir -------------------------------------------------------------------------------
+MAILDIR_FLAGS = {"S": SEEN, "R": ANSWERED, "F": FLAGGED, "T": DELETED}
+
+
+class MaildirMailbox:
+    """A Maildir tree (Maildir++ folders) behind the same protocol.
+
+    Maildir has no UIDs, so each folder keeps a small file mapping message keys to
+    increasing numbers; a folder's UIDVALIDITY is fixed when the map is created.
+    """
+
+    def __init__(self, config: AccountConfig) -> None:
+        self.account = config.name
+        self.config = config
+        self.root = stdlib_mailbox.Maildir(Path(config.maildir).expanduser(), create=True)
+
+    def close(self) -> None:
+        pass
+
+    def _folder(self, name: str) -> stdlib_mailbox.Maildir:
+        if name in ("INBOX", self.config.inbox):
+            return self.root
+        try:
+            return self.root.get_folder(name)
+        except stdlib_mailbox.NoSuchMailboxError as error:
+            raise FolderMissingError(f"{self.account}: no Maildir folder {name!r}") from error
+
+    def _uid_map(self, name: str) -> dict:
+        folder = self._folder(name)
+        path = Path(folder._path) / ".gatekeeper-uids.json"
+        data = json.loads(path.read_text()) if path.exists() else {
+            "uidvalidity": int(time.time()), "next": 1, "keys": {}}
+        for key in sorted(folder.keys()):  # Maildir names start with the delivery time
+            if key not in data["keys"]:
+                data["keys"][key] = data["next"]
+                data["next"] += 1
+        live = set(folder.keys())
+        data["keys"] = {k: u for k, u in data["keys"].items() if k in live}
+        path.write_text(json.dumps(data))
+        return data
+
+    def _key(self, name: str, uid: int) -> str | None:
+        return next((k for k, u in self._uid_map(name)["keys"].items() if u == uid), None)
+
+    def folders(self) -> Folders:
+        names = set(self.root.list_folders())
+        for name in (self.config.held_folder.replace("/", "."),):
+            if name not in names:
+                self.root.add_folder(name)
+        found = {role: getattr(self.config, f"{role}_folder")
+                 or next((n for n in FALLBACK_NAMES[role] if n in names), "")
+                 for role in SPECIAL_USES}
+        if not found["trash"]:
+            self.root.add_folder("Trash")
+            found["trash"] = "Trash"
+        return Folders(self.config.inbox, self.config.held_folder.replace("/", "."), **found)
+
+    def status(self, folder: str) -> FolderStatus:
+        data = self._uid_map(folder)
+        return FolderStatus(data["uidvalidity"], data["next"], 0)
+
+    def uids(self, folder: str) -> list[int]:
+        return sorted(self._uid_map(folder)["keys"].values())
+
+    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
+        return self.fetch(folder, [u for u in self.uids(folder) if u > after_uid][:limit])
+
+    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
+        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
+        fetched = []
+        for uid in uids:
+            key = by_uid.get(uid)
+            if key is None:
+                continue
+            with box.get_file(key) as handle:
+                raw = handle.read(self.config.fetch_bytes)
+            fetched.append(Fetched(uid, raw, self._flags(box, key)))
+        return fetched
+
+    @staticmethod
+    def _flags(box: stdlib_mailbox.Maildir, key: str) -> frozenset[str]:
+        return frozenset(MAILDIR_FLAGS.get(f, f) for f in box.get_message(key).get_flags())
+
+    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
+        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
+        return {u: self._flags(box, by_uid[u]) for u in uids if u in by_uid}
+
+    def changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]:
+        return self.flags(folder, self.uids(folder))
+
+    def find(self, folder: str, message_id: str) -> int | None:
+        box, keys = self._folder(folder), self._uid_map(folder)["keys"]
+        for key, uid in sorted(keys.items(), key=lambda item: -item[1]):
+            value = box.get_message(key).get("Message-ID", "")
+            if message_id and message_id in value:
+                return uid
+        return None
+
+    def move(self, folder: str, uid: int, target: str) -> None:
+        source, key = self._folder(folder), self._key(folder, uid)
+        if key is None:
+            raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
+        message = source.get_message(key)
+        self._folder(target).add(message)
+        source.remove(key)
+
+    def tag(self, folder: str, uid: int, keyword: str) -> None:
+        logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, uid)
+
+    def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
+        message = stdlib_mailbox.MaildirMessage(raw)
+        letters = {v: k for k, v in MAILDIR_FLAGS.items()}
+        message.set_flags("".join(letters[f] for f in flags if f in letters))
+        if SEEN in flags:
+            message.set_subdir("cur")
+        self._folder(folder).add(message)
+
+    def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        _sleep_until(time.monotonic() + min(timeout, self.config.poll_seconds), stop)
+        return True
+
+
+def open_mailbox(config: AccountConfig) -> Mailbox:
+    """Connect to an account's mailbox with its credentials."""
+    if config.kind == "maildir":
+        return MaildirMailbox(config)
+    from .credentials import oauth_token, password
+
+    secret = oauth_token(config) if config.auth == "oauth2" else password(config)
+    return ImapMailbox(config, secret)

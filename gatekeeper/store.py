@@ -1,0 +1,282 @@
+"""Local state in SQLite: what was decided, what was done, what the reader did.
+
+One database per user (WAL mode, file mode 0600) with numbered migrations. Tables:
+- `folders`: sync state per (account, folder): UIDVALIDITY, last UID seen, HIGHESTMODSEQ;
+- `messages`: every decision, keyed by (account, folder, UIDVALIDITY, UID) so each message
+  is decided exactly once, with its Message-ID so it can be found again after a move;
+- `journal`: every action, written as an intent before it happens and confirmed after,
+  so a crash between the two is reconciled and every move can be undone;
+- `feedback`: behaviour observed and learned from, with its source, undoable;
+- `lists`: the reader's allow and block lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+MIGRATIONS = [
+    """
+    CREATE TABLE folders (
+        account TEXT NOT NULL, folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL DEFAULT 0,
+        highest_modseq INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (account, folder));
+    CREATE TABLE messages (
+        account TEXT NOT NULL, folder TEXT NOT NULL, uidvalidity INTEGER NOT NULL,
+        uid INTEGER NOT NULL, message_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+        sender TEXT NOT NULL, subject TEXT NOT NULL, decided_at REAL NOT NULL,
+        action TEXT NOT NULL, probability REAL NOT NULL, mode TEXT NOT NULL,
+        probe INTEGER NOT NULL DEFAULT 0, queue TEXT NOT NULL DEFAULT '',
+        reasons TEXT NOT NULL,
+        PRIMARY KEY (account, folder, uidvalidity, uid));
+    CREATE INDEX messages_by_message_id ON messages (account, message_id);
+    CREATE TABLE journal (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+        message_id TEXT NOT NULL, kind TEXT NOT NULL, source TEXT NOT NULL,
+        target TEXT NOT NULL, state TEXT NOT NULL, created_at REAL NOT NULL,
+        done_at REAL, detail TEXT NOT NULL DEFAULT '');
+    CREATE INDEX journal_by_state ON journal (account, state);
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT NOT NULL,
+        message_id TEXT NOT NULL, behaviour TEXT NOT NULL, source TEXT NOT NULL,
+        at REAL NOT NULL, undone INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE lists (
+        kind TEXT NOT NULL CHECK (kind IN ('allow', 'block')), entry TEXT NOT NULL,
+        added_at REAL NOT NULL, PRIMARY KEY (kind, entry));
+    """,
+    """
+    CREATE TABLE tracked (
+        account TEXT NOT NULL, message_id TEXT NOT NULL, folder TEXT NOT NULL,
+        uid INTEGER NOT NULL, flags TEXT NOT NULL, decided_at REAL NOT NULL,
+        verdict TEXT NOT NULL, learned TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (account, message_id));
+    CREATE INDEX tracked_by_folder ON tracked (account, folder);
+    """,
+]
+
+INTENT, DONE, FAILED, UNDONE = "intent", "done", "failed", "undone"
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """Where the last sync of a folder stopped."""
+
+    uidvalidity: int
+    last_uid: int
+    highest_modseq: int
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A decided message as last seen: where it is and what the reader had done."""
+
+    message_id: str
+    folder: str
+    uid: int  # 0 when not known yet (after a move)
+    flags: frozenset[str]
+    decided_at: float
+    verdict: str
+    learned: frozenset[str]  # behaviours already learned from, so none counts twice
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One action: moved (or tagged) a message from `source` to `target`."""
+
+    id: int
+    account: str
+    message_id: str
+    kind: str  # "hold", "delete", "tag", "restore"
+    source: str
+    target: str
+    state: str  # INTENT, DONE, FAILED or UNDONE
+    created_at: float
+
+
+class Store:
+    """The SQLite database of one gatekeeper home."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.touch(mode=0o600)
+        os.chmod(path, 0o600)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():  # executescript would commit on its own: one by one
+                for statement in filter(str.strip, script.split(";")):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- folders ---------------------------------------------------------------------
+    def folder_state(self, account: str, folder: str) -> FolderState | None:
+        row = self.db.execute(
+            "SELECT uidvalidity, last_uid, highest_modseq FROM folders "
+            "WHERE account = ? AND folder = ?", (account, folder)).fetchone()
+        return FolderState(*row) if row else None
+
+    def save_folder_state(self, account: str, folder: str, state: FolderState) -> None:
+        self.db.execute(
+            "INSERT INTO folders VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, folder) DO UPDATE "
+            "SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
+            "highest_modseq = excluded.highest_modseq",
+            (account, folder, state.uidvalidity, state.last_uid, state.highest_modseq))
+
+    # -- decisions -------------------------------------------------------------------
+    def is_decided(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? "
+            "AND uid = ?", (account, folder, uidvalidity, uid)).fetchone() is not None
+
+    def decided_message_ids(self, account: str) -> set[str]:
+        rows = self.db.execute("SELECT message_id FROM messages WHERE account = ? AND "
+                               "message_id != ''", (account,))
+        return {row[0] for row in rows}
+
+    def record_decision(self, account: str, folder: str, uidvalidity: int, uid: int,
+                        decision: dict) -> bool:
+        """Record a decision once; False when this message was already decided."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, folder, uidvalidity, uid, decision["message_id"], decision["content_hash"],
+             decision["sender"], decision["subject"], decision.get("at", time.time()),
+             decision["action"], decision["probability"], decision["mode"],
+             int(decision.get("probe", False)), decision.get("queue", ""),
+             json.dumps(decision.get("reasons", []))))
+        return cursor.rowcount == 1
+
+    def decisions(self, account: str | None = None, since: float = 0.0,
+                  action: str | None = None) -> list[sqlite3.Row]:
+        query = "SELECT * FROM messages WHERE decided_at >= ?"
+        params: list = [since]
+        if account:
+            query, params = query + " AND account = ?", params + [account]
+        if action:
+            query, params = query + " AND action = ?", params + [action]
+        return self.db.execute(query + " ORDER BY decided_at", params).fetchall()
+
+    def decision_for(self, account: str, message_id: str) -> sqlite3.Row | None:
+        return self.db.execute(
+            "SELECT * FROM messages WHERE account = ? AND message_id = ? "
+            "ORDER BY decided_at DESC LIMIT 1", (account, message_id)).fetchone()
+
+    # -- journal ---------------------------------------------------------------------
+    def journal_intent(self, account: str, message_id: str, kind: str, source: str,
+                       target: str) -> int:
+        """Write what is about to happen, before it happens."""
+        cursor = self.db.execute(
+            "INSERT INTO journal (account, message_id, kind, source, target, state, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account, message_id, kind, source, target, INTENT, time.time()))
+        return int(cursor.lastrowid)
+
+    def journal_finish(self, entry_id: int, state: str, detail: str = "") -> None:
+        self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ? WHERE id = ?",
+                        (state, time.time(), detail, entry_id))
+
+    def journal(self, account: str | None = None, state: str | None = None,
+                since: float = 0.0) -> list[JournalEntry]:
+        query = ("SELECT id, account, message_id, kind, source, target, state, created_at "
+                 "FROM journal WHERE created_at >= ?")
+        params: list = [since]
+        if account:
+            query, params = query + " AND account = ?", params + [account]
+        if state:
+            query, params = query + " AND state = ?", params + [state]
+        return [JournalEntry(*row) for row in self.db.execute(query + " ORDER BY id", params)]
+
+    def journal_entry(self, entry_id: int) -> JournalEntry | None:
+        row = self.db.execute(
+            "SELECT id, account, message_id, kind, source, target, state, created_at "
+            "FROM journal WHERE id = ?", (entry_id,)).fetchone()
+        return JournalEntry(*row) if row else None
+
+    # -- feedback --------------------------------------------------------------------
+    def record_feedback(self, account: str, message_id: str, behaviour: str, source: str,
+                        at: float) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO feedback (account, message_id, behaviour, source, at) "
+            "VALUES (?, ?, ?, ?, ?)", (account, message_id, behaviour, source, at))
+        return int(cursor.lastrowid)
+
+    def feedback(self, account: str | None = None, include_undone: bool = False) -> list[sqlite3.Row]:
+        query = "SELECT * FROM feedback WHERE (? OR undone = 0)"
+        params: list = [int(include_undone)]
+        if account:
+            query, params = query + " AND account = ?", params + [account]
+        return self.db.execute(query + " ORDER BY id", params).fetchall()
+
+    def undo_feedback(self, feedback_id: int) -> None:
+        self.db.execute("UPDATE feedback SET undone = 1 WHERE id = ?", (feedback_id,))
+
+    # -- where decided messages are now ---------------------------------------------------
+    def track(self, account: str, message_id: str, folder: str, uid: int,
+              flags: frozenset[str], decided_at: float, verdict: str) -> None:
+        """Remember where a decided message is, to notice what the reader does with it."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO tracked (account, message_id, folder, uid, flags, "
+            "decided_at, verdict) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (account, message_id, folder, uid, " ".join(sorted(flags)), decided_at, verdict))
+
+    def tracked(self, account: str, folder: str) -> list[Tracked]:
+        rows = self.db.execute(
+            "SELECT message_id, folder, uid, flags, decided_at, verdict, learned FROM tracked "
+            "WHERE account = ? AND folder = ?", (account, folder))
+        return [Tracked(r[0], r[1], r[2], frozenset(r[3].split()), r[4], r[5],
+                        frozenset(r[6].split())) for r in rows]
+
+    def update_tracked(self, account: str, message_id: str, *, folder: str | None = None,
+                       uid: int | None = None, flags: frozenset[str] | None = None,
+                       learned: frozenset[str] | None = None) -> None:
+        changes = {"folder": folder, "uid": uid,
+                   "flags": " ".join(sorted(flags)) if flags is not None else None,
+                   "learned": " ".join(sorted(learned)) if learned is not None else None}
+        for column, value in changes.items():
+            if value is not None:
+                self.db.execute(f"UPDATE tracked SET {column} = ? WHERE account = ? AND "
+                                "message_id = ?", (value, account, message_id))
+
+    # -- allow and block lists ---------------------------------------------------------
+    def add_to_list(self, kind: str, entry: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO lists VALUES (?, ?, ?)",
+                        (kind, entry.strip().lower(), time.time()))
+        other = "block" if kind == "allow" else "allow"
+        self.db.execute("DELETE FROM lists WHERE kind = ? AND entry = ?",
+                        (other, entry.strip().lower()))
+
+    def remove_from_list(self, kind: str, entry: str) -> bool:
+        cursor = self.db.execute("DELETE FROM lists WHERE kind = ? AND entry = ?",
+                                 (kind, entry.strip().lower()))
+        return cursor.rowcount > 0
+
+    def list_entries(self, kind: str) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT entry FROM lists WHERE kind = ?",
+                                                  (kind,))}

@@ -1,0 +1,62 @@
+"""Shared fixtures: a private gatekeeper home, and private Dovecot servers."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+
+from gatekeeper.config import AccountConfig
+
+import dovecot as dovecot_server
+
+PASSWORD = "correct horse"
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path, monkeypatch):
+    """Every test gets its own GATEKEEPER_HOME: no test touches a real home."""
+    monkeypatch.setenv("GATEKEEPER_HOME", str(tmp_path / "gatekeeper-home"))
+    monkeypatch.setenv("GATEKEEPER_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "gatekeeper-home"
+
+
+def _require_dovecot() -> None:
+    if shutil.which("dovecot") is None:
+        pytest.fail(dovecot_server.install_hint(), pytrace=False)
+
+
+@pytest.fixture
+def start_dovecot() -> Iterator[Callable[..., dovecot_server.Dovecot]]:
+    """Start private Dovecot servers (users alice and bob); all are stopped afterwards."""
+    _require_dovecot()
+    servers: list[dovecot_server.Dovecot] = []
+
+    def start(without: tuple[str, ...] = ()) -> dovecot_server.Dovecot:
+        server = dovecot_server.new_server({"alice": PASSWORD, "bob": PASSWORD}, without)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        dovecot_server.remove_server(server)
+
+
+@pytest.fixture
+def server(start_dovecot) -> dovecot_server.Dovecot:
+    return start_dovecot()
+
+
+def account_for(server: dovecot_server.Dovecot, user: str = "alice", **changes) -> AccountConfig:
+    """Settings for an account on a test server, its password in $GK_TEST_PASSWORD."""
+    config = AccountConfig(name=user, host="127.0.0.1", port=server.imaps_port, username=user,
+                           security="tls", ca_file=server.ca_file,
+                           password_env="GK_TEST_PASSWORD", poll_seconds=1, timeout_seconds=10)
+    return replace(config, **changes)
+
+
+@pytest.fixture(autouse=True)
+def test_password(monkeypatch):
+    monkeypatch.setenv("GK_TEST_PASSWORD", PASSWORD)
