@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gatekeeper.evaluate import run_quality_bench  # noqa: E402
+from gatekeeper.quality import run_quality_bench  # noqa: E402
 
 
 def main() -> int:
