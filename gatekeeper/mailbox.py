@@ -229,6 +229,9 @@ class ImapMailbox:
 
     def uids(self, folder: str) -> list[int]:
         self._ensure(folder)
+        # NOOP first: the server tells a selected session about other clients' expunges
+        # only between commands, and SEARCH must not miss a message the reader moved.
+        self._call(self._client.noop)
         return sorted(self._call(self._client.search, "ALL"))
 
     def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:

@@ -11,8 +11,7 @@ import pytest
 from gatekeeper.config import AccountConfig
 
 import dovecot as dovecot_server
-
-PASSWORD = "correct horse"
+from reader import PASSWORD
 
 
 @pytest.fixture(autouse=True)

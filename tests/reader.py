@@ -1,0 +1,93 @@
+"""The reader of a test mailbox, acting through its own IMAP client (not gatekeeper's).
+
+Tests deliver mail and play the person at the mail client with this, so what they check
+on the server is independent of the code under test.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+
+import imapclient
+
+from gatekeeper.testing import build_message
+
+import dovecot as dovecot_server
+
+PASSWORD = "correct horse"
+SPACE = "rockets launch orbit space mission"  # the test reader's interest
+
+
+def wanted_message(n: int, sender: str = "Orbital Weekly <news@orbital.example>") -> bytes:
+    return build_message(sender=sender, subject=f"Rocket launch {n}: orbit and space mission",
+                         body=f"The rockets launch into orbit; space mission report {n}.",
+                         message_id=f"<wanted-{n}@orbital.example>")
+
+
+def unwanted_message(n: int, sender: str = "Shoe Deals <deals@shoes.example>") -> bytes:
+    return build_message(sender=sender, subject=f"Discount shoes sale {n}",
+                         body=f"Cheap sneakers and boots, coupon code {n}, buy today.",
+                         message_id=f"<unwanted-{n}@shoes.example>")
+
+
+class Reader:
+    """An IMAP session as the mailbox's owner."""
+
+    def __init__(self, server: dovecot_server.Dovecot, user: str = "alice") -> None:
+        context = ssl.create_default_context(cafile=server.ca_file)
+        self.client = imapclient.IMAPClient("127.0.0.1", port=server.imaps_port,
+                                            ssl_context=context, timeout=10)
+        self.client.login(user, PASSWORD)
+
+    def close(self) -> None:
+        try:
+            self.client.logout()
+        except Exception:
+            pass
+
+    def deliver(self, raw: bytes, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> None:
+        self.client.append(folder, raw, flags=flags)
+
+    def message_ids(self, folder: str) -> dict[str, frozenset[str]]:
+        """Message-ID -> flags of every message in a folder."""
+        self.client.select_folder(folder, readonly=True)
+        uids = self.client.search("ALL")
+        if not uids:
+            return {}
+        response = self.client.fetch(uids, ["FLAGS", "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        result = {}
+        for data in response.values():
+            header = next(v for k, v in data.items() if k.startswith(b"BODY"))
+            message_id = header.decode().split(":", 1)[1].strip().strip("<>")
+            result[message_id] = frozenset(f.decode() for f in data[b"FLAGS"]) - {"\\Recent"}
+        return result
+
+    def uid_of(self, folder: str, message_id: str) -> int:
+        self.client.select_folder(folder)
+        (uid,) = self.client.search(["HEADER", "Message-ID", f"<{message_id}>"])
+        return uid
+
+    def move(self, message_id: str, source: str, target: str) -> None:
+        uid = self.uid_of(source, message_id)
+        self.client.move([uid], target)
+
+    def add_flags(self, folder: str, message_id: str, flags: list[str]) -> None:
+        uid = self.uid_of(folder, message_id)
+        self.client.add_flags([uid], flags)
+
+    def folders(self) -> list[str]:
+        return [name for _, _, name in self.client.list_folders()]
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
+    """Poll until `condition()` is truthy; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)

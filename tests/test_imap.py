@@ -1,0 +1,354 @@
+"""The IMAP mailbox, the pipeline, the observer and undo against a real Dovecot server.
+
+The reader (tests/reader.py) uses its own IMAP client; gatekeeper's side uses
+`ImapMailbox`. The brain runs on the model-free HashEmbedder: the real model has its own
+tests, and here the subject is what happens to mail on the server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from gatekeeper import actions
+from gatekeeper.brain import Brain
+from gatekeeper.cli import main as cli
+from gatekeeper.config import paths
+from gatekeeper.errors import AuthenticationError, FolderMissingError, MailboxError
+from gatekeeper.feedback import Observer
+from gatekeeper.mailbox import ImapMailbox
+from gatekeeper.pipeline import Pipeline
+from gatekeeper.policy import PolicySettings
+from gatekeeper.store import DONE, UNDONE, Store
+from gatekeeper.testing import HashEmbedder
+
+from conftest import account_for
+from reader import PASSWORD, SPACE, Reader, unwanted_message, wanted_message
+
+HELD = "Gatekeeper/Held"
+
+
+@pytest.fixture
+def reader(server):
+    session = Reader(server)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def mailbox(server):
+    box = ImapMailbox(account_for(server), PASSWORD)
+    yield box
+    box.close()
+
+
+def new_brain() -> Brain:
+    brain = Brain(HashEmbedder(), settings=PolicySettings(probe_share=0.0))
+    brain.set_interests([SPACE])
+    return brain
+
+
+@pytest.fixture
+def store(tmp_path):
+    database = Store(tmp_path / "gatekeeper.db")
+    yield database
+    database.close()
+
+
+def pipeline_for(mailbox, store, mode: str, brain: Brain | None = None) -> Pipeline:
+    return Pipeline(mailbox, brain or new_brain(), store, mode, start_at_existing=True)
+
+
+# -- the mailbox ----------------------------------------------------------------------------
+def test_folders_are_found_by_special_use_and_held_is_created(mailbox, reader):
+    folders = mailbox.folders()
+    assert (folders.inbox, folders.trash, folders.junk, folders.sent, folders.archive) == \
+        ("INBOX", "Trash", "Junk", "Sent", "Archive")
+    assert folders.held == HELD and HELD in reader.folders()
+
+
+def test_a_configured_folder_that_does_not_exist_is_a_clear_error(server):
+    box = ImapMailbox(account_for(server, trash_folder="Bin"), PASSWORD)
+    with pytest.raises(FolderMissingError, match="trash_folder 'Bin' does not exist"):
+        box.folders()
+    box.close()
+
+
+def test_fetching_never_marks_mail_read(mailbox, reader):
+    raw = wanted_message(1)
+    reader.deliver(raw)
+    (fetched,) = mailbox.fetch_new("INBOX", 0, 10)
+    assert fetched.raw.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    assert "\\Seen" not in fetched.flags
+    assert reader.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
+
+
+def test_fetch_reads_at_most_fetch_bytes(server, reader):
+    reader.deliver(wanted_message(1)[:200] + b"x" * 5000)
+    box = ImapMailbox(account_for(server, fetch_bytes=1024), PASSWORD)
+    (fetched,) = box.fetch_new("INBOX", 0, 10)
+    box.close()
+    assert len(fetched.raw) == 1024
+
+
+def test_starttls_on_the_plain_port(server, reader):
+    reader.deliver(wanted_message(1))
+    box = ImapMailbox(account_for(server, security="starttls", port=server.imap_port), PASSWORD)
+    assert [f.uid for f in box.fetch_new("INBOX", 0, 10)] == [1]
+    box.close()
+
+
+def test_plain_imap_is_refused_for_a_remote_host(server):
+    with pytest.raises(MailboxError, match="only to this machine"):
+        ImapMailbox(account_for(server, host="imap.example.org", security="plain"), PASSWORD)
+
+
+def test_a_wrong_password_is_a_clear_error(server):
+    with pytest.raises(AuthenticationError, match="refused the login for alice.*check the password"):
+        ImapMailbox(account_for(server), "wrong password")
+
+
+def test_without_move_a_message_is_copied_and_only_that_uid_expunged(start_dovecot):
+    server = start_dovecot(without=("MOVE",))
+    reader = Reader(server)
+    reader.deliver(unwanted_message(1))
+    reader.deliver(unwanted_message(2))
+    # Another client marked message 2 deleted but did not expunge it: it must survive.
+    reader.add_flags("INBOX", "unwanted-2@shoes.example", ["\\Deleted"])
+    box = ImapMailbox(account_for(server), PASSWORD)
+    assert not box.has("MOVE") and box.has("UIDPLUS")
+    box.move("INBOX", 1, "Trash")
+    box.close()
+    assert set(reader.message_ids("Trash")) == {"unwanted-1@shoes.example"}
+    assert reader.message_ids("INBOX") == {"unwanted-2@shoes.example": frozenset({"\\Deleted"})}
+    reader.close()
+
+
+def test_idle_wakes_up_when_mail_arrives(mailbox, reader):
+    mailbox.fetch_new("INBOX", 0, 10)
+    timer = threading.Timer(0.5, reader.deliver, [wanted_message(1)])
+    started = time.monotonic()
+    timer.start()
+    news = mailbox.wait("INBOX", timeout=30)
+    timer.join()
+    assert news and time.monotonic() - started < 10
+    assert [f.uid for f in mailbox.fetch_new("INBOX", 0, 10)] == [1]
+
+
+def test_wait_returns_promptly_when_asked_to_stop(mailbox):
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    assert not mailbox.wait("INBOX", timeout=30, stop=stop.is_set)
+    assert time.monotonic() - started < 5
+
+
+# -- the pipeline in each mode -------------------------------------------------------------
+def deliver_three(reader: Reader) -> None:
+    reader.deliver(wanted_message(1))
+    reader.deliver(unwanted_message(1))
+    reader.deliver(unwanted_message(2, sender="Spammer <spam@blocked.example>"))
+
+
+def decide_three(mailbox, reader, store, mode):
+    deliver_three(reader)
+    brain = new_brain()
+    brain.lists.blocked.add("blocked.example")
+    decisions = pipeline_for(mailbox, store, mode, brain).run_once()
+    return {d.message_id: d.verdict for d in decisions}
+
+
+EXPECTED = {"wanted-1@orbital.example": "pass", "unwanted-1@shoes.example": "hold",
+            "unwanted-2@shoes.example": "delete"}
+
+
+def test_shadow_mode_decides_and_touches_nothing(mailbox, reader, store):
+    assert decide_three(mailbox, reader, store, "shadow") == EXPECTED
+    assert reader.message_ids("INBOX") == dict.fromkeys(EXPECTED, frozenset())
+    assert reader.message_ids(HELD) == {} and reader.message_ids("Trash") == {}
+    assert len(store.decisions()) == 3 and store.journal() == []
+
+
+def test_tag_mode_sets_keywords_and_moves_nothing(mailbox, reader, store):
+    assert decide_three(mailbox, reader, store, "tag") == EXPECTED
+    assert reader.message_ids("INBOX") == {
+        "wanted-1@orbital.example": frozenset({"$GkPassed"}),
+        "unwanted-1@shoes.example": frozenset({"$GkHeld"}),
+        "unwanted-2@shoes.example": frozenset({"$GkDelete"}),
+    }
+
+
+def test_active_mode_holds_and_deletes_without_marking_read_or_expunging(mailbox, reader, store):
+    assert decide_three(mailbox, reader, store, "active") == EXPECTED
+    assert reader.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
+    assert reader.message_ids(HELD) == {"unwanted-1@shoes.example": frozenset()}
+    assert reader.message_ids("Trash") == {"unwanted-2@shoes.example": frozenset()}
+    assert {(e.kind, e.state) for e in store.journal()} == {("hold", DONE), ("delete", DONE)}
+
+
+def test_each_message_is_decided_once_across_passes(mailbox, reader, store):
+    pipeline = pipeline_for(mailbox, store, "active")
+    reader.deliver(wanted_message(1))
+    assert len(pipeline.run_once()) == 1
+    assert pipeline.run_once() == []
+    reader.deliver(wanted_message(2))
+    assert [d.message_id for d in pipeline.run_once()] == ["wanted-2@orbital.example"]
+
+
+def test_a_new_install_leaves_existing_mail_alone(mailbox, reader, store):
+    reader.deliver(unwanted_message(1))
+    pipeline = Pipeline(mailbox, new_brain(), store, "active")
+    assert pipeline.run_once() == []
+    reader.deliver(unwanted_message(2))
+    assert [d.message_id for d in pipeline.run_once()] == ["unwanted-2@shoes.example"]
+
+
+# -- learning from the reader --------------------------------------------------------------
+def test_a_rescue_from_held_is_learned_by_profile_and_sender_memory(mailbox, reader, store):
+    brain = new_brain()
+    pipeline = pipeline_for(mailbox, store, "active", brain)
+    reader.deliver(unwanted_message(1))
+    (decision,) = pipeline.run_once()
+    assert decision.verdict == "hold"
+    before = decision.probability
+
+    reader.move("unwanted-1@shoes.example", HELD, "INBOX")
+    events = Observer(mailbox, brain, store).observe(time.time())
+
+    assert [(e.message_id, e.behaviour) for e in events] == [("unwanted-1@shoes.example", "rescued")]
+    (again,) = brain.assess([pipeline_message(mailbox, "unwanted-1@shoes.example")])
+    assert again.probability > before
+    stats = brain.memory.get("address:deals@shoes.example")
+    assert stats is not None and stats.count("rescued", time.time()) > 0
+    assert [row["behaviour"] for row in store.feedback()] == ["rescued"]
+    assert Observer(mailbox, brain, store).observe(time.time()) == []  # learned once
+
+
+def pipeline_message(mailbox, message_id: str):
+    from gatekeeper.message import parse
+
+    uid = mailbox.find("INBOX", message_id)
+    return parse(mailbox.fetch("INBOX", [uid])[0].raw)
+
+
+def test_reading_flagging_and_deleting_are_observed(mailbox, reader, store):
+    brain = new_brain()
+    pipeline = pipeline_for(mailbox, store, "active", brain)
+    for n in (1, 2):
+        reader.deliver(wanted_message(n))
+    reader.deliver(unwanted_message(3, sender="Orbital Weekly <news@orbital.example>"))
+    pipeline.run_once()
+    reader.add_flags("INBOX", "wanted-1@orbital.example", ["\\Seen", "\\Flagged"])
+    reader.move("wanted-2@orbital.example", "INBOX", "Trash")
+    observed = Observer(mailbox, brain, store).observe(time.time())
+    assert sorted((e.message_id, e.behaviour) for e in observed) == [
+        ("wanted-1@orbital.example", "flagged"), ("wanted-1@orbital.example", "read_soon"),
+        ("wanted-2@orbital.example", "deleted_unread")]
+
+
+# -- undo ------------------------------------------------------------------------------------
+def write_config(server, mode: str = "active", **account) -> None:
+    where = paths()
+    where.config.mkdir(parents=True, exist_ok=True)
+    settings = account_for(server, **account)
+    fields = "\n".join(f"{key} = {value!r}".replace("'", '"')
+                       for key, value in settings.__dict__.items() if isinstance(value, str))
+    numbers = "\n".join(f"{key} = {str(value).lower()}" for key, value in settings.__dict__.items()
+                        if isinstance(value, (int, bool)))
+    where.config_file.write_text(f'mode = "{mode}"\ninterests = ["{SPACE}"]\n'
+                                 f"[policy]\nprobe_share = 0.0\n"
+                                 f"[[accounts]]\n{fields}\n{numbers}\n")
+
+
+def test_delete_goes_to_trash_and_gatekeeper_undo_restores_it(server, reader):
+    write_config(server)
+    store = Store(paths().database)
+    box = ImapMailbox(account_for(server), PASSWORD)
+    brain = new_brain()
+    brain.lists.blocked.add("shoes.example")
+    reader.deliver(unwanted_message(1))
+    (decision,) = pipeline_for(box, store, "active", brain).run_once()
+    box.close()
+    assert decision.verdict == "delete"
+    assert set(reader.message_ids("Trash")) == {"unwanted-1@shoes.example"}
+    (entry,) = store.journal()
+    store.close()
+
+    result = CliRunner().invoke(cli, ["undo", str(entry.id)])
+
+    assert result.exit_code == 0, result.output
+    assert f"{entry.id}: restored to INBOX" in result.output
+    assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
+    assert reader.message_ids("Trash") == {}
+    store = Store(paths().database)
+    assert store.journal_entry(entry.id).state == UNDONE
+    store.close()
+
+
+def test_undo_of_a_message_that_is_gone_says_so(mailbox, reader, store):
+    brain = new_brain()
+    brain.lists.blocked.add("shoes.example")
+    reader.deliver(unwanted_message(1))
+    pipeline_for(mailbox, store, "active", brain).run_once()
+    reader.client.select_folder("Trash")
+    reader.client.delete_messages(reader.client.search("ALL"))
+    reader.client.expunge()
+    (entry,) = store.journal()
+    assert actions.undo(mailbox, store, entry) is False
+    assert store.journal_entry(entry.id).state == DONE
+
+
+# -- recovery --------------------------------------------------------------------------------
+def test_an_unconfirmed_move_is_finished_once_after_a_crash(mailbox, reader, store):
+    """A crash after the intent was journaled but before the move: reconcile moves it."""
+    reader.deliver(unwanted_message(1))
+    folders = mailbox.folders()
+    action = actions.Action.for_verdict("hold", "active", "alice", "INBOX", 1,
+                                        "unwanted-1@shoes.example", folders)
+    entry = action.intend(store)
+    assert actions.reconcile(mailbox, store) == 1
+    assert set(reader.message_ids(HELD)) == {"unwanted-1@shoes.example"}
+    assert store.journal_entry(entry).state == DONE
+    assert actions.reconcile(mailbox, store) == 0
+
+
+def test_a_uidvalidity_change_resyncs_by_message_id_without_acting_twice(server, reader, store):
+    box = ImapMailbox(account_for(server), PASSWORD)
+    brain = new_brain()
+    for n in (1, 2):
+        reader.deliver(unwanted_message(n))
+    decided = pipeline_for(box, store, "tag", brain).run_once()
+    assert len(decided) == 2
+    before = box.status("INBOX").uidvalidity
+    box.close()
+    reader.close()
+
+    # The server loses its UID list (a restore from backup, a migration): new UIDVALIDITY.
+    server.stop()
+    time.sleep(1.1)  # Dovecot takes the new UIDVALIDITY from the clock
+    (server.root / "mail" / "alice" / "dovecot-uidlist").unlink()
+    for index in (server.root / "mail" / "alice").glob("dovecot.index*"):
+        index.unlink()
+    server.start()
+
+    reader = Reader(server)
+    reader.deliver(unwanted_message(3))
+    box = ImapMailbox(account_for(server), PASSWORD)
+    assert box.status("INBOX").uidvalidity != before
+    decided = pipeline_for(box, store, "tag", brain).run_once()
+    box.close()
+    assert [d.message_id for d in decided] == ["unwanted-3@shoes.example"]
+    assert len(store.decisions()) == 3
+    keywords = {mid: flags for mid, flags in reader.message_ids("INBOX").items()}
+    assert all(flags == frozenset({"$GkHeld"}) for flags in keywords.values()), keywords
+    reader.close()
+
+
+def test_the_dovecot_fixture_is_private(server):
+    """Guard for the fixture itself: its own folder, ports, and no system service."""
+    assert str(server.root).startswith("/tmp/gk-dovecot-")
+    assert server.imaps_port not in (143, 993) and shutil.which("doveconf")
