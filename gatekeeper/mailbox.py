@@ -118,6 +118,7 @@ class ImapMailbox:
         if config.security == "plain" and config.host not in ("127.0.0.1", "localhost", "::1"):
             raise MailboxError("plain (unencrypted) IMAP is allowed only to this machine; "
                                "use security = \"tls\" or \"starttls\"")
+        client = None
         try:
             client = imapclient.IMAPClient(
                 config.host, port=config.port, ssl=config.security == "tls",
@@ -126,10 +127,12 @@ class ImapMailbox:
                 client.starttls(self._tls_context())
             self._login(client)
         except LoginError as error:
+            _hang_up(client)
             raise AuthenticationError(
                 f"{config.name}: the server refused the login for {config.username} "
                 f"({_text(error.args[0]) if error.args else error}); check the password") from error
         except (OSError, ssl.SSLError) as error:
+            _hang_up(client)
             raise ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port}"
                                       f" ({error})") from error
         self._client, self._selected = client, None
@@ -151,12 +154,8 @@ class ImapMailbox:
         self._secret = secret
 
     def close(self) -> None:
-        if self._client is not None:
-            try:
-                self._client.logout()
-            except Exception:  # already gone: nothing to clean up
-                pass
-            self._client = None
+        _hang_up(self._client)
+        self._client = None
 
     def _call(self, operation, *args, **kwargs):
         """Run one client operation, turning dropped connections into ConnectionLostError."""
@@ -320,6 +319,19 @@ class ImapMailbox:
             if self._client is not None:
                 self._call(self._client.idle_done)
         return news
+
+
+def _hang_up(client) -> None:
+    """Close a connection that failed half-way, so no socket is left to the collector."""
+    if client is None:
+        return
+    try:
+        client.logout()
+    except Exception:  # the connection is broken anyway
+        try:
+            client.shutdown()
+        except Exception:
+            pass
 
 
 def _sleep_until(deadline: float, stop: Callable[[], bool]) -> None:
