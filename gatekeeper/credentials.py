@@ -50,8 +50,9 @@ def password(account: AccountConfig) -> str:
             f"the system keyring is not available ({error}); set password_env or "
             "password_command for this account") from error
     if not value:
-        raise CredentialsError(f"no password in the keyring for account {account.name!r}; "
-                               "run `gatekeeper init` or set password_command")
+        raise CredentialsError(f"no password in the keyring for account {account.name!r}; store "
+                               f"it with `keyring set {KEYRING_SERVICE} {account.name}` or set "
+                               "password_command")
     return value
 
 

@@ -76,6 +76,9 @@ class Observer:
         self.mailbox = mailbox
         self.brain = brain
         self.store = store
+        # HIGHESTMODSEQ per folder at the last look: with CONDSTORE only flags changed
+        # since then are fetched. The first look after a start compares every flag.
+        self._modseq: dict[str, int] = {}
 
     def observe(self, now: float) -> list[FeedbackEvent]:
         folders = self.mailbox.folders()
@@ -90,15 +93,20 @@ class Observer:
         tracked = self.store.tracked(self.mailbox.account, folder)
         if not tracked:
             return []
+        modseq = self.mailbox.status(folder).highest_modseq  # before looking: miss nothing
         present = set(self.mailbox.uids(folder))
+        known = {item.uid for item in tracked if item.uid in present}
         tracked = [self._with_uid(item, folder, present) for item in tracked]
-        flags = self.mailbox.flags(folder, [t.uid for t in tracked if t.uid in present])
+        arrived = [t.uid for t in tracked if t.uid in present and t.uid not in known]
+        flags = self.mailbox.changed_since(folder, sorted(known), self._modseq.get(folder, 0))
+        flags |= self.mailbox.flags(folder, arrived)  # moved here: compare every flag
+        self._modseq[folder] = modseq
         events = []
         for item in tracked:
-            if item.uid in present:
-                events += self._changed_flags(item, flags.get(item.uid, item.flags), now)
-            else:
+            if item.uid not in present:
                 events += self._moved(folders, item)
+            elif item.uid in flags:
+                events += self._changed_flags(item, flags[item.uid], now)
         return events
 
     def _with_uid(self, item: Tracked, folder: str, present: set[int]) -> Tracked:

@@ -26,6 +26,7 @@ from .errors import AuthenticationError, ConnectionLostError, FolderMissingError
 logger = logging.getLogger(__name__)
 
 SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
+RECENT = "\\Recent"
 IDLE_RENEW_SECONDS = 9 * 60  # servers may drop an IDLE after 10 to 30 minutes
 SPECIAL_USES = {"trash": "\\Trash", "junk": "\\Junk", "sent": "\\Sent", "archive": "\\Archive"}
 FALLBACK_NAMES = {
@@ -76,7 +77,8 @@ class Mailbox(Protocol):
     def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]: ...
     def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]: ...
     def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]: ...
-    def changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]: ...
+    def changed_since(self, folder: str, uids: Iterable[int],
+                      modseq: int) -> dict[int, frozenset[str]]: ...
     def uids(self, folder: str) -> list[int]: ...
     def find(self, folder: str, message_id: str) -> int | None: ...
     def move(self, folder: str, uid: int, target: str) -> None: ...
@@ -89,6 +91,11 @@ class Mailbox(Protocol):
 # -- IMAP --------------------------------------------------------------------------------
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _flags(flags: Iterable[bytes | str]) -> frozenset[str]:
+    """A message's flags without \\Recent, which belongs to one session, not the message."""
+    return frozenset(_text(f) for f in flags) - {RECENT}
 
 
 class ImapMailbox:
@@ -244,15 +251,18 @@ class ImapMailbox:
         if not uids:
             return []
         self._ensure(folder)
-        body = f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"
-        response = self._call(self._client.fetch, uids, ["FLAGS", body])
+        start = f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"
+        response = self._call(self._client.fetch, uids, ["FLAGS", "BODY.PEEK[HEADER]", start])
         fetched = []
         for uid in uids:
             data = response.get(uid)
             if data is None:
                 continue  # vanished between SEARCH and FETCH
+            header = data.get(b"BODY[HEADER]") or b""
             raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
-            fetched.append(Fetched(uid, raw, frozenset(_text(f) for f in data[b"FLAGS"])))
+            if len(header) > len(raw):  # headers longer than fetch_bytes: keep them whole
+                raw = header
+            fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"])))
         return fetched
 
     def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
@@ -261,16 +271,17 @@ class ImapMailbox:
             return {}
         self._ensure(folder)
         response = self._call(self._client.get_flags, uids)
-        return {uid: frozenset(_text(f) for f in flags) for uid, flags in response.items()}
+        return {uid: _flags(flags) for uid, flags in response.items()}
 
-    def changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]:
-        """Flags of messages changed after `modseq` (CONDSTORE), else of every message."""
+    def changed_since(self, folder: str, uids: Iterable[int], modseq: int) -> dict[int, frozenset[str]]:
+        """Flags of those messages changed after `modseq` (CONDSTORE), else of all of them."""
+        uids = list(uids)
+        if not (modseq and uids and self.has("CONDSTORE")):
+            return self.flags(folder, uids)
         self._ensure(folder)
-        if modseq and self.has("CONDSTORE"):
-            uids = self._call(self._client.search, ["MODSEQ", str(modseq + 1)])
-        else:
-            uids = self._call(self._client.search, "ALL")
-        return self.flags(folder, uids)
+        response = self._call(self._client.fetch, uids, ["FLAGS"],
+                              modifiers=[f"CHANGEDSINCE {modseq}"])
+        return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
 
     def find(self, folder: str, message_id: str) -> int | None:
         if not message_id:
@@ -426,8 +437,9 @@ class MaildirMailbox:
         box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
         return {u: self._flags(box, by_uid[u]) for u in uids if u in by_uid}
 
-    def changed_since(self, folder: str, modseq: int) -> dict[int, frozenset[str]]:
-        return self.flags(folder, self.uids(folder))
+    def changed_since(self, folder: str, uids: Iterable[int],
+                      modseq: int) -> dict[int, frozenset[str]]:
+        return self.flags(folder, uids)  # Maildir has no modification sequences
 
     def find(self, folder: str, message_id: str) -> int | None:
         box, keys = self._folder(folder), self._uid_map(folder)["keys"]

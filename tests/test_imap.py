@@ -88,11 +88,21 @@ def test_fetching_never_marks_mail_read(mailbox, reader):
 
 
 def test_fetch_reads_at_most_fetch_bytes(server, reader):
-    reader.deliver(wanted_message(1)[:200] + b"x" * 5000)
+    reader.deliver(wanted_message(1) + b"more words " * 500)
     box = ImapMailbox(account_for(server, fetch_bytes=1024), PASSWORD)
     (fetched,) = box.fetch_new("INBOX", 0, 10)
     box.close()
     assert len(fetched.raw) == 1024
+
+
+def test_headers_longer_than_fetch_bytes_are_read_whole(server, reader):
+    received = "".join(f"Received: from relay{n}.example by mx.example; hop {n}\r\n"
+                       for n in range(60))
+    reader.deliver(received.encode() + wanted_message(1))
+    box = ImapMailbox(account_for(server, fetch_bytes=1024), PASSWORD)
+    (fetched,) = box.fetch_new("INBOX", 0, 10)
+    box.close()
+    assert len(fetched.raw) > 1024 and b"Subject: Rocket launch 1" in fetched.raw
 
 
 def test_starttls_on_the_plain_port(server, reader):
@@ -248,6 +258,36 @@ def test_reading_flagging_and_deleting_are_observed(mailbox, reader, store):
     assert sorted((e.message_id, e.behaviour) for e in observed) == [
         ("wanted-1@orbital.example", "flagged"), ("wanted-1@orbital.example", "read_soon"),
         ("wanted-2@orbital.example", "deleted_unread")]
+
+
+def test_a_later_look_learns_flag_changes_since_the_last_one(mailbox, reader, store):
+    brain = new_brain()
+    pipeline_for(mailbox, store, "active", brain).run_once()
+    reader.deliver(wanted_message(1))
+    pipeline_for(mailbox, store, "active", brain).run_once()
+    observer = Observer(mailbox, brain, store)
+    assert observer.observe(time.time()) == []
+    reader.add_flags("INBOX", "wanted-1@orbital.example", ["\\Answered"])
+    assert [e.behaviour for e in observer.observe(time.time())] == ["replied"]
+    assert observer.observe(time.time()) == []
+
+
+@pytest.mark.parametrize("without", [(), ("CONDSTORE", "QRESYNC")])
+def test_changed_since_gives_only_changed_flags_with_condstore(start_dovecot, without):
+    server = start_dovecot(without=without)
+    reader = Reader(server)
+    for n in (1, 2, 3):
+        reader.deliver(wanted_message(n))
+    box = ImapMailbox(account_for(server), PASSWORD)
+    modseq = box.status("INBOX").highest_modseq
+    reader.add_flags("INBOX", "wanted-2@orbital.example", ["\\Flagged"])
+    changed = box.changed_since("INBOX", [1, 2, 3], modseq)
+    box.close()
+    reader.close()
+    if without:
+        assert modseq == 0 and set(changed) == {1, 2, 3}
+    else:
+        assert modseq > 0 and changed == {2: frozenset({"\\Flagged"})}
 
 
 # -- undo ------------------------------------------------------------------------------------
