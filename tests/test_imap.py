@@ -392,3 +392,19 @@ def test_the_dovecot_fixture_is_private(server):
     """Guard for the fixture itself: its own folder, ports, and no system service."""
     assert str(server.root).startswith("/tmp/gk-dovecot-")
     assert server.imaps_port not in (143, 993) and shutil.which("doveconf")
+
+
+def test_oauth2_asks_the_token_command_again_on_every_connect(monkeypatch, tmp_path):
+    """An expired token is replaced by reconnecting: each connect runs the command anew."""
+    from gatekeeper import mailbox as mailbox_module
+    from gatekeeper.config import AccountConfig
+
+    counter = tmp_path / "count"
+    command = f"sh -c 'echo x >> {counter}; echo token-$(wc -l < {counter})'"
+    account = AccountConfig(name="work", host="imap.example.org", username="me@example.org",
+                            auth="oauth2", oauth_token_command=command)
+    secrets = []
+    monkeypatch.setattr(mailbox_module.ImapMailbox, "connect", lambda self: secrets.append(self._secret))
+    for _ in range(2):
+        mailbox_module.open_mailbox(account)
+    assert secrets == ["token-1", "token-2"]
