@@ -147,16 +147,25 @@ def parse_settings(text: str, source: str = "config") -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source} is not valid TOML: {error}") from error
-    accounts = tuple(_account(a, i) for i, a in enumerate(data.pop("accounts", [])))
+    raw_accounts = data.pop("accounts", [])
+    if not isinstance(raw_accounts, list):
+        raise ConfigError(f"{source}: write each account as an [[accounts]] block "
+                          "(two brackets), not [accounts]")
+    accounts = tuple(_account(a, i) for i, a in enumerate(raw_accounts))
     names = [a.name for a in accounts]
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: account names must be unique")
     policy_data = data.pop("policy", {})
+    if not isinstance(policy_data, dict):
+        raise ConfigError(f"{source}: policy must be a [policy] table of settings")
     if "screener_band" in policy_data:
         policy_data["screener_band"] = tuple(policy_data["screener_band"])
     policy = _build(PolicySettings, policy_data, f"{source} [policy]")
     for key in ("interests", "disinterests"):
         if key in data:
+            if not (isinstance(data[key], list) and all(isinstance(v, str) for v in data[key])):
+                raise ConfigError(f'{source}: {key} must be a list of strings, like '
+                                  f'{key} = ["space exploration", "cycling"]')
             data[key] = tuple(data[key])
     settings = _build(Settings, {**data, "accounts": accounts, "policy": policy}, source)
     if settings.mode not in MODES:
@@ -182,7 +191,10 @@ def set_mode(text: str, mode: str) -> str:
 
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}")
-    line = re.compile(r'^mode\s*=\s*"[^"]*"', re.M)
-    if line.search(text):
-        return line.sub(f'mode = "{mode}"', text, count=1)
+    # The top-level key: any indentation and either TOML string quote, before any table.
+    top_level = re.split(r"^\s*\[", text, maxsplit=1, flags=re.M)[0]
+    line = re.compile(r"""^(\s*)mode\s*=\s*("[^"\n]*"|'[^'\n]*')""", re.M)
+    found = line.search(top_level)
+    if found:
+        return text[:found.start()] + f'{found[1]}mode = "{mode}"' + text[found.end():]
     return f'mode = "{mode}"\n' + text

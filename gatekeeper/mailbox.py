@@ -351,7 +351,8 @@ def _sleep_until(deadline: float, stop: Callable[[], bool]) -> None:
 
 
 # -- Maildir -------------------------------------------------------------------------------
-MAILDIR_FLAGS = {"S": SEEN, "R": ANSWERED, "F": FLAGGED, "T": DELETED}
+MAILDIR_FLAGS = {"S": SEEN, "R": ANSWERED, "F": FLAGGED, "T": DELETED, "D": "\\Draft",
+                 "P": "$Forwarded"}
 
 
 class MaildirMailbox:
@@ -444,8 +445,8 @@ class MaildirMailbox:
     def find(self, folder: str, message_id: str) -> int | None:
         box, keys = self._folder(folder), self._uid_map(folder)["keys"]
         for key, uid in sorted(keys.items(), key=lambda item: -item[1]):
-            value = box.get_message(key).get("Message-ID", "")
-            if message_id and message_id in value:
+            value = str(box.get_message(key).get("Message-ID", "")).strip()
+            if message_id and value.strip("<>") == message_id:
                 return uid
         return None
 

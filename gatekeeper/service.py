@@ -63,7 +63,8 @@ def service_text(platform: str = sys.platform) -> str:
         arguments = "".join(f"<string>{part}</string>" for part in command)
         return LAUNCHD_AGENT.format(label=AGENT_LABEL, arguments=arguments)
     home = os.environ.get("GATEKEEPER_HOME")
-    environment = f"Environment=GATEKEEPER_HOME={home}\n" if home else ""
+    # Quoted: systemd splits an unquoted Environment= value at spaces.
+    environment = f'Environment="GATEKEEPER_HOME={home}"\n' if home else ""
     return SYSTEMD_UNIT.format(command=shlex.join(command), environment=environment)
 
 

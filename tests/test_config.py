@@ -147,15 +147,11 @@ def test_errors_name_the_source():
         parse_settings('mode = "x"\n', "/etc/gk.toml")
 
 
-@pytest.mark.xfail(strict=True, reason="config.py:158-160 turns a string into a tuple of "
-                   "its characters instead of rejecting it")
 def test_interests_given_as_one_string_are_rejected():
     with pytest.raises(ConfigError, match="interests"):
         parse_settings('interests = "space exploration"\n')
 
 
-@pytest.mark.xfail(strict=True, reason="config.py:154-155: a non-table [policy] value "
-                   "raises TypeError, not ConfigError")
 def test_a_policy_that_is_not_a_table_is_a_config_error():
     with pytest.raises(ConfigError, match="policy"):
         parse_settings("policy = 5\n")
@@ -198,8 +194,6 @@ def test_set_mode_refuses_an_unknown_mode():
         set_mode(default_config_text(), "loud")
 
 
-@pytest.mark.xfail(strict=True, reason="config.py:185 matches only a double-quoted mode at "
-                   "the start of a line, so it adds a second mode key: invalid TOML")
 @pytest.mark.parametrize("line", ["mode = 'shadow'", '  mode = "shadow"'])
 def test_set_mode_changes_any_valid_spelling_of_the_mode(line):
     text = f"{line}\nthreads = 1\n"
