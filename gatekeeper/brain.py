@@ -181,11 +181,14 @@ class Brain:
         if signal is not None and signal[0] == 0 and self.memory.is_correspondent(
                 message.from_address):
             signal = None  # never learn to dislike someone the reader writes to
-        self.memory.record(message_keys(message), behaviour, now)
         if signal is not None:
+            # The sender signals as they were before this behaviour: learning from a row
+            # that already counts its own label would teach the profile to trust sender
+            # history far more than it deserves on mail from anyone new.
             label, weight = signal
             evidence = self.evidence([message], assessment.embedding[None, :], now)
             self.profile.partial_fit(evidence, [label], sample_weight=[weight], times=[now])
+        self.memory.record(message_keys(message), behaviour, now)
 
     def learn_many(self, items: Iterable[tuple[Assessment, str]], now: float) -> None:
         for assessment, behaviour in items:

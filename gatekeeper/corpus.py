@@ -116,7 +116,14 @@ def load_spamassassin(source: Path, cache_dir: Path | None = None) -> list[Label
 
 def load_20news(source: Path, wanted_groups: Sequence[str],
                 cache_dir: Path | None = None) -> list[LabelledMessage]:
-    """20 Newsgroups (bydate): posts of `wanted_groups` wanted, ordered by post number."""
+    """20 Newsgroups (bydate): posts of `wanted_groups` wanted, the groups interleaved.
+
+    The corpus took about the latest thousand posts of each group, so every group covers
+    its own stretch of time and any global order (post number or Date) lines the groups up
+    one after another: a time split would then test on groups never seen. A reader of all
+    twenty sees them side by side, so each group keeps its own post order and is spread
+    evenly over the whole span.
+    """
     root = _folder(source, cache_dir)
     candidates = [root, root / "20news" / "20news-bydate-train", root / "20news-bydate-train"]
     base = next((c for c in candidates if c.is_dir() and any(
@@ -127,11 +134,13 @@ def load_20news(source: Path, wanted_groups: Sequence[str],
     unknown = sorted(set(wanted_groups) - set(groups))
     if unknown:
         raise CorpusError(f"unknown group(s) {', '.join(unknown)}; available: {', '.join(groups)}")
-    messages = [
-        LabelledMessage(path.read_bytes(), group in wanted_groups, group, f"{group}/{path.name}",
-                        float(path.name) if path.name.isdigit() else 0.0)
-        for group in groups for path in _files(base / group)
-    ]
+    messages = []
+    for group in groups:
+        posts = sorted(_files(base / group), key=lambda p: (int(p.name) if p.name.isdigit() else 0,
+                                                            p.name))
+        messages += [LabelledMessage(path.read_bytes(), group in wanted_groups, group,
+                                     f"{group}/{path.name}", (index + 0.5) / len(posts))
+                     for index, path in enumerate(posts)]
     return sorted(messages, key=lambda m: (m.order, m.key))
 
 

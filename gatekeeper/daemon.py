@@ -152,6 +152,8 @@ class Daemon:
 
     def run(self) -> int:
         """Run until stopped; exit code 0, or 1 when an account failed."""
+        # Create and migrate the database once, before the workers open it side by side.
+        Store(self.paths.database).close()
         threads = [threading.Thread(target=w.run, name=w.config.name, daemon=True)
                    for w in self.workers]
         for thread in threads:

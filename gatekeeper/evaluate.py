@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .brain import Assessment, Brain
+from .brain import Assessment, Brain, describe
 from .corpus import LabelledMessage
 from .embed import Embedder
-from .features import message_keys
+from .features import message_keys, signal_matrix
 from .message import Message, parse
 from .policy import DELETE, HOLD, PASS, PolicySettings
-from .profile import InterestProfile
+from .profile import Evidence, InterestProfile
 
 logger = logging.getLogger(__name__)
 
@@ -203,12 +203,18 @@ def run_batch(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
     """Learn from the earlier part as the reader's history, decide the later part."""
     brain = new_brain(prepared, embedder, settings, profile_params)
     train = range(prepared.split)
+    signals = []
     for i in train:
+        # Each message's sender signals as of its arrival, before the reader's reaction.
+        message, now = prepared.messages[i], prepared.times[i]
+        signals.append(signal_matrix([message], brain.memory, now)[0])
         behaviour = "read_soon" if prepared.wanted[i] else "deleted_unread"
-        brain.memory.record(message_keys(prepared.messages[i]), "delivered", prepared.times[i])
-        brain.memory.record(message_keys(prepared.messages[i]), behaviour, prepared.times[i])
-    now = prepared.times[prepared.split - 1]
-    evidence = brain.evidence([prepared.messages[i] for i in train], prepared.embeddings[:prepared.split], now)
+        brain.memory.record(message_keys(message), "delivered", now)
+        brain.memory.record(message_keys(message), behaviour, now)
+    history = [prepared.messages[i] for i in train]
+    evidence = Evidence(prepared.embeddings[:prepared.split],
+                        [m.text_for_embedding() for m in history], np.array(signals),
+                        [describe(m) for m in history])
     brain.profile.fit(evidence, prepared.wanted[:prepared.split].astype(int),
                       times=prepared.times[:prepared.split])
     return _decide_and_measure(brain, prepared, range(prepared.split, len(prepared.messages)))

@@ -66,14 +66,18 @@ def test_missing_archive_says_where_to_point(tmp_path):
         load_spamassassin(tmp_path / "nope.tar.xz", tmp_path)
 
 
-def test_20news_orders_by_post_number_and_labels_groups(tmp_path):
+def test_20news_interleaves_the_groups_keeping_each_groups_post_order(tmp_path):
     root = tmp_path / "20news" / "20news-bydate-train"
-    for group, number in (("sci.space", 30), ("rec.autos", 10), ("alt.atheism", 20)):
+    posts = {"sci.space": (60001, 60002, 60003, 60004), "alt.atheism": (100, 200)}
+    for group, numbers in posts.items():
         (root / group).mkdir(parents=True)
-        (root / group / str(number)).write_bytes(b"From: a@b.example\nSubject: s\n\npost")
-    messages = load_20news(tmp_path, ["sci.space", "rec.autos"])
-    assert [(m.label, m.wanted) for m in messages] == [
-        ("rec.autos", True), ("alt.atheism", False), ("sci.space", True)]
+        for number in numbers:
+            (root / group / str(number)).write_bytes(b"From: a@b.example\nSubject: s\n\npost")
+    messages = load_20news(tmp_path, ["sci.space"])
+    assert [m.key for m in messages] == [
+        "sci.space/60001", "alt.atheism/100", "sci.space/60002", "sci.space/60003",
+        "alt.atheism/200", "sci.space/60004"]
+    assert [m.wanted for m in messages] == [m.label == "sci.space" for m in messages]
 
 
 def test_20news_unknown_group_lists_the_available_ones(tmp_path):
