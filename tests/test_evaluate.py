@@ -52,7 +52,7 @@ def test_harness_reports_every_protocol_and_writes_files(corpus, tmp_path, monke
     assert [p["reactions"] for p in result["online"]["learning_curve"]] == [0, 10, 50]
     assert "tf-idf + naive Bayes" in result["baselines"]
     assert result["batch"]["wanted_lost_share"] == 0.0
-    for name in ("quality.json", "quality.md"):
+    for name in ("quality.json", "quality.md", "learning_curve.png"):
         assert (tmp_path / "out" / name).exists()
     assert "| corpus | gatekeeper (batch) |" in report.markdown
     assert json.loads((tmp_path / "out" / "quality.json").read_text())["tasks"]["corpus"]
