@@ -128,7 +128,7 @@ class Brain:
             self._cache.popitem(last=False)
 
     def evidence(self, messages: Sequence[Message], embeddings: np.ndarray, now: float) -> Evidence:
-        return Evidence(embeddings, [m.text_for_embedding() for m in messages],
+        return Evidence(embeddings, [m.text_for_words() for m in messages],
                         signal_matrix(list(messages), self.memory, now),
                         [describe(m) for m in messages])
 

@@ -120,7 +120,7 @@ class AccountWorker:
 
     def _step(self, pipeline: Pipeline, observer: Observer, brain: Brain) -> None:
         now = time.time()
-        for decision in pipeline.run_once(now):
+        for decision in pipeline.run_once(now, stop=self.stop.is_set):
             self.status.decided[decision.verdict] = self.status.decided.get(decision.verdict, 0) + 1
         observer.observe(now)
         self.status.last_sync = now

@@ -213,7 +213,7 @@ def run_batch(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
         brain.memory.record(message_keys(message), behaviour, now)
     history = [prepared.messages[i] for i in train]
     evidence = Evidence(prepared.embeddings[:prepared.split],
-                        [m.text_for_embedding() for m in history], np.array(signals),
+                        [m.text_for_words() for m in history], np.array(signals),
                         [describe(m) for m in history])
     brain.profile.fit(evidence, prepared.wanted[:prepared.split].astype(int),
                       times=prepared.times[:prepared.split])

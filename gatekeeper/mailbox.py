@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import mailbox as stdlib_mailbox
+import re
 import socket
 import ssl
 import time
@@ -27,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
 RECENT = "\\Recent"
+_MESSAGE_ID = re.compile(r"<([^<>]+)>")
+FETCH_CHUNK = 2000  # UIDs per FETCH command: about 14 KB of command line
 IDLE_RENEW_SECONDS = 9 * 60  # servers may drop an IDLE after 10 to 30 minutes
 SPECIAL_USES = {"trash": "\\Trash", "junk": "\\Junk", "sent": "\\Sent", "archive": "\\Archive"}
 FALLBACK_NAMES = {
@@ -81,6 +84,7 @@ class Mailbox(Protocol):
                       modseq: int) -> dict[int, frozenset[str]]: ...
     def uids(self, folder: str) -> list[int]: ...
     def find(self, folder: str, message_id: str) -> int | None: ...
+    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]: ...
     def move(self, folder: str, uid: int, target: str) -> None: ...
     def tag(self, folder: str, uid: int, keyword: str) -> None: ...
     def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None: ...
@@ -246,13 +250,22 @@ class ImapMailbox:
                 if u > after_uid]
         return self.fetch(folder, sorted(uids)[:limit])
 
+    def _fetch(self, uids: list[int], items: list[str], modifiers: list[str] | None = None) -> dict:
+        """FETCH in the selected folder, in chunks: imapclient sends every UID in full,
+        and servers limit a command's length (Dovecot: 64 KiB)."""
+        response: dict = {}
+        for start in range(0, len(uids), FETCH_CHUNK):
+            response.update(self._call(self._client.fetch, uids[start:start + FETCH_CHUNK],
+                                       items, modifiers=modifiers))
+        return response
+
     def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
         uids = list(uids)
         if not uids:
             return []
         self._ensure(folder)
         start = f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"
-        response = self._call(self._client.fetch, uids, ["FLAGS", "BODY.PEEK[HEADER]", start])
+        response = self._fetch(uids, ["FLAGS", "BODY.PEEK[HEADER]", start])
         fetched = []
         for uid in uids:
             data = response.get(uid)
@@ -270,8 +283,8 @@ class ImapMailbox:
         if not uids:
             return {}
         self._ensure(folder)
-        response = self._call(self._client.get_flags, uids)
-        return {uid: _flags(flags) for uid, flags in response.items()}
+        response = self._fetch(uids, ["FLAGS"])
+        return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
 
     def changed_since(self, folder: str, uids: Iterable[int], modseq: int) -> dict[int, frozenset[str]]:
         """Flags of those messages changed after `modseq` (CONDSTORE), else of all of them."""
@@ -279,8 +292,7 @@ class ImapMailbox:
         if not (modseq and uids and self.has("CONDSTORE")):
             return self.flags(folder, uids)
         self._ensure(folder)
-        response = self._call(self._client.fetch, uids, ["FLAGS"],
-                              modifiers=[f"CHANGEDSINCE {modseq}"])
+        response = self._fetch(uids, ["FLAGS"], modifiers=[f"CHANGEDSINCE {modseq}"])
         return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
 
     def find(self, folder: str, message_id: str) -> int | None:
@@ -289,6 +301,20 @@ class ImapMailbox:
         self._ensure(folder)
         found = self._call(self._client.search, ["HEADER", "Message-ID", f"<{message_id}>"])
         return max(found) if found else None
+
+    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
+        """UID -> Message-ID (without brackets) of those messages, in one FETCH."""
+        uids = list(uids)
+        if not uids:
+            return {}
+        self._ensure(folder)
+        response = self._fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        found = {}
+        for uid, data in response.items():
+            header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
+            if match := _MESSAGE_ID.search(_text(header or b"")):
+                found[uid] = match[1].strip()
+        return found
 
     # -- changing -------------------------------------------------------------------------
     def move(self, folder: str, uid: int, target: str) -> None:
@@ -444,11 +470,21 @@ class MaildirMailbox:
 
     def find(self, folder: str, message_id: str) -> int | None:
         box, keys = self._folder(folder), self._uid_map(folder)["keys"]
-        for key, uid in sorted(keys.items(), key=lambda item: -item[1]):
-            value = str(box.get_message(key).get("Message-ID", "")).strip()
-            if message_id and value.strip("<>") == message_id:
-                return uid
-        return None
+        if not message_id:
+            return None
+        found = [uid for uid, value in self.message_ids(folder, keys.values()).items()
+                 if value == message_id]
+        return max(found) if found else None
+
+    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
+        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
+        found = {}
+        for uid in uids:
+            if uid in by_uid:
+                value = str(box.get_message(by_uid[uid]).get("Message-ID", "")).strip()
+                if value:
+                    found[uid] = value.strip("<>")
+        return found
 
     def move(self, folder: str, uid: int, target: str) -> None:
         source, key = self._folder(folder), self._key(folder, uid)

@@ -54,6 +54,8 @@ _AUTH_RESULT = re.compile(r"(?:^|;)\s*(?:\([^()]*\)\s*)?(spf|dkim|dmarc)\s*=\s*(
 _DKIM_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 _URL_HOST = re.compile(r"https?://(?:[^\s/?#@<>\"']*@)?(\[[0-9a-f:.]+\]|[\w.-]+)", re.I)
 _TOKEN_JUNK = re.compile(r"[^\w.:+-]")
+_HEADER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+_MAILER_WORD = re.compile(r"[a-z][a-z0-9]{1,20}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +114,15 @@ class Message:
     size: int = 0  # length of the raw bytes given to `parse`, before any cap
     truncated: bool = False  # the headers or body were longer than the caps
     defects: tuple[str, ...] = ()  # what could not be read, in plain words, no content
+    # How the message was made, as words for the bag of words: see `_header_tokens`.
+    header_tokens: tuple[str, ...] = ()
     # SHA-256 (hex) of the subject, a newline and the text with whitespace folded: exact
     # re-sends of a campaign share it, and an equal hash means an equal text_for_embedding.
     content_hash: str = ""
+
+    def text_for_words(self) -> str:
+        """The bag-of-words input: the model's text plus the header tokens."""
+        return f"{self.text_for_embedding()}\n{' '.join(self.header_tokens)}".rstrip()
 
     def text_for_embedding(self, max_chars: int = 2000) -> str:
         """The model input: the subject, a blank line, then the body's start, folded.
@@ -428,18 +436,20 @@ def _header_fields(tree: MimePart, defects: list[str]) -> dict:
 
     sender = (_addresses(get("from"), defects) or [("", "")])[0]
     list_id = get("list-id")
+    list_id = m[1].strip().lower() if (m := _ANGLE.search(list_id)) else list_id
     precedence, auto = get("precedence").lower(), get("auto-submitted").lower()
+    from_domain = sender[1].rpartition("@")[2] if "@" in sender[1] else ""
     return {
         "message_id": (_ids(get("message-id")) or ("",))[0],
         "from_name": sender[0], "from_address": sender[1],
-        "from_domain": sender[1].rpartition("@")[2] if "@" in sender[1] else "",
+        "from_domain": from_domain,
         **{key: tuple(a for _, a in _addresses(get(key.replace("_", "-")), defects))
            for key in ("to", "cc", "reply_to")},
         "subject": " ".join(_decode_words(get("subject"), defects).split()),
         "date": _date(get("date")),
         "in_reply_to": (_ids(get("in-reply-to")) or ("",))[0],
         "references": _ids(get("references")),
-        "list_id": m[1].strip().lower() if (m := _ANGLE.search(list_id)) else list_id,
+        "list_id": list_id,
         "list_unsubscribe": tuple("".join(u.split()) for u in _ANGLE.findall(
             get("list-unsubscribe"))),
         "list_unsubscribe_post": get("list-unsubscribe-post"),
@@ -448,7 +458,30 @@ def _header_fields(tree: MimePart, defects: list[str]) -> dict:
         "auth_results": _auth_results(get("authentication-results")),
         "dkim_domains": tuple(m[1].lower() for value in headers.get("dkim-signature", ())
                               if (m := _DKIM_DOMAIN.search(value))),
+        "header_tokens": _header_tokens(headers, tree, from_domain, list_id),
     }
+
+
+def _header_tokens(headers: dict[str, list[str]], tree: MimePart, from_domain: str,
+                   list_id: str) -> tuple[str, ...]:
+    """Content-free words about how a message was made: the headers it has, its mailer,
+    top content type and charset, the sender's domain and list. Spam filters read these
+    (bulk mail is made by different tools than personal mail); Received hosts, dates and
+    ids are left out because they drift with time, and other filters' X-Spam verdicts
+    because the gatekeeper judges for itself."""
+    tokens = [f"h_{name}" for name in headers
+              if _HEADER_NAME.fullmatch(name) and not name.startswith(("x-spam", "x-virus"))]
+    mailer = (headers.get("x-mailer") or headers.get("user-agent") or [""])[0]
+    if word := _MAILER_WORD.search(mailer.lower()):
+        tokens.append(f"mailer_{word[0]}")
+    content_type = _safe(tree.get_content_type, "text/plain")
+    tokens.append("type_" + _token(content_type.replace("/", "_")))
+    charset = _safe(tree.get_content_charset, None)
+    if charset:
+        tokens.append("charset_" + _token(charset.lower()))
+    tokens += [f"fromdomain_{_token(from_domain)}"] if from_domain else []
+    tokens += [f"listid_{_token(list_id)}"] if list_id else []
+    return tuple(dict.fromkeys(tokens))
 
 
 def _is_bulk(headers: dict[str, list[str]], precedence: str, auto_submitted: str) -> bool:

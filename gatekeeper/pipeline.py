@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .actions import Action, reconcile
@@ -82,15 +83,18 @@ class Pipeline:
         self.store.save_folder_state(self.account, inbox, state)
         return state
 
-    def run_once(self, now: float | None = None) -> list[Decision]:
-        """Decide every message that arrived since the last pass."""
+    def run_once(self, now: float | None = None,
+                 stop: Callable[[], bool] = lambda: False) -> list[Decision]:
+        """Decide every message that arrived since the last pass (or, when `stop` says
+        so, those of the batches done so far: the rest waits for the next pass)."""
         decisions: list[Decision] = []
-        while True:
+        while not stop():
             state = self.sync_state()
             fetched = self.mailbox.fetch_new(self.folders.inbox, state.last_uid, self.batch_size)
             if not fetched:
                 return decisions
             decisions += self._decide_batch(fetched, state, time.time() if now is None else now)
+        return decisions
 
     def _decide_batch(self, fetched: list[Fetched], state: FolderState, now: float) -> list[Decision]:
         messages = [parse(item.raw) for item in fetched]

@@ -41,9 +41,10 @@ class Evidence:
     """What the profile reads about a batch of messages: one row per message.
 
     `embeddings` are unit vectors from the embedder, `texts` the words the model reads
-    (subject and body start), `signals` the header and sender features of
-    `gatekeeper.features` (one fixed-width row per message), `notes` a short description
-    per message that `explain` can quote ("Orbital Weekly: This week in spaceflight").
+    (`Message.text_for_words`: subject, body start, header tokens), `signals` the header
+    and sender features of `gatekeeper.features` (one fixed-width row per message),
+    `notes` a short description per message that `explain` can quote ("Orbital Weekly:
+    This week in spaceflight").
     """
 
     embeddings: np.ndarray

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -135,7 +136,9 @@ def main() -> int:
     reader = Reader(server)
     daemon = subprocess.Popen([sys.executable, "-m", "gatekeeper", "run"], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    figures: dict[str, float] = {}
+    figures = Figures()
+    print(f"messages: {len(mail)} ({args.latency} one at a time, then "
+          f"{len(mail) - args.latency} at once)", flush=True)
     try:
         status = home / "data" / "status.json"
         while not (status.exists() and "watching" in status.read_text()):
@@ -180,13 +183,19 @@ def main() -> int:
             daemon.kill()
         reader.close()
         dovecot.remove_server(server)
-
-    print(f"messages: {len(mail)} ({args.latency} one at a time, then {len(mail) - args.latency} at once)")
-    for name, value in figures.items():
-        print(f"{name:>20}: {value:.3f}" if isinstance(value, float) else f"{name:>20}: {value}")
+        shutil.rmtree(home, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
+
+
+class Figures(dict):
+    """The measurements, each printed as soon as it is taken (a later failure keeps them)."""
+
+    def __setitem__(self, name: str, value: float) -> None:
+        super().__setitem__(name, value)
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{name:>20}: {shown}", flush=True)
 
 
 if __name__ == "__main__":

@@ -562,3 +562,22 @@ def test_short_text_is_its_own_snippet():
 
 def test_snippet_of_one_long_word_is_cut_hard():
     assert parse(build(body="x" * 500)).snippet == "x" * 200 + "…"
+
+
+def test_header_tokens_say_how_the_message_was_made_without_content():
+    raw = (b"Received: from mx1.example by mx2.example\r\nFrom: News <news@Letters.example>\r\n"
+           b"To: a@b.example\r\nSubject: Sale\r\nX-Mailer: Microsoft Outlook 16.0\r\n"
+           b"X-Spam-Status: No, score=0.1\r\nList-Id: Weekly <weekly.letters.example>\r\n"
+           b"Content-Type: text/html; charset=ISO-8859-1\r\n\r\n<p>Sale now</p>")
+    message = parse(raw)
+    assert message.header_tokens == (
+        "h_received", "h_from", "h_to", "h_subject", "h_x-mailer", "h_list-id",
+        "h_content-type", "mailer_microsoft", "type_text_html", "charset_iso-8859-1",
+        "fromdomain_letters.example", "listid_weekly.letters.example")
+    words = message.text_for_words()
+    assert words.startswith(message.text_for_embedding()) and words.endswith("listid_weekly.letters.example")
+    assert "mx1" not in words and "score" not in words
+
+
+def test_header_tokens_of_a_bare_message():
+    assert parse(b"hello").header_tokens == ("type_text_plain",)
