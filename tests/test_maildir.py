@@ -29,21 +29,9 @@ from gatekeeper.policy import PolicySettings
 from gatekeeper.store import DONE, UNDONE, Store
 from gatekeeper.testing import HashEmbedder, build_message
 
+from reader import SPACE, unwanted_message, wanted_message
+
 HELD = "Gatekeeper.Held"  # "Gatekeeper/Held" with the Maildir++ separator
-SPACE = "rockets launch orbit space mission"
-
-
-def wanted_message(n: int) -> bytes:
-    return build_message(sender="Orbital Weekly <news@orbital.example>",
-                         subject=f"Rocket launch {n}: orbit and space mission",
-                         body=f"The rockets launch into orbit; space mission report {n}.",
-                         message_id=f"<wanted-{n}@orbital.example>")
-
-
-def unwanted_message(n: int, sender: str = "Shoe Deals <deals@shoes.example>") -> bytes:
-    return build_message(sender=sender, subject=f"Discount shoes sale {n}",
-                         body=f"Cheap sneakers and boots, coupon code {n}, buy today.",
-                         message_id=f"<unwanted-{n}@shoes.example>")
 
 
 @pytest.fixture
