@@ -81,6 +81,18 @@ def test_new_mail_is_decided_promptly_while_idling(server):
     assert running.exit_code == 0
 
 
+def test_without_idle_it_polls(start_dovecot):
+    server = start_dovecot(without=("IDLE",))
+    reader = Reader(server)
+    running = RunningDaemon(settings_for(account_for(server, poll_seconds=1)))
+    wait_for(lambda: running.state("alice") == "watching", what="the daemon to watch")
+    reader.deliver(unwanted_message(1))
+    wait_for(lambda: decided() == {"unwanted-1@shoes.example": "hold"}, timeout=10,
+             what="the next poll to decide the message")
+    running.stop()
+    reader.close()
+
+
 def test_two_accounts_are_watched_at_once(server):
     readers = {user: Reader(server, user) for user in ("alice", "bob")}
     running = RunningDaemon(settings_for(account_for(server, "alice"), account_for(server, "bob")))
