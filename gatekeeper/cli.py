@@ -353,6 +353,99 @@ def undo(entry_ids: tuple[int, ...], since: str | None) -> None:
         click.echo("nothing to undo")
 
 
+def _edit_settings(change: Callable[[str], str]) -> Path:
+    """Apply `change` to the settings file's text (the default when there is none yet),
+    check the result parses, and write it."""
+    from .config import default_config_text, parse_settings, paths
+
+    path = paths().config_file
+    text = change(path.read_text() if path.exists() else default_config_text())
+    parse_settings(text, str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+@main.group()
+def interests() -> None:
+    """Say in plain words what you want and do not want in your mail.
+
+    Used from the first minute (before gatekeeper has seen you read anything) and weighed
+    down as your behaviour teaches it more. Restart the daemon to apply.
+
+    Example: gatekeeper interests add "space exploration, rockets"
+    """
+
+
+_DISINTEREST = click.option("--disinterest", is_flag=True,
+                            help="Something you do NOT want, e.g. \"fundraising emails\".")
+
+
+@interests.command(name="add")
+@click.argument("text")
+@_DISINTEREST
+@reports_errors
+def interests_add(text: str, disinterest: bool) -> None:
+    """Add an interest (or, with --disinterest, something you do not want).
+
+    Example: gatekeeper interests add "crypto promotions" --disinterest
+    """
+    _change_statements(text.strip(), disinterest, add=True)
+
+
+@interests.command(name="remove")
+@click.argument("text")
+@_DISINTEREST
+@reports_errors
+def interests_remove(text: str, disinterest: bool) -> None:
+    """Remove an interest (or, with --disinterest, a disinterest), as listed.
+
+    Example: gatekeeper interests remove "space exploration, rockets"
+    """
+    _change_statements(text.strip(), disinterest, add=False)
+
+
+@interests.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@reports_errors
+def interests_list(as_json: bool) -> None:
+    """List your interests and disinterests.
+
+    Example: gatekeeper interests list
+    """
+    from .config import load_settings
+
+    settings = load_settings()
+    if as_json:
+        click.echo(json.dumps({"interests": list(settings.interests),
+                               "disinterests": list(settings.disinterests)}, indent=2))
+        return
+    for title, values in (("interests", settings.interests),
+                          ("disinterests", settings.disinterests)):
+        click.echo(f"{title}:")
+        click.echo("".join(f"  {value}\n" for value in values).rstrip("\n") or "  (none)")
+
+
+def _change_statements(text: str, disinterest: bool, add: bool) -> None:
+    from .config import load_settings, set_statements
+
+    if not text:
+        raise InputError("give the interest in words, e.g. \"gardening and allotments\"")
+    settings = load_settings()
+    statements = {"interests": list(settings.interests),
+                  "disinterests": list(settings.disinterests)}
+    kind = "disinterests" if disinterest else "interests"
+    if add and text not in statements[kind]:
+        statements[kind].append(text)
+    elif not add:
+        if text not in statements[kind]:
+            raise InputError(f"{text!r} is not among your {kind}; see `gatekeeper interests list`")
+        statements[kind].remove(text)
+    path = _edit_settings(lambda t: set_statements(t, statements["interests"],
+                                                   statements["disinterests"]))
+    click.echo(f"{'added to' if add else 'removed from'} {kind}: {text} ({path})")
+
+
 @main.command()
 @click.argument("new_mode", type=click.Choice(["shadow", "tag", "active"]))
 @reports_errors
@@ -364,13 +457,9 @@ def mode(new_mode: str) -> None:
 
     Example: gatekeeper mode tag
     """
-    from .config import default_config_text, parse_settings, paths, set_mode
+    from .config import set_mode
 
-    path = paths().config_file
-    text = set_mode(path.read_text() if path.exists() else default_config_text(), new_mode)
-    parse_settings(text, str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    path = _edit_settings(lambda text: set_mode(text, new_mode))
     click.echo(f"mode is now {new_mode} ({path})")
 
 

@@ -7,8 +7,11 @@ setting explained, is `gatekeeper/default_config.toml`.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -187,14 +190,54 @@ def load_settings(path: Path | None = None) -> Settings:
 
 def set_mode(text: str, mode: str) -> str:
     """The settings text with its top-level `mode` changed, comments kept."""
-    import re
-
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}")
-    # The top-level key: any indentation and either TOML string quote, before any table.
-    top_level = re.split(r"^\s*\[", text, maxsplit=1, flags=re.M)[0]
-    line = re.compile(r"""^(\s*)mode\s*=\s*("[^"\n]*"|'[^'\n]*')""", re.M)
-    found = line.search(top_level)
-    if found:
-        return text[:found.start()] + f'{found[1]}mode = "{mode}"' + text[found.end():]
-    return f'mode = "{mode}"\n' + text
+    return set_top_level(text, "mode", json.dumps(mode))
+
+
+def set_statements(text: str, interests: Sequence[str], disinterests: Sequence[str]) -> str:
+    """The settings text with its interest and disinterest statements replaced."""
+    for key, values in (("interests", interests), ("disinterests", disinterests)):
+        text = set_top_level(text, key, json.dumps(list(values), ensure_ascii=False))
+    return text
+
+
+def set_top_level(text: str, key: str, value: str) -> str:
+    """The settings text with top-level `key` set to `value` (TOML), all else kept.
+
+    The key is looked for before the first table, at any indentation, with a string or
+    (possibly multi-line) array value; when it is not there, a line is added on top.
+    """
+    tables = re.search(r"^\s*\[", text, re.M)
+    top_level = text[: tables.start() if tables else len(text)]
+    found = re.search(rf"^(\s*){re.escape(key)}\s*=\s*", top_level, re.M)
+    if not found:
+        return f"{key} = {value}\n" + text
+    end = _value_end(text, found.end())
+    return text[: found.start()] + f"{found[1]}{key} = {value}" + text[end:]
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the TOML string or array starting at `start` ends (past its last character)."""
+    depth, quote, index = 0, "", start
+    while index < len(text):
+        char = text[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                index += 1
+            elif char == quote:
+                quote = ""
+                if not depth:
+                    return index + 1
+        elif char in "\"'":
+            quote = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+            if not depth:
+                return index + 1
+        elif char in "#\n" and not depth:
+            break
+        index += 1
+    return index

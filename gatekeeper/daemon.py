@@ -100,9 +100,9 @@ class AccountWorker:
         lists = Lists(store.list_entries("allow"), store.list_entries("block"))
         brain = Brain.load(self.paths.profile_dir(self.config.name), self.embedder,
                            self.settings.policy, lists)
-        if self.settings.interests or self.settings.disinterests:
-            if not len(getattr(brain.profile, "interests_", [])):
-                brain.set_interests(self.settings.interests, self.settings.disinterests)
+        # The statements belong to the settings file: what it says now replaces what the
+        # saved profile started from (`gatekeeper interests` edits them).
+        brain.set_interests(self.settings.interests, self.settings.disinterests)
         return brain
 
     def _watch(self, mailbox: Mailbox, brain: Brain, store: Store) -> None:

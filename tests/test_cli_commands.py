@@ -317,3 +317,32 @@ def test_service_uninstall_without_a_unit_says_so(runner, user_home):
     assert result.exit_code == 2
     assert f"error: no service file at {unit_file(user_home)}: nothing to uninstall" \
         in result.output
+
+
+# -- interests ---------------------------------------------------------------------------
+def test_interests_add_list_remove_round_trip(runner):
+    assert runner.invoke(main, ["interests", "add", "space exploration, rockets"]).exit_code == 0
+    assert runner.invoke(main, ["interests", "add", "crypto promotions", "--disinterest"]).exit_code == 0
+    assert runner.invoke(main, ["interests", "add", 'the "Mars" rover ünïcode']).exit_code == 0
+    listed = json.loads(runner.invoke(main, ["interests", "list", "--json"]).output)
+    assert listed == {"interests": ["space exploration, rockets", 'the "Mars" rover ünïcode'],
+                      "disinterests": ["crypto promotions"]}
+    result = runner.invoke(main, ["interests", "remove", "space exploration, rockets"])
+    assert result.exit_code == 0, result.output
+    settings = load_settings()
+    assert settings.interests == ('the "Mars" rover ünïcode',)
+    assert settings.disinterests == ("crypto promotions",)
+    text = paths().config_file.read_text()
+    assert "# Plain-language interests and disinterests" in text  # comments kept
+
+
+def test_removing_an_unknown_interest_says_how_to_see_them(runner):
+    result = runner.invoke(main, ["interests", "remove", "knitting"])
+    assert result.exit_code != 0
+    assert "gatekeeper interests list" in result.output
+
+
+def test_interests_list_when_there_are_none(runner):
+    result = runner.invoke(main, ["interests", "list"])
+    assert result.exit_code == 0
+    assert "interests:\n  (none)\ndisinterests:\n  (none)" in result.output

@@ -16,6 +16,7 @@ from gatekeeper.config import (
     parse_settings,
     paths,
     set_mode,
+    set_statements,
 )
 from gatekeeper.errors import ConfigError
 from gatekeeper.policy import PolicySettings
@@ -227,3 +228,19 @@ def test_without_gatekeeper_home_the_platform_folders_are_used(monkeypatch, tmp_
     assert all(Path(folder).is_relative_to(tmp_path)
                for folder in (where.config, where.data, where.logs))
     assert all("gatekeeper" in folder.parts for folder in (where.config, where.data, where.logs))
+
+
+def test_set_statements_replaces_multi_line_arrays_and_keeps_the_rest():
+    text = ('mode = "shadow"\ninterests = [\n  "old one",  # a comment\n  "old ] two",\n]\n'
+            'threads = 2\n' + ACCOUNT)
+    after = set_statements(text, ["rockets"], ["spam"])
+    settings = parse_settings(after)
+    assert (settings.interests, settings.disinterests, settings.threads) == (
+        ("rockets",), ("spam",), 2)
+    assert "old one" not in after and "old ] two" not in after and after.endswith(ACCOUNT)
+
+
+def test_set_statements_leaves_account_tables_alone():
+    text = 'mode = "shadow"\n' + ACCOUNT
+    after = set_statements(text, ["a"], [])
+    assert parse_settings(after).accounts == parse_settings(text).accounts
