@@ -366,6 +366,59 @@ def _edit_settings(change: Callable[[str], str]) -> Path:
     return path
 
 
+@main.command()
+@click.option("--address", help="Your email address (asked when not given).")
+@click.option("--name", help="A short name for the account (default: the address's local part).")
+@click.option("--host", help="IMAP server (default: guessed from the address).")
+@click.option("--port", type=click.IntRange(1, 65535), help="IMAP port (default: 993).")
+@click.option("--security", type=click.Choice(["tls", "starttls", "plain"]),
+              help="tls (IMAPS), starttls, or plain (only to this machine).")
+@click.option("--username", help="Login name (default: the address).")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False),
+              help="Extra CA certificate to trust (a self-signed server).")
+@click.option("--auth", type=click.Choice(["password", "oauth2"]),
+              help="password, or oauth2 (Gmail, Microsoft 365).")
+@click.option("--password-env", metavar="VAR", help="Read the password from this variable.")
+@click.option("--password-command", metavar="CMD", help="Run this to get the password.")
+@click.option("--oauth-token-command", metavar="CMD", help="For oauth2: prints an access token.")
+@click.option("--no-verify", is_flag=True, help="Write the settings without logging in first.")
+@reports_errors
+def init(address: str | None, no_verify: bool, **given) -> None:
+    """Set up an account: guess its server, check the login, write the settings.
+
+    The password goes to the system keyring (you are asked for it), unless you name an
+    environment variable or a command. The account starts in shadow mode: gatekeeper
+    decides and records but touches nothing until `gatekeeper mode active`.
+
+    Example: gatekeeper init --address me@fastmail.com
+    """
+    from . import onboarding
+    from .credentials import store_password
+
+    address = address or click.prompt("Your email address")
+    account = onboarding.account_for_address(address, **given)
+    note = onboarding.guess_provider(address).note
+    if note and not given["host"]:
+        click.echo(f"note: {note}")
+    click.echo(f"server: {account.host}:{account.port} ({account.security}), "
+               f"login {account.username}, auth {account.auth}")
+    needs_keyring = account.auth == "password" and not (account.password_env
+                                                         or account.password_command)
+    if needs_keyring and sys.stdin.isatty():
+        store_password(account.name, click.prompt("Password (kept in the system keyring)",
+                                                  hide_input=True))
+    if not no_verify:
+        folders = onboarding.verify(account)
+        click.echo("logged in; folders: " + ", ".join(
+            f"{role} = {getattr(folders, role) or '(none)'}"
+            for role in ("inbox", "held", "trash", "junk", "sent", "archive")))
+    path = _edit_settings(lambda text: onboarding.add_account(text, account))
+    from .config import load_settings
+
+    click.echo(f"added account {account.name!r} to {path}; mode: {load_settings(path).mode}.\n"
+               "Next: `gatekeeper run` (see what it would do with `gatekeeper status`).")
+
+
 @main.group()
 def interests() -> None:
     """Say in plain words what you want and do not want in your mail.
