@@ -190,6 +190,32 @@ class Brain:
             self.profile.partial_fit(evidence, [label], sample_weight=[weight], times=[now])
         self.memory.record(message_keys(message), behaviour, now)
 
+    def learn_history(self, messages: Sequence[Message], embeddings: np.ndarray,
+                      behaviours: Sequence[str], times: Sequence[float]) -> int:
+        """Learn from what the reader did with earlier mail, oldest first (a fresh fit).
+
+        Each message's sender signals are taken as they were when it arrived, before
+        the reader's reaction, exactly as `learn` sees them. Returns the examples learned.
+        """
+        rows, labels, weights, kept = [], [], [], []
+        for index, (message, behaviour, when) in enumerate(zip(messages, behaviours, times)):
+            signal = learning_signal(behaviour)
+            if signal is not None and not (signal[0] == 0 and self.memory.is_correspondent(
+                    message.from_address)):
+                rows.append(signal_matrix([message], self.memory, when)[0])
+                labels.append(signal[0])
+                weights.append(signal[1])
+                kept.append(index)
+            self.memory.record(message_keys(message), "delivered", when)
+            self.memory.record(message_keys(message), behaviour, when)
+        if kept:
+            chosen = [messages[i] for i in kept]
+            evidence = Evidence(embeddings[kept], [m.text_for_words() for m in chosen],
+                                np.array(rows), [describe(m) for m in chosen])
+            self.profile.fit(evidence, labels, sample_weight=weights,
+                             times=[times[i] for i in kept])
+        return len(kept)
+
     def learn_many(self, items: Iterable[tuple[Assessment, str]], now: float) -> None:
         for assessment, behaviour in items:
             self.learn(assessment, behaviour, now)

@@ -22,13 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .brain import Assessment, Brain, describe
+from .brain import Assessment, Brain
 from .corpus import LabelledMessage
 from .embed import Embedder
-from .features import message_keys, signal_matrix
 from .message import Message, parse
 from .policy import DELETE, HOLD, PASS, PolicySettings
-from .profile import Evidence, InterestProfile
+from .profile import InterestProfile
 
 logger = logging.getLogger(__name__)
 
@@ -202,21 +201,10 @@ def run_batch(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
               profile_params: dict | None = None) -> dict:
     """Learn from the earlier part as the reader's history, decide the later part."""
     brain = new_brain(prepared, embedder, settings, profile_params)
-    train = range(prepared.split)
-    signals = []
-    for i in train:
-        # Each message's sender signals as of its arrival, before the reader's reaction.
-        message, now = prepared.messages[i], prepared.times[i]
-        signals.append(signal_matrix([message], brain.memory, now)[0])
-        behaviour = "read_soon" if prepared.wanted[i] else "deleted_unread"
-        brain.memory.record(message_keys(message), "delivered", now)
-        brain.memory.record(message_keys(message), behaviour, now)
-    history = [prepared.messages[i] for i in train]
-    evidence = Evidence(prepared.embeddings[:prepared.split],
-                        [m.text_for_words() for m in history], np.array(signals),
-                        [describe(m) for m in history])
-    brain.profile.fit(evidence, prepared.wanted[:prepared.split].astype(int),
-                      times=prepared.times[:prepared.split])
+    split = prepared.split
+    behaviours = ["read_soon" if wanted else "deleted_unread" for wanted in prepared.wanted[:split]]
+    brain.learn_history(prepared.messages[:split], prepared.embeddings[:split], behaviours,
+                        prepared.times[:split])
     return _decide_and_measure(brain, prepared, range(prepared.split, len(prepared.messages)))
 
 
