@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -83,6 +84,7 @@ class Mailbox(Protocol):
     def changed_since(self, folder: str, uids: Iterable[int],
                       modseq: int) -> dict[int, frozenset[str]]: ...
     def uids(self, folder: str) -> list[int]: ...
+    def uids_since(self, folder: str, since: date) -> list[int]: ...
     def find(self, folder: str, message_id: str) -> int | None: ...
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]: ...
     def move(self, folder: str, uid: int, target: str) -> None: ...
@@ -243,6 +245,11 @@ class ImapMailbox:
         # only between commands, and SEARCH must not miss a message the reader moved.
         self._call(self._client.noop)
         return sorted(self._call(self._client.search, "ALL"))
+
+    def uids_since(self, folder: str, since: date) -> list[int]:
+        """UIDs of messages that arrived on or after `since` (IMAP SINCE: internal date)."""
+        self._ensure(folder)
+        return sorted(self._call(self._client.search, ["SINCE", since]))
 
     def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
         self._ensure(folder)
@@ -440,6 +447,12 @@ class MaildirMailbox:
 
     def uids(self, folder: str) -> list[int]:
         return sorted(self._uid_map(folder)["keys"].values())
+
+    def uids_since(self, folder: str, since: date) -> list[int]:
+        """UIDs of messages delivered on or after `since` (the file's delivery time)."""
+        box, start = self._folder(folder), datetime.combine(since, datetime.min.time()).timestamp()
+        return sorted(uid for key, uid in self._uid_map(folder)["keys"].items()
+                      if box.get_message(key).get_date() >= start)
 
     def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
         return self.fetch(folder, [u for u in self.uids(folder) if u > after_uid][:limit])
