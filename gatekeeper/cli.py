@@ -497,6 +497,144 @@ def train(account_name: str | None, days: int, as_json: bool) -> None:
         click.echo(f"  with last week's mail it would have done: {week}")
 
 
+@main.command()
+@click.option("--account", "account_name", help="Which account (default: the first).")
+@click.option("--list", "list_only", is_flag=True, help="List held mail and exit.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@click.option("--pass", "to_pass", type=int, multiple=True, metavar="ID",
+              help="Pass this held message (back to the inbox; learned). Repeatable.")
+@click.option("--delete", "to_delete", type=int, multiple=True, metavar="ID",
+              help="Delete this held message (to Trash; learned). Repeatable.")
+@reports_errors
+def review(account_name: str | None, list_only: bool, as_json: bool, to_pass: tuple[int, ...],
+           to_delete: tuple[int, ...]) -> None:
+    """Go through held mail: pass it back to the inbox or delete it, and teach gatekeeper.
+
+    Without options it shows each held message (sender, subject, snippet, score and the
+    reasons) and takes one key: p pass, d delete, s skip, o open the full text, a allow
+    the sender (and pass), b block the sender (and delete), q quit. --list, --pass and
+    --delete do the same without asking.
+
+    Example: gatekeeper review --pass 12 --delete 13
+    """
+    from .review import held_items
+
+    session = _ReviewSession.open(account_name)
+    try:
+        items = held_items(session.store, session.account.name, session.reviewer.folders.held)
+        if list_only:
+            _print_held(items, as_json)
+        elif to_pass or to_delete:
+            for item_id in to_pass:
+                _report(item_id, "passed", session.reviewer.release(item_id))
+            for item_id in to_delete:
+                _report(item_id, "deleted", session.reviewer.discard(item_id))
+        else:
+            _review_interactively(session, items)
+    finally:
+        session.close()
+
+
+def _report(item_id: int, done: str, ok: bool) -> None:
+    click.echo(f"{item_id}: {done}" if ok else f"{item_id}: not found in the held folder")
+
+
+def _print_held(items, as_json: bool) -> None:
+    import time
+
+    if as_json:
+        click.echo(json.dumps([item.__dict__ for item in items], indent=2))
+        return
+    if not items:
+        click.echo("nothing is held")
+        return
+    table = Table("id", "held", "P(wanted)", "from", "subject", title=f"{len(items)} held")
+    for item in items:
+        table.add_row(str(item.id), time.strftime("%m-%d %H:%M", time.localtime(item.held_at)),
+                      f"{item.probability:.2f}", item.sender, item.subject[:60])
+    console.print(table)
+
+
+class _ReviewSession:
+    """The account, its mailbox, brain and store for one review; saves what was learned."""
+
+    def __init__(self, account, mailbox, brain, store, reviewer) -> None:
+        self.account, self.mailbox, self.brain = account, mailbox, brain
+        self.store, self.reviewer = store, reviewer
+
+    @classmethod
+    def open(cls, account_name: str | None) -> _ReviewSession:
+        from .brain import Brain, Lists
+        from .config import load_settings, paths
+        from .embed import OnnxEmbedder
+        from .mailbox import open_mailbox
+        from .review import Reviewer
+        from .store import Store
+
+        where, settings = paths(), load_settings()
+        if not settings.accounts:
+            raise InputError("no accounts configured: run `gatekeeper init` first")
+        account = settings.account(account_name) if account_name else settings.accounts[0]
+        store = Store(where.database)
+        brain = Brain.load(where.profile_dir(account.name),
+                           OnnxEmbedder(max_length=settings.max_length, threads=settings.threads),
+                           settings.policy, Lists(store.list_entries("allow"),
+                                                  store.list_entries("block")))
+        brain.set_interests(settings.interests, settings.disinterests)
+        mailbox = open_mailbox(account)
+        return cls(account, mailbox, brain, store, Reviewer(mailbox, brain, store))
+
+    def close(self) -> None:
+        from .config import paths
+
+        self.mailbox.close()
+        self.brain.save(paths().profile_dir(self.account.name))
+        self.store.close()
+
+
+def _review_interactively(session: _ReviewSession, items) -> None:
+    if not items:
+        click.echo("nothing is held")
+        return
+    done = {"passed": 0, "deleted": 0, "skipped": 0}
+    for position, item in enumerate(items, start=1):
+        message = session.reviewer.message(item.id)
+        click.echo(f"\n[{position}/{len(items)}] id {item.id}  from {item.sender}\n"
+                   f"  subject: {item.subject}\n  P(wanted) {item.probability:.2f}")
+        for reason in item.reasons:
+            click.echo(f"  - {reason['text']}")
+        if message is not None:
+            click.echo(f"  {message.snippet}")
+        while True:
+            click.echo("[p]ass  [d]elete  [s]kip  [o]pen  [a]llow sender  [b]lock sender  [q]uit: ",
+                       nl=False)
+            key = click.getchar().lower()
+            click.echo(key)
+            if key == "o" and message is not None:
+                click.echo(message.text)
+                continue
+            if key in ("a", "b"):
+                session.store.add_to_list("allow" if key == "a" else "block", item.sender)
+                key = "p" if key == "a" else "d"
+            if key == "p":
+                done["passed"] += session.reviewer.release(item.id)
+            elif key == "d":
+                done["deleted"] += session.reviewer.discard(item.id)
+            elif key == "s":
+                done["skipped"] += 1
+            elif key == "q":
+                click.echo(_summary(done))
+                return
+            else:
+                continue
+            break
+    click.echo(_summary(done))
+
+
+def _summary(done: dict[str, int]) -> str:
+    return "reviewed: " + ", ".join(f"{n} {what}" for what, n in done.items())
+
+
 @main.group()
 def interests() -> None:
     """Say in plain words what you want and do not want in your mail.

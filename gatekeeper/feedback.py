@@ -160,9 +160,5 @@ class Observer:
         (assessment,) = self.brain.assess([message], now=now)
         self.brain.learn(assessment, event.behaviour, now)
         self.store.record_feedback(account, event.message_id, event.behaviour, event.source, now)
-        learned = {event.behaviour}
-        for item in self.store.tracked(account, event.folder):
-            if item.message_id == event.message_id:
-                learned |= item.learned
-        self.store.update_tracked(account, event.message_id, learned=frozenset(learned))
+        self.store.add_learned(account, event.message_id, event.behaviour)
         logger.info("%s: learned %s from %s", account, event.behaviour, event.source)

@@ -264,6 +264,14 @@ class Store:
                 self.db.execute(f"UPDATE tracked SET {column} = ? WHERE account = ? AND "
                                 "message_id = ?", (value, account, message_id))
 
+    def add_learned(self, account: str, message_id: str, behaviour: str) -> None:
+        """Mark a behaviour as learned for a tracked message, so it never counts twice."""
+        row = self.db.execute("SELECT learned FROM tracked WHERE account = ? AND message_id = ?",
+                              (account, message_id)).fetchone()
+        if row is not None:
+            learned = frozenset(row[0].split()) | {behaviour}
+            self.update_tracked(account, message_id, learned=learned)
+
     # -- allow and block lists ---------------------------------------------------------
     def add_to_list(self, kind: str, entry: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO lists VALUES (?, ?, ?)",

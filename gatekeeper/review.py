@@ -1,0 +1,105 @@
+"""Reviewing held mail: what is waiting, and passing or deleting it with learning.
+
+A held message is known by the journal ID of the action that held it (the same IDs
+`gatekeeper status` and `undo` use). Passing moves it back where it came from and teaches
+"rescued"; deleting moves it to Trash (journaled, so `undo` can bring it back) and teaches
+"deleted_from_held". Either way the tracked location is updated and the behaviour marked
+learned, so the observer does not count the same move a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from .actions import undo
+from .brain import Brain
+from .errors import InputError
+from .mailbox import Mailbox
+from .message import Message, parse
+from .store import DONE, JournalEntry, Store
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """One held message as the review shows it."""
+
+    id: int  # the journal ID of the hold
+    message_id: str
+    sender: str
+    subject: str
+    probability: float
+    reasons: list[dict]
+    held_at: float
+
+
+def held_items(store: Store, account: str, held_folder: str) -> list[HeldItem]:
+    """Messages gatekeeper held that are still in the held folder, oldest first."""
+    still_held = {t.message_id for t in store.tracked(account, held_folder)}
+    items = []
+    for entry in store.journal(account, state=DONE):
+        if entry.kind != "hold" or entry.message_id not in still_held:
+            continue
+        row = store.decision_for(account, entry.message_id)
+        items.append(HeldItem(entry.id, entry.message_id, row["sender"] if row else "",
+                              row["subject"] if row else "", row["probability"] if row else 0.5,
+                              json.loads(row["reasons"]) if row else [], entry.created_at))
+    return items
+
+
+class Reviewer:
+    """Passes or deletes held messages of one account, learning from each choice."""
+
+    def __init__(self, mailbox: Mailbox, brain: Brain, store: Store) -> None:
+        self.mailbox = mailbox
+        self.brain = brain
+        self.store = store
+        self.folders = mailbox.folders()
+
+    def _entry(self, item_id: int) -> JournalEntry:
+        entry = self.store.journal_entry(item_id)
+        if entry is None or entry.kind != "hold" or entry.account != self.mailbox.account:
+            raise InputError(f"{item_id} is not a held message of {self.mailbox.account}; "
+                             "see `gatekeeper review --list`")
+        return entry
+
+    def message(self, item_id: int) -> Message | None:
+        """The held message itself (for reading it in full), None when it is gone."""
+        entry = self._entry(item_id)
+        uid = self.mailbox.find(entry.target, entry.message_id)
+        fetched = self.mailbox.fetch(entry.target, [uid]) if uid is not None else []
+        return parse(fetched[0].raw) if fetched else None
+
+    def release(self, item_id: int, now: float | None = None) -> bool:
+        """Pass: back to where it was held from; learns "rescued". False when not found."""
+        entry = self._entry(item_id)
+        message = self.message(item_id)
+        if message is None or not undo(self.mailbox, self.store, entry):
+            return False
+        self._learn(message, entry.message_id, entry.source, "rescued", now)
+        return True
+
+    def discard(self, item_id: int, now: float | None = None) -> bool:
+        """Delete: to Trash (journaled, undoable); learns "deleted_from_held"."""
+        entry = self._entry(item_id)
+        message = self.message(item_id)
+        uid = self.mailbox.find(entry.target, entry.message_id)
+        if message is None or uid is None:
+            return False
+        intent = self.store.journal_intent(entry.account, entry.message_id, "delete",
+                                           entry.target, self.folders.trash)
+        self.mailbox.move(entry.target, uid, self.folders.trash)
+        self.store.journal_finish(intent, DONE, f"deleted in review of entry {entry.id}")
+        self._learn(message, entry.message_id, self.folders.trash, "deleted_from_held", now)
+        return True
+
+    def _learn(self, message: Message, message_id: str, folder: str, behaviour: str,
+               now: float | None) -> None:
+        now = time.time() if now is None else now
+        (assessment,) = self.brain.assess([message], now=now)
+        self.brain.learn(assessment, behaviour, now)
+        account = self.mailbox.account
+        self.store.record_feedback(account, message_id, behaviour, "review", now)
+        self.store.add_learned(account, message_id, behaviour)
+        self.store.update_tracked(account, message_id, folder=folder, uid=0)

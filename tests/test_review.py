@@ -1,0 +1,128 @@
+"""`gatekeeper review` against a real Dovecot: listing, passing and deleting held mail,
+with flags and with keystrokes through a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from gatekeeper.cli import main
+from gatekeeper.config import paths
+from gatekeeper.feedback import Observer
+from gatekeeper.mailbox import ImapMailbox
+from gatekeeper.store import Store
+
+from conftest import account_for
+from reader import PASSWORD, Reader, unwanted_message
+from test_imap import HELD, new_brain, pipeline_for, write_config
+
+pytestmark = pytest.mark.model
+
+
+def hold_two(server) -> Reader:
+    """Two messages held by a real pass in active mode; the reader's session returned."""
+    write_config(server, mode="active")
+    reader = Reader(server)
+    for n in (1, 2):
+        reader.deliver(unwanted_message(n))
+    store = Store(paths().database)
+    box = ImapMailbox(account_for(server), PASSWORD)
+    assert [d.verdict for d in pipeline_for(box, store, "active", new_brain()).run_once()] == \
+        ["hold", "hold"]
+    box.close()
+    store.close()
+    return reader
+
+
+def listed() -> list[dict]:
+    result = CliRunner().invoke(main, ["review", "--list", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_review_lists_passes_and_deletes_held_mail_and_learns_once(server):
+    reader = hold_two(server)
+    first, second = listed()
+    assert (first["message_id"], second["message_id"]) == (
+        "unwanted-1@shoes.example", "unwanted-2@shoes.example")
+    assert first["reasons"] and 0 <= first["probability"] < 0.8
+
+    result = CliRunner().invoke(main, ["review", "--pass", str(first["id"]),
+                                       "--delete", str(second["id"])])
+
+    assert result.exit_code == 0, result.output
+    assert f"{first['id']}: passed" in result.output and f"{second['id']}: deleted" in result.output
+    assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
+    assert set(reader.message_ids("Trash")) == {"unwanted-2@shoes.example"}
+    assert reader.message_ids(HELD) == {} and listed() == []
+    store = Store(paths().database)
+    assert [(r["behaviour"], r["source"]) for r in store.feedback()] == [
+        ("rescued", "review"), ("deleted_from_held", "review")]
+    box = ImapMailbox(account_for(server), PASSWORD)
+    assert Observer(box, new_brain(), store).observe(time.time()) == []  # not learned twice
+    box.close()
+    store.close()
+    reader.close()
+
+
+def test_review_of_an_unknown_id_says_how_to_list(server):
+    hold_two(server).close()
+    result = CliRunner().invoke(main, ["review", "--pass", "999"])
+    assert result.exit_code != 0 and "gatekeeper review --list" in result.output
+
+
+def run_in_terminal(keys: str, timeout: float = 60) -> str:
+    """`gatekeeper review` on a pseudo-terminal, typing each key when it asks."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "gatekeeper", "review"], stdin=follower,
+                               stdout=follower, stderr=follower, env=dict(os.environ),
+                               close_fds=True)
+    os.close(follower)
+    output, pending = b"", list(keys)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+            if pending and output.rstrip().endswith(b"[q]uit:"):
+                # A person reads first: click switches the terminal to raw mode after the
+                # prompt, flushing anything typed before that.
+                time.sleep(0.5)
+                os.write(leader, pending.pop(0).encode())
+        elif process.poll() is not None:
+            break
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError(f"review did not finish; it printed: {output[-2000:]!r}")
+    finally:
+        os.close(leader)
+    return output.decode(errors="replace")
+
+
+def test_interactive_review_takes_one_key_per_message(server):
+    reader = hold_two(server)
+    output = run_in_terminal("xpb")  # x is not a choice: asked again
+    assert "[1/2]" in output and "[2/2]" in output and "Discount shoes sale 1" in output
+    assert "reviewed: 1 passed, 1 deleted, 0 skipped" in output
+    assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
+    assert set(reader.message_ids("Trash")) == {"unwanted-2@shoes.example"}
+    store = Store(paths().database)
+    assert "deals@shoes.example" in store.list_entries("block")
+    store.close()
+    reader.close()
