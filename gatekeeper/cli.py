@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -259,7 +260,6 @@ def status(last: int, as_json: bool) -> None:
 
     Example: gatekeeper status --last 20
     """
-    import time
 
     from .config import load_settings, paths
     from .store import Store
@@ -303,7 +303,6 @@ def status(last: int, as_json: bool) -> None:
 
 def parse_since(text: str) -> float:
     """A time given as 30m, 2h, 3d or an ISO date, as a Unix timestamp."""
-    import time
     from datetime import datetime
 
     units = {"m": 60, "h": 3600, "d": 86400}
@@ -540,7 +539,6 @@ def _report(item_id: int, done: str, ok: bool) -> None:
 
 
 def _print_held(items, as_json: bool) -> None:
-    import time
 
     if as_json:
         click.echo(json.dumps([item.__dict__ for item in items], indent=2))
@@ -555,6 +553,94 @@ def _print_held(items, as_json: bool) -> None:
     console.print(table)
 
 
+def _account_brain(account_name: str | None):
+    """(account, its brain as saved, the store) for commands that score or learn."""
+    from .brain import Brain, Lists
+    from .config import load_settings, paths
+    from .embed import OnnxEmbedder
+    from .store import Store
+
+    where, settings = paths(), load_settings()
+    if not settings.accounts:
+        raise InputError("no accounts configured: run `gatekeeper init` first")
+    account = settings.account(account_name) if account_name else settings.accounts[0]
+    store = Store(where.database)
+    brain = Brain.load(where.profile_dir(account.name),
+                       OnnxEmbedder(max_length=settings.max_length, threads=settings.threads),
+                       settings.policy, Lists(store.list_entries("allow"),
+                                              store.list_entries("block")))
+    brain.set_interests(settings.interests, settings.disinterests)
+    return account, brain, store
+
+
+@main.command()
+@click.argument("target", metavar="ID|FILE.eml|-")
+@click.option("--account", "account_name", help="Whose profile scores a file (default: the first).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@reports_errors
+def explain(target: str, account_name: str | None, as_json: bool) -> None:
+    """Show the full reasoning for one message.
+
+    Give a journal ID (from `gatekeeper status` or `gatekeeper review --list`) to see the
+    decision as it was made, or a message file (- for standard input) to score it now
+    against your profile: P(wanted), what each kind of evidence added, the closest
+    examples you kept or threw away, what your history with the sender says, and the
+    verdict with its reasons.
+
+    Example: gatekeeper explain newsletter.eml
+    """
+    if target.isdigit() and not Path(target).exists():
+        details = _explain_decision(int(target))
+    else:
+        account, brain, store = _account_brain(account_name)
+        store.close()
+        message = parse(read_message_bytes(target))
+        (assessment,) = brain.assess([message])
+        details = {
+            "account": account.name, "sender": message.from_address, "subject": message.subject,
+            "action": assessment.verdict.action, "probability": assessment.probability,
+            "evidence_log_odds": assessment.explanation.contributions,
+            "nearest_examples": [{"note": note, "kept": kept, "similarity": cosine}
+                                 for note, kept, cosine in assessment.explanation.nearest],
+            "history": assessment.history.__dict__,
+            "reasons": [reason.text for reason in assessment.verdict.reasons],
+            "expected_costs": assessment.verdict.costs,
+        }
+    if as_json:
+        click.echo(json.dumps(details, indent=2, ensure_ascii=False, default=str))
+        return
+    for key, value in details.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for name, number in value.items():
+                click.echo(f"  {name}: {number:.3f}" if isinstance(number, float)
+                           else f"  {name}: {number}")
+        elif isinstance(value, list):
+            click.echo(f"{key}:")
+            for entry in value:
+                click.echo(f"  - {entry}")
+        else:
+            click.echo(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+
+
+def _explain_decision(entry_id: int) -> dict:
+    from .config import paths
+    from .store import Store
+
+    store = Store(paths().database)
+    entry = store.journal_entry(entry_id)
+    row = store.decision_for(entry.account, entry.message_id) if entry else None
+    store.close()
+    if row is None:
+        raise InputError(f"no decision with journal ID {entry_id}; see `gatekeeper status`")
+    return {"account": row["account"], "sender": row["sender"], "subject": row["subject"],
+            "action": row["action"], "probability": row["probability"], "mode": row["mode"],
+            "probe": bool(row["probe"]), "queue": row["queue"],
+            "decided": time.strftime("%Y-%m-%d %H:%M", time.localtime(row["decided_at"])),
+            "moved": f"{entry.source} -> {entry.target} ({entry.state})",
+            "reasons": [reason["text"] for reason in json.loads(row["reasons"])]}
+
+
 class _ReviewSession:
     """The account, its mailbox, brain and store for one review; saves what was learned."""
 
@@ -564,23 +650,10 @@ class _ReviewSession:
 
     @classmethod
     def open(cls, account_name: str | None) -> _ReviewSession:
-        from .brain import Brain, Lists
-        from .config import load_settings, paths
-        from .embed import OnnxEmbedder
         from .mailbox import open_mailbox
         from .review import Reviewer
-        from .store import Store
 
-        where, settings = paths(), load_settings()
-        if not settings.accounts:
-            raise InputError("no accounts configured: run `gatekeeper init` first")
-        account = settings.account(account_name) if account_name else settings.accounts[0]
-        store = Store(where.database)
-        brain = Brain.load(where.profile_dir(account.name),
-                           OnnxEmbedder(max_length=settings.max_length, threads=settings.threads),
-                           settings.policy, Lists(store.list_entries("allow"),
-                                                  store.list_entries("block")))
-        brain.set_interests(settings.interests, settings.disinterests)
+        account, brain, store = _account_brain(account_name)
         mailbox = open_mailbox(account)
         return cls(account, mailbox, brain, store, Reviewer(mailbox, brain, store))
 

@@ -126,3 +126,26 @@ def test_interactive_review_takes_one_key_per_message(server):
     assert "deals@shoes.example" in store.list_entries("block")
     store.close()
     reader.close()
+
+
+def test_explain_shows_a_held_decision_and_scores_a_file(server, tmp_path):
+    hold_two(server).close()
+    (first, _) = listed()
+    result = CliRunner().invoke(main, ["explain", str(first["id"]), "--json"])
+    assert result.exit_code == 0, result.output
+    details = json.loads(result.output)
+    assert (details["action"], details["subject"]) == ("hold", "Discount shoes sale 1")
+    assert details["moved"] == f"INBOX -> {HELD} (done)" and details["reasons"]
+
+    path = tmp_path / "space.eml"
+    path.write_bytes(unwanted_message(9))
+    result = CliRunner().invoke(main, ["explain", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "evidence_log_odds:" in result.output and "interests:" in result.output
+    assert "action: hold" in result.output and "history:" in result.output
+
+
+def test_explain_an_unknown_id_says_where_ids_come_from(server):
+    write_config(server)
+    result = CliRunner().invoke(main, ["explain", "42"])
+    assert result.exit_code != 0 and "gatekeeper status" in result.output
