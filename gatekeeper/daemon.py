@@ -111,9 +111,10 @@ class AccountWorker:
         observer = Observer(mailbox, brain, store)
         try:
             pipeline.recover()
-            self.status.state, self.status.error = "watching", ""
             while not self.stop.is_set():
                 self._step(pipeline, observer, brain)
+                # Watching once the first pass has fixed where new mail starts.
+                self.status.state, self.status.error = "watching", ""
                 mailbox.wait(pipeline.folders.inbox, timeout=540, stop=self.stop.is_set)
         finally:
             mailbox.close()

@@ -31,7 +31,8 @@ SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Delet
 RECENT = "\\Recent"
 _MESSAGE_ID = re.compile(r"<([^<>]+)>")
 FETCH_CHUNK = 2000  # UIDs per FETCH command: about 14 KB of command line
-IDLE_RENEW_SECONDS = 9 * 60  # servers may drop an IDLE after 10 to 30 minutes
+IDLE_RENEW_SECONDS = 9 * 60
+IDLE_CHECK_SECONDS = 1.0  # how often an IDLE wait looks at its stop flag  # servers may drop an IDLE after 10 to 30 minutes
 SPECIAL_USES = {"trash": "\\Trash", "junk": "\\Junk", "sent": "\\Sent", "archive": "\\Archive"}
 FALLBACK_NAMES = {
     "trash": ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash", "INBOX.Trash"),
@@ -355,10 +356,21 @@ class ImapMailbox:
             _sleep_until(min(deadline, time.monotonic() + self.config.poll_seconds), stop)
             return True
         self._call(self._client.idle)
-        news = False
+        news, silent_wakeups = False, 0
         try:
             while not news and not stop() and time.monotonic() < deadline:
-                news = bool(self._call(self._client.idle_check, timeout=1.0))
+                started = time.monotonic()
+                news = bool(self._call(self._client.idle_check, timeout=IDLE_CHECK_SECONDS))
+                # imapclient swallows an EOF during IDLE: the socket then polls readable
+                # at once with nothing to read. Without this a server that went away
+                # would go unnoticed until the IDLE is renewed, minutes later.
+                quick = not news and time.monotonic() - started < IDLE_CHECK_SECONDS / 2
+                silent_wakeups = silent_wakeups + 1 if quick else 0
+                if silent_wakeups >= 3:
+                    _hang_up(self._client)
+                    self._client = None
+                    raise ConnectionLostError(f"{self.account}: the server closed the "
+                                              "connection during IDLE")
         finally:
             if self._client is not None:
                 self._call(self._client.idle_done)

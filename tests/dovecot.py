@@ -159,6 +159,10 @@ class Dovecot:
     def stop(self) -> None:
         if not self.pid:
             return
+        # Its children (imap, imap-login, auth) by PID now: once the master is gone they
+        # would no longer be found, and an orphaned imap process keeps a client's
+        # connection alive as if the server were still up.
+        children = _children_of(self.pid)
         try:
             os.kill(self.pid, signal.SIGTERM)
         except ProcessLookupError:
@@ -169,6 +173,8 @@ class Dovecot:
             time.sleep(0.02)
         if _alive(self.pid):
             os.kill(self.pid, signal.SIGKILL)
+        for pid in children:
+            _kill(pid)
         _kill_children_of(self.root)
         self.pid = 0
 
@@ -186,6 +192,26 @@ def _alive(pid: int) -> bool:
         return "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]
     except OSError:
         return False
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == parent:
+                children.append(int(entry.name))
+    return children
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _kill_children_of(root: Path) -> None:

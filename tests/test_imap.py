@@ -18,7 +18,8 @@ from gatekeeper import actions
 from gatekeeper.brain import Brain
 from gatekeeper.cli import main as cli
 from gatekeeper.config import paths
-from gatekeeper.errors import AuthenticationError, FolderMissingError, MailboxError
+from gatekeeper.errors import (
+    AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError)
 from gatekeeper.feedback import Observer
 from gatekeeper.mailbox import ImapMailbox
 from gatekeeper.pipeline import Pipeline
@@ -147,6 +148,26 @@ def test_idle_wakes_up_when_mail_arrives(mailbox, reader):
     timer.join()
     assert news and time.monotonic() - started < 10
     assert [f.uid for f in mailbox.fetch_new("INBOX", 0, 10)] == [1]
+
+
+def test_a_server_that_dies_during_idle_is_noticed_long_before_the_idle_renewal(server):
+    box = ImapMailbox(account_for(server), PASSWORD)
+    box.fetch_new("INBOX", 0, 10)
+    outcome = []
+
+    def wait() -> None:
+        try:
+            outcome.append(box.wait("INBOX", timeout=540))
+        except ConnectionLostError as error:
+            outcome.append(error)
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    time.sleep(0.5)
+    server.stop()  # its imap processes are killed: no BYE, just a closed socket
+    waiter.join(timeout=60)
+    assert not waiter.is_alive(), "still idling on a dead connection"
+    assert isinstance(outcome[0], ConnectionLostError)
 
 
 def test_wait_returns_promptly_when_asked_to_stop(mailbox):
