@@ -443,8 +443,8 @@ def train(account_name: str | None, days: int, as_json: bool) -> None:
         def render(self, task):
             return Text(f"{task.speed:.1f}/s" if task.speed else "")
 
-    from .brain import Brain, Lists
     from .config import load_settings, paths
+    from .daemon import load_brain
     from .embed import OnnxEmbedder
     from .mailbox import open_mailbox
     from .store import Store
@@ -456,12 +456,9 @@ def train(account_name: str | None, days: int, as_json: bool) -> None:
         raise InputError("no accounts configured: run `gatekeeper init` first")
     embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
     store = Store(where.database)
-    lists = Lists(store.list_entries("allow"), store.list_entries("block"))
-    store.close()
     reports = {}
     for account in accounts:
-        brain = Brain.load(where.profile_dir(account.name), embedder, settings.policy, lists)
-        brain.set_interests(settings.interests, settings.disinterests)
+        brain = load_brain(account.name, settings, where, store, embedder)
         mailbox = open_mailbox(account)
         columns = (TextColumn(f"{account.name}: reading and learning"), BarColumn(),
                    MofNCompleteColumn(), RateColumn(), TimeRemainingColumn())
@@ -475,6 +472,7 @@ def train(account_name: str | None, days: int, as_json: bool) -> None:
             mailbox.close()
         brain.save(where.profile_dir(account.name))
         reports[account.name] = report
+    store.close()
     if as_json:
         click.echo(json.dumps({name: {**r.__dict__, "behaviours": dict(r.behaviours),
                                       "last_week": dict(r.last_week)}
@@ -555,8 +553,8 @@ def _print_held(items, as_json: bool) -> None:
 
 def _account_brain(account_name: str | None):
     """(account, its brain as saved, the store) for commands that score or learn."""
-    from .brain import Brain, Lists
     from .config import load_settings, paths
+    from .daemon import load_brain
     from .embed import OnnxEmbedder
     from .store import Store
 
@@ -565,12 +563,8 @@ def _account_brain(account_name: str | None):
         raise InputError("no accounts configured: run `gatekeeper init` first")
     account = settings.account(account_name) if account_name else settings.accounts[0]
     store = Store(where.database)
-    brain = Brain.load(where.profile_dir(account.name),
-                       OnnxEmbedder(max_length=settings.max_length, threads=settings.threads),
-                       settings.policy, Lists(store.list_entries("allow"),
-                                              store.list_entries("block")))
-    brain.set_interests(settings.interests, settings.disinterests)
-    return account, brain, store
+    embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
+    return account, load_brain(account.name, settings, where, store, embedder), store
 
 
 @main.command()

@@ -32,6 +32,16 @@ from .store import Store
 logger = logging.getLogger(__name__)
 
 
+def load_brain(account: str, settings: Settings, paths: Paths, store: Store,
+               embedder: Embedder) -> Brain:
+    """An account's brain as saved, with the allow and block lists and the settings
+    file's statements (they belong to the file: `gatekeeper interests` edits them)."""
+    lists = Lists(store.list_entries("allow"), store.list_entries("block"))
+    brain = Brain.load(paths.profile_dir(account), embedder, settings.policy, lists)
+    brain.set_interests(settings.interests, settings.disinterests)
+    return brain
+
+
 def backoff_delays(base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None):
     """Exponential back-off with full jitter: 0..1 s, 0..2 s, 0..4 s, ... capped."""
     rng = rng or random.Random()
@@ -70,7 +80,7 @@ class AccountWorker:
     def run(self) -> None:
         delays = backoff_delays()
         store = Store(self.paths.database)
-        brain = self._load_brain(store)
+        brain = load_brain(self.config.name, self.settings, self.paths, store, self.embedder)
         try:
             while not self.stop.is_set():
                 try:
@@ -95,15 +105,6 @@ class AccountWorker:
         self.status.state, self.status.error = "reconnecting", why
         logger.warning("%s: %s; retrying in %.1f s", self.config.name, why, delay)
         self.stop.wait(delay)
-
-    def _load_brain(self, store: Store) -> Brain:
-        lists = Lists(store.list_entries("allow"), store.list_entries("block"))
-        brain = Brain.load(self.paths.profile_dir(self.config.name), self.embedder,
-                           self.settings.policy, lists)
-        # The statements belong to the settings file: what it says now replaces what the
-        # saved profile started from (`gatekeeper interests` edits them).
-        brain.set_interests(self.settings.interests, self.settings.disinterests)
-        return brain
 
     def _watch(self, mailbox: Mailbox, brain: Brain, store: Store) -> None:
         pipeline = Pipeline(mailbox, brain, store, self.settings.mode,

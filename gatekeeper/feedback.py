@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from .brain import Brain
 from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
-from .message import parse
+from .message import Message, parse
 from .store import Store, Tracked
 
 logger = logging.getLogger(__name__)
@@ -68,6 +68,16 @@ def _move_behaviour(item: Tracked, target: str, folders: Folders) -> str | None:
     if target == folders.archive:
         return "read"
     return None
+
+
+def learn_behaviour(brain: Brain, store: Store, account: str, message: Message,
+                    message_id: str, behaviour: str, source: str, now: float) -> None:
+    """Learn what the reader did with a message, record it with its source, and mark it
+    learned so the same behaviour never counts twice."""
+    (assessment,) = brain.assess([message], now=now)
+    brain.learn(assessment, behaviour, now)
+    store.record_feedback(account, message_id, behaviour, source, now)
+    store.add_learned(account, message_id, behaviour)
 
 
 class Observer:
@@ -156,9 +166,6 @@ class Observer:
         fetched = self.mailbox.fetch(event.folder, [event.uid])
         if not fetched:
             return
-        message = parse(fetched[0].raw)
-        (assessment,) = self.brain.assess([message], now=now)
-        self.brain.learn(assessment, event.behaviour, now)
-        self.store.record_feedback(account, event.message_id, event.behaviour, event.source, now)
-        self.store.add_learned(account, event.message_id, event.behaviour)
+        learn_behaviour(self.brain, self.store, account, parse(fetched[0].raw),
+                        event.message_id, event.behaviour, event.source, now)
         logger.info("%s: learned %s from %s", account, event.behaviour, event.source)

@@ -497,19 +497,15 @@ class MaildirMailbox:
         box, keys = self._folder(folder), self._uid_map(folder)["keys"]
         if not message_id:
             return None
-        found = [uid for uid, value in self.message_ids(folder, keys.values()).items()
-                 if value == message_id]
-        return max(found) if found else None
+        for key, uid in sorted(keys.items(), key=lambda item: -item[1]):  # newest first
+            if _maildir_message_id(box, key) == message_id:
+                return uid
+        return None
 
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
         box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
-        found = {}
-        for uid in uids:
-            if uid in by_uid:
-                value = str(box.get_message(by_uid[uid]).get("Message-ID", "")).strip()
-                if value:
-                    found[uid] = value.strip("<>")
-        return found
+        found = {uid: _maildir_message_id(box, by_uid[uid]) for uid in uids if uid in by_uid}
+        return {uid: value for uid, value in found.items() if value}
 
     def move(self, folder: str, uid: int, target: str) -> None:
         source, key = self._folder(folder), self._key(folder, uid)
@@ -533,6 +529,10 @@ class MaildirMailbox:
     def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
         _sleep_until(time.monotonic() + min(timeout, self.config.poll_seconds), stop)
         return True
+
+
+def _maildir_message_id(box: stdlib_mailbox.Maildir, key: str) -> str:
+    return str(box.get_message(key).get("Message-ID", "")).strip().strip("<>")
 
 
 def open_mailbox(config: AccountConfig) -> Mailbox:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .actions import undo
 from .brain import Brain
 from .errors import InputError
+from .feedback import learn_behaviour
 from .mailbox import Mailbox
 from .message import Message, parse
 from .store import DONE, JournalEntry, Store
@@ -64,29 +65,33 @@ class Reviewer:
                              "see `gatekeeper review --list`")
         return entry
 
-    def message(self, item_id: int) -> Message | None:
-        """The held message itself (for reading it in full), None when it is gone."""
-        entry = self._entry(item_id)
+    def _locate(self, entry: JournalEntry) -> tuple[int, Message] | None:
+        """The held message's UID and contents, None when it is gone."""
         uid = self.mailbox.find(entry.target, entry.message_id)
         fetched = self.mailbox.fetch(entry.target, [uid]) if uid is not None else []
-        return parse(fetched[0].raw) if fetched else None
+        return (uid, parse(fetched[0].raw)) if fetched else None
+
+    def message(self, item_id: int) -> Message | None:
+        """The held message itself (for reading it in full), None when it is gone."""
+        found = self._locate(self._entry(item_id))
+        return found[1] if found else None
 
     def release(self, item_id: int, now: float | None = None) -> bool:
         """Pass: back to where it was held from; learns "rescued". False when not found."""
         entry = self._entry(item_id)
-        message = self.message(item_id)
-        if message is None or not undo(self.mailbox, self.store, entry):
+        found = self._locate(entry)
+        if found is None or not undo(self.mailbox, self.store, entry):
             return False
-        self._learn(message, entry.message_id, entry.source, "rescued", now)
+        self._learn(found[1], entry.message_id, entry.source, "rescued", now)
         return True
 
     def discard(self, item_id: int, now: float | None = None) -> bool:
         """Delete: to Trash (journaled, undoable); learns "deleted_from_held"."""
         entry = self._entry(item_id)
-        message = self.message(item_id)
-        uid = self.mailbox.find(entry.target, entry.message_id)
-        if message is None or uid is None:
+        found = self._locate(entry)
+        if found is None:
             return False
+        uid, message = found
         intent = self.store.journal_intent(entry.account, entry.message_id, "delete",
                                            entry.target, self.folders.trash)
         self.mailbox.move(entry.target, uid, self.folders.trash)
@@ -97,9 +102,6 @@ class Reviewer:
     def _learn(self, message: Message, message_id: str, folder: str, behaviour: str,
                now: float | None) -> None:
         now = time.time() if now is None else now
-        (assessment,) = self.brain.assess([message], now=now)
-        self.brain.learn(assessment, behaviour, now)
-        account = self.mailbox.account
-        self.store.record_feedback(account, message_id, behaviour, "review", now)
-        self.store.add_learned(account, message_id, behaviour)
-        self.store.update_tracked(account, message_id, folder=folder, uid=0)
+        learn_behaviour(self.brain, self.store, self.mailbox.account, message, message_id,
+                        behaviour, "review", now)
+        self.store.update_tracked(self.mailbox.account, message_id, folder=folder, uid=0)

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
@@ -63,9 +63,8 @@ def _arrival(message: Message, now: float) -> float:
     return min(message.date.timestamp(), now) if message.date else now
 
 
-def _fetch_all(mailbox: Mailbox, folder: str, since: date,
+def _fetch_all(mailbox: Mailbox, folder: str, uids: list[int],
                progress: Callable[[int], None]) -> list[Fetched]:
-    uids = mailbox.uids_since(folder, since) if folder else []
     fetched: list[Fetched] = []
     for start in range(0, len(uids), CHUNK):
         fetched += mailbox.fetch(folder, uids[start:start + CHUNK])
@@ -86,13 +85,12 @@ def train(mailbox: Mailbox, brain: Brain, days: int = 180, now: float | None = N
     folders = mailbox.folders()
     roles = [("sent", folders.sent), ("inbox", folders.inbox), ("archive", folders.archive),
              ("trash", folders.trash), ("junk", folders.junk)]
-    counts = {role: len(mailbox.uids_since(folder, since)) if folder else 0
-              for role, folder in roles}
-    total(2 * sum(counts.values()) - counts["sent"])
+    uids = {role: mailbox.uids_since(folder, since) if folder else [] for role, folder in roles}
+    total(2 * sum(map(len, uids.values())) - len(uids["sent"]))
     report = TrainingReport()
     history: list[tuple[float, Message, str]] = []
     for role, folder in roles:
-        for item in _fetch_all(mailbox, folder, since, progress):
+        for item in _fetch_all(mailbox, folder, uids[role], progress):
             message = parse(item.raw)
             report.messages += 1
             if role == "sent":

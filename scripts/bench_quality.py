@@ -19,7 +19,6 @@ Embeddings are cached in the cache dir, so a second run measures the rest quickl
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
