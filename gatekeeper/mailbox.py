@@ -360,13 +360,14 @@ class ImapMailbox:
         try:
             while not news and not stop() and time.monotonic() < deadline:
                 started = time.monotonic()
-                news = bool(self._call(self._client.idle_check, timeout=IDLE_CHECK_SECONDS))
+                responses = self._call(self._client.idle_check, timeout=IDLE_CHECK_SECONDS)
+                news = bool(responses)
                 # imapclient swallows an EOF during IDLE: the socket then polls readable
                 # at once with nothing to read. Without this a server that went away
                 # would go unnoticed until the IDLE is renewed, minutes later.
                 quick = not news and time.monotonic() - started < IDLE_CHECK_SECONDS / 2
                 silent_wakeups = silent_wakeups + 1 if quick else 0
-                if silent_wakeups >= 3:
+                if silent_wakeups >= 3 or _says_goodbye(responses):
                     _hang_up(self._client)
                     self._client = None
                     raise ConnectionLostError(f"{self.account}: the server closed the "
@@ -375,6 +376,11 @@ class ImapMailbox:
             if self._client is not None:
                 self._call(self._client.idle_done)
         return news
+
+
+def _says_goodbye(responses) -> bool:
+    """Whether IDLE responses include an untagged BYE (a server shutting down)."""
+    return any(isinstance(r, tuple) and r and r[0] in (b"BYE", "BYE") for r in responses or ())
 
 
 def _hang_up(client) -> None:

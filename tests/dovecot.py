@@ -178,6 +178,16 @@ class Dovecot:
         _kill_children_of(self.root)
         self.pid = 0
 
+    def signal_imap_processes(self, signum: int) -> None:
+        """Signal the imap processes serving clients (not the login or auth helpers)."""
+        for pid in _children_of(self.pid):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if command.split(b"\0")[0] == b"dovecot/imap":
+                os.kill(pid, signum)
+
     def restart(self) -> None:
         self.stop()
         self.start()
