@@ -34,6 +34,7 @@ FORMAT_VERSION = 1
 WORD_FEATURES = 2**18
 # Words, numbers and dotted names (domains, versions) as tokens.
 TOKEN_PATTERN = r"(?u)\b\w[\w'.-]*\w\b|\b\w\b"
+ONLINE_STEPS = 3  # gradient steps `partial_fit` takes on each batch
 
 
 @dataclass
@@ -176,7 +177,7 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
         """Learn from a few new examples now: cheap gradient steps, remembered for refits."""
         self._ensure_started(X)
         rows, labels, weights = self._remember(X, y, sample_weight, times)
-        for _ in range(3):
+        for _ in range(ONLINE_STEPS):
             error = _sigmoid(rows.dot(self.coef_)) - labels
             self.coef_ -= self.learning_rate * rows.transpose_dot(weights * error)
         return self
@@ -228,6 +229,23 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Evidence) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
+
+    def signal_coefficients(self) -> np.ndarray:
+        """Log-odds added per unit of each header or sender signal (zeros before any fit)."""
+        self._check_fitted()
+        if getattr(self, "coef_", None) is None:
+            return np.zeros(0)
+        start = 384 + WORD_FEATURES
+        return self.coef_[start:start + self.n_signals_] * self.signal_weight
+
+    def squared_norms(self, X: Evidence) -> np.ndarray:
+        """|row|^2 of each message's model input: one online step moves its own log-odds
+        by learning_rate * weight * error * |row|^2 (the simulator replays steps with it)."""
+        self._check_fitted()
+        rows = self._rows(X)
+        return (np.einsum("ij,ij->i", rows.embeddings, rows.embeddings)
+                + np.asarray(rows.words.multiply(rows.words).sum(axis=1)).ravel()
+                + np.einsum("ij,ij->i", rows.signals, rows.signals) + rows.prior ** 2 + 1.0)
 
     @property
     def classes_(self) -> np.ndarray:

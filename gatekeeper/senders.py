@@ -9,8 +9,9 @@ to) are remembered for good.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 # What each observed behaviour says about the reader's engagement: (positive, negative).
 BEHAVIOUR = {
@@ -28,6 +29,7 @@ BEHAVIOUR = {
     "moved_to_held": (0.0, 3.0),
 }
 SECONDS_PER_DAY = 86400.0
+KEY_KINDS = ("address", "domain", "list")  # the order of the memory's signals
 
 
 @dataclass
@@ -39,7 +41,7 @@ class DecayingCounts:
     updated: float = 0.0
 
     def decayed_to(self, now: float) -> dict[str, float]:
-        factor = 0.5 ** (max(now - self.updated, 0.0) / self.half_life)
+        factor = float(decay(now - self.updated, self.half_life))
         return {name: value * factor for name, value in self.values.items()}
 
     def add(self, name: str, amount: float, now: float) -> None:
@@ -57,11 +59,13 @@ class SenderStats:
 
     def engagement(self, now: float, prior: float = 0.5, strength: float = 2.0) -> float:
         """Smoothed share of positive evidence, in [0, 1]; `prior` when nothing is known."""
-        return _smoothed(self.long.decayed_to(now), prior, strength)
+        long = self.long.decayed_to(now)
+        return smoothed(long.get("positive", 0.0), long.get("negative", 0.0), prior, strength)
 
     def trend(self, now: float) -> float:
         """Recent engagement minus long-run engagement: negative when dis-engaging."""
-        return _smoothed(self.short.decayed_to(now), 0.5, 2.0) - self.engagement(now)
+        short = self.short.decayed_to(now)
+        return smoothed(short.get("positive", 0.0), short.get("negative", 0.0)) - self.engagement(now)
 
     def evidence(self, now: float) -> float:
         counts = self.long.decayed_to(now)
@@ -70,10 +74,25 @@ class SenderStats:
     def count(self, behaviour: str, now: float) -> float:
         return self.long.decayed_to(now).get(behaviour, 0.0)
 
+    def features(self, now: float) -> tuple[float, float, float]:
+        return key_features(self.engagement(now), self.evidence(now), self.trend(now))
 
-def _smoothed(counts: dict[str, float], prior: float, strength: float) -> float:
-    positive, negative = counts.get("positive", 0.0), counts.get("negative", 0.0)
+
+# The formulas below take floats or numpy arrays alike: the campaign simulator applies
+# them to whole populations of readers at once.
+def smoothed(positive, negative, prior: float = 0.5, strength: float = 2.0):
+    """Share of positive evidence, pulled toward `prior` with the weight of `strength` events."""
     return (positive + prior * strength) / (positive + negative + strength)
+
+
+def key_features(engagement, evidence, trend) -> tuple:
+    """The profile's three signals for one memory key: engagement - 0.5, log evidence, trend."""
+    return engagement - 0.5, np.log1p(evidence) / 3.0, trend
+
+
+def decay(elapsed_seconds, half_life_seconds: float):
+    """The factor a count keeps after `elapsed_seconds`."""
+    return 0.5 ** (np.maximum(elapsed_seconds, 0.0) / half_life_seconds)
 
 
 def sender_keys(address: str, domain: str, list_id: str) -> list[str]:
@@ -121,13 +140,9 @@ class SenderMemory:
         """Per kind (address, domain, list): engagement - 0.5, log evidence, trend."""
         by_kind = {key.split(":", 1)[0]: self.stats.get(key) for key in keys}
         values: list[float] = []
-        for kind in ("address", "domain", "list"):
+        for kind in KEY_KINDS:
             stats = by_kind.get(kind)
-            if stats is None:
-                values += [0.0, 0.0, 0.0]
-            else:
-                values += [stats.engagement(now) - 0.5, math.log1p(stats.evidence(now)) / 3.0,
-                           stats.trend(now)]
+            values += [0.0, 0.0, 0.0] if stats is None else [float(v) for v in stats.features(now)]
         return tuple(values)
 
     # -- persistence (plain data, for the store and for profile snapshots) ------------
