@@ -37,10 +37,9 @@ class HeldItem:
 
 def held_items(store: Store, account: str, held_folder: str) -> list[HeldItem]:
     """Messages gatekeeper held that are still in the held folder, oldest first."""
-    still_held = {t.message_id for t in store.tracked(account, held_folder)}
     items = []
-    for entry in store.journal(account, state=DONE):
-        if entry.kind != "hold" or entry.message_id not in still_held:
+    for entry in store.waiting_holds(account):
+        if entry.target != held_folder:
             continue
         row = store.decision_for(account, entry.message_id)
         items.append(HeldItem(entry.id, entry.message_id, row["sender"] if row else "",

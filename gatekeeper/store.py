@@ -188,6 +188,54 @@ class Store:
             "SELECT * FROM messages WHERE account = ? AND message_id = ? "
             "ORDER BY decided_at DESC LIMIT 1", (account, message_id)).fetchone()
 
+    def accounts(self) -> list[str]:
+        """Every account with a recorded decision, by name."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT account FROM messages ORDER BY account")]
+
+    def decision_outcomes(self, account: str | None = None,
+                          since: float = 0.0) -> list[sqlite3.Row]:
+        """Decisions since a time (account, decided_at, action, mode, probability), each
+        with `reversed` = 1 when the reader undid its move or rescued it from Held."""
+        query = (
+            "SELECT m.account, m.decided_at, m.action, m.mode, m.probability, "
+            "r.message_id IS NOT NULL AS reversed FROM messages m LEFT JOIN ("
+            "  SELECT account, message_id, kind AS action FROM journal WHERE state = ?"
+            "  UNION SELECT account, message_id, 'hold' FROM feedback"
+            "  WHERE behaviour = 'rescued' AND undone = 0) r "
+            "ON r.account = m.account AND r.message_id = m.message_id AND r.action = m.action "
+            "AND m.message_id != '' WHERE m.decided_at >= ?")
+        params: list = [UNDONE, since]
+        if account:
+            query, params = query + " AND m.account = ?", params + [account]
+        return self.db.execute(query + " ORDER BY m.decided_at", params).fetchall()
+
+    def sender_behaviours(self, account: str | None = None,
+                          since: float = 0.0) -> list[sqlite3.Row]:
+        """(sender, behaviour, times): what the reader did with each sender's decided mail,
+        learned since a time and not undone."""
+        query = (
+            "SELECT m.sender, f.behaviour, COUNT(*) AS times FROM feedback f JOIN ("
+            "  SELECT DISTINCT account, message_id, sender FROM messages WHERE message_id != ''"
+            ") m ON m.account = f.account AND m.message_id = f.message_id "
+            "WHERE f.undone = 0 AND f.at >= ?")
+        params: list = [since]
+        if account:
+            query, params = query + " AND f.account = ?", params + [account]
+        return self.db.execute(query + " GROUP BY m.sender, f.behaviour ORDER BY m.sender",
+                               params).fetchall()
+
+    def waiting_holds(self, account: str) -> list[JournalEntry]:
+        """Completed holds whose message is still where the hold put it, as far as the
+        store knows: the mail waiting in review, oldest first."""
+        rows = self.db.execute(
+            "SELECT j.id, j.account, j.message_id, j.kind, j.source, j.target, j.state, "
+            "j.created_at FROM journal j JOIN tracked t ON t.account = j.account "
+            "AND t.message_id = j.message_id AND t.folder = j.target "
+            "WHERE j.account = ? AND j.kind = 'hold' AND j.state = ? ORDER BY j.id",
+            (account, DONE))
+        return [JournalEntry(*row) for row in rows]
+
     # -- journal ---------------------------------------------------------------------
     def journal_intent(self, account: str, message_id: str, kind: str, source: str,
                        target: str) -> int:

@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from gatekeeper.cli import main
 from gatekeeper.config import default_config_text, load_settings, paths
 from gatekeeper.daemon import AccountStatus
+from gatekeeper.insight import TIME_SAVED_ASSUMPTION
 from gatekeeper.store import DONE, Store
 
 
@@ -116,7 +117,9 @@ def test_status_before_any_daemon_ran(runner):
 def test_status_json_before_any_daemon_ran(runner):
     result = runner.invoke(main, ["status", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"daemon": {}, "decisions": [], "journal": []}
+    assert json.loads(result.output) == {"daemon": {}, "activity": {}, "decisions": [],
+                                         "journal": [],
+                                         "time_saved_assumption": TIME_SAVED_ASSUMPTION}
 
 
 def test_status_shows_the_mode_that_was_set(runner):
@@ -149,8 +152,8 @@ def test_status_json_lists_decisions_and_journal_entries(runner):
     (move,) = report["journal"]
     assert (move["id"], move["kind"], move["target"], move["state"]) == (
         entry, "delete", "Trash", DONE)
-    assert json.loads(runner.invoke(main, ["status", "--json", "--last", "0"]).output) == {
-        "daemon": {}, "decisions": [], "journal": []}
+    latest = json.loads(runner.invoke(main, ["status", "--json", "--last", "0"]).output)
+    assert (latest["decisions"], latest["journal"]) == ([], [])
 
 
 def table_rows(output: str) -> list[list[str]]:
