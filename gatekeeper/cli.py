@@ -421,13 +421,24 @@ def _print_stats(report) -> None:
                f"(an estimate: {TIME_SAVED_ASSUMPTION})")
 
 
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration given as 30m, 2h, 3d or 2w."""
+    text = text.strip()
+    if text[:-1].isdigit() and int(text[:-1]) > 0 and text[-1] in DURATION_UNITS:
+        return int(text[:-1]) * DURATION_UNITS[text[-1]]
+    raise InputError(f"{text!r} is not a duration: give a number and a unit, like 30m, 2h, "
+                     "7d or 2w")
+
+
 def parse_since(text: str) -> float:
-    """A time given as 30m, 2h, 3d or an ISO date, as a Unix timestamp."""
+    """A time given as 30m, 2h, 3d, 2w or an ISO date, as a Unix timestamp."""
     from datetime import datetime
 
-    units = {"m": 60, "h": 3600, "d": 86400}
-    if text[:-1].isdigit() and text[-1] in units:
-        return time.time() - int(text[:-1]) * units[text[-1]]
+    if text[:-1].isdigit() and text[-1] in DURATION_UNITS:
+        return time.time() - int(text[:-1]) * DURATION_UNITS[text[-1]]
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError as error:
@@ -982,3 +993,70 @@ def service_uninstall() -> None:
     path, stop = user_service.uninstall()
     click.echo(f"removed {path}\nstop it with: {stop}")
 
+
+@main.command()
+@click.argument("campaigns", nargs=-1, required=True, metavar="CAMPAIGN.eml [VARIANT.eml]...",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--audience", "audience_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Personas as YAML or CSV (default: the built-in audience of 16+ personas).")
+@click.option("--recipients", type=click.IntRange(1, 10_000_000), default=10_000,
+              show_default=True, help="Recipients to sample around the personas.")
+@click.option("--sends", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Send the campaign this many times, as a series.")
+@click.option("--every", default="7d", show_default=True,
+              help="Time between sends of a series: 12h, 7d, 2w.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
+@click.option("--subject", help="Subject, for an .html campaign.")
+@click.option("--from", "sender", help="From address, for an .html campaign.")
+@click.option("--dns", "check_dns", is_flag=True,
+              help="Also look up the From domain's SPF and DMARC records (needs network).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write an HTML report with charts here.")
+@click.option("--fail-under", type=click.FloatRange(0, 1), metavar="RATE",
+              help="Exit with code 1 when the first campaign's pass rate is below RATE (0-1).")
+@reports_errors
+def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients: int,
+             sends: int, every: str, seed: int, subject: str | None, sender: str | None,
+             check_dns: bool, as_json: bool, html_file: Path | None,
+             fail_under: float | None) -> None:
+    """Would this campaign get through AI gatekeepers like this one? For whom, and why?
+
+    Samples recipients around an audience of personas, each with a profile built the way
+    the gatekeeper builds one, and decides for each with the gatekeeper's own policy.
+    Reports pass / hold / delete per segment with 95% intervals, the sentences that lift
+    or sink relevance for each segment, the subject's effect, deliverability problems,
+    and with --sends how the audience dis-engages send by send. Give several files to
+    rank variants (A/B/n) on the same recipients. The pass rate (the share of recipients
+    in whose inbox it lands, averaged over the sends) is what --fail-under checks.
+
+    Example: gatekeeper simulate launch.eml launch-b.eml --sends 6 --html report.html
+    """
+    from .audience import load_audience
+    from .campaign_report import html_report, terminal_report
+    from .embed import OnnxEmbedder
+    from .lint import lint_dns
+    from .simulate import load_campaign, simulate as run_simulation
+
+    every_days = parse_duration(every) / 86400.0
+    loaded = [load_campaign(path, subject, sender) for path in campaigns]
+    audience = load_audience(audience_file)
+    with console.status(f"simulating {recipients:,} recipients"):
+        report = run_simulation(loaded, audience, OnnxEmbedder(), recipients=recipients,
+                                sends=sends, every_days=every_days, seed=seed)
+    data = report.to_dict()
+    if check_dns:
+        for variant, campaign in zip(data["variants"], loaded, strict=True):
+            variant["findings"] += [f.to_dict() for f in lint_dns(campaign.message.from_domain)]
+    if html_file:
+        html_file.write_text(html_report(data), encoding="utf-8")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for part in terminal_report(data):
+            console.print(part)
+        if html_file:
+            console.print(f"Report written to {html_file}")
+    if fail_under is not None and report.pass_rate(0) < fail_under:
+        click.echo(f"pass rate {report.pass_rate(0):.1%} is under {fail_under:.1%}", err=True)
+        sys.exit(1)

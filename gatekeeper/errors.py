@@ -31,6 +31,10 @@ class InputError(GatekeeperError):
     """Input given on the command line or in a file cannot be read."""
 
 
+class AudienceError(InputError):
+    """An audience file cannot be read, or describes personas that cannot exist."""
+
+
 class ConfigError(GatekeeperError):
     """The settings file or a setting is wrong."""
 

@@ -1,0 +1,620 @@
+"""The campaign simulator: would this campaign get through gatekeepers like ours, for whom, why.
+
+A sender gives a campaign (.eml) and an audience of personas (`gatekeeper.audience`).
+Each persona becomes a real `Brain`: its plain-language interests are the cold start and
+the example messages it engaged with or ignored are learned with `Brain.learn_history`,
+exactly as a reader's history is. The campaign is scored by each persona's profile and
+decided by `policy.decide`, the code the daemon runs.
+
+Recipients are sampled around their persona as one matrix, not N objects. Each recipient
+differs from its persona by
+- a taste: a random vector in a low-rank subspace of the embedding space, so two variants
+  close in meaning get correlated reactions from the same recipient;
+- how strongly they hold the persona's interests (a factor on the interest prior);
+- how much bulk mail they put up with (the persona's tolerance, with spread).
+
+A series (`sends > 1`) replays what the daemon does between sends, vectorised: each
+recipient reacts to what reached them (reads what they want, ignores or deletes the rest,
+now and then rescues wanted mail from the held folder), the sender memory records it with
+the formulas of `gatekeeper.senders`, and the profile takes the online steps of
+`InterestProfile.partial_fit`, replayed in closed form on the campaign's row. (The
+daemon's periodic consolidation refit is not replayed.) Recipients are modelled as
+settled users of the gatekeeper: their profiles hold at least `SETTLED_EXAMPLES`
+examples, so the evidence guard rail does not apply, but the others do: a sender nobody
+has thrown away yet is held at worst, never deleted.
+
+This module never imports the mailbox, the actions or the daemon.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from itertools import zip_longest
+from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+import numpy as np
+
+from .audience import Audience, Example, Persona
+from .brain import SIMILAR, THROWN_AWAY, Brain, learning_signal
+from .embed import Embedder
+from .errors import InputError
+from .features import SIGNAL_NAMES
+from .lint import Finding, lint_message
+from .message import Message, parse
+from .policy import DELETE, HOLD, PASS, History, PolicySettings, decide
+from .profile import ONLINE_STEPS, Evidence
+from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_features, smoothed
+
+SCHEMA = "gatekeeper.simulation/1"
+ACTIONS = (PASS, HOLD, DELETE)
+START = 1_767_225_600.0  # the simulated clock starts at 2026-01-01 (any fixed time works)
+SETTLED_EXAMPLES = 200  # examples a settled reader's profile holds
+TASTE_RANK = 16  # dimensions of the subspace in which recipients' tastes differ
+TASTE_SD = 1.0  # log-odds: spread of individual taste around the persona
+INTEREST_SD = 0.25  # log-normal spread of how strongly recipients hold the interests
+TOLERANCE_LOGIT = 2.0  # bulk tolerance 0..1 maps to -1..+1 log-odds on bulk mail
+TOLERANCE_SD = 0.3
+RESCUE_SHARE = 0.3  # of wanted mail held, the share readers find and rescue
+READ_SOON_SHARE = 0.5  # of wanted mail passed, the share read within the hour
+Z_95 = 1.959964
+MEMORY_COLUMNS = [SIGNAL_NAMES.index(f"{kind}_{name}") for kind in KEY_KINDS
+                  for name in ("engagement", "evidence", "trend")]
+BEHAVIOURS = tuple(BEHAVIOUR)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
+
+
+# -- the campaign ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Campaign:
+    """One message a sender is about to send."""
+
+    name: str
+    raw: bytes
+    message: Message
+
+
+def load_campaign(path: Path, subject: str | None = None, sender: str | None = None) -> Campaign:
+    """A campaign from an .eml file, or from an .html file with `subject` and `sender`."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read campaign {path}: {error.strerror or error}") from error
+    if path.suffix.lower() in (".html", ".htm"):
+        if not (subject and sender):
+            raise InputError(f"{path.name} is HTML: give --subject and --from too "
+                             "(or pass a complete .eml file)")
+        data = _html_message(data.decode("utf-8", "replace"), subject, sender)
+    elif subject or sender:
+        raise InputError("--subject and --from are for an .html campaign; an .eml file "
+                         "carries its own headers")
+    message = parse(data)
+    if not (message.subject or message.text):
+        raise InputError(f"{path.name}: no subject and no readable text; is it an email "
+                         "message (.eml) or an HTML file (.html)?")
+    return Campaign(path.name, data, message)
+
+
+def _html_message(html: str, subject: str, sender: str) -> bytes:
+    """The bytes of an HTML-only message, as a mail tool would send this HTML as is."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "recipient@example.net"
+    message["Subject"] = subject
+    message["Date"] = formatdate(START)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
+    message.set_content(html, subtype="html")
+    return bytes(message)
+
+
+# -- personas as brains ------------------------------------------------------------------
+def _example_bytes(example: Example, when: float) -> bytes:
+    message = EmailMessage()
+    message["From"] = example.sender or "Sender <news@sender.example>"
+    message["To"] = "reader@example.net"
+    message["Subject"] = example.subject
+    message["Date"] = formatdate(when)
+    message["Message-ID"] = make_msgid(domain="persona.example")
+    if example.bulk:
+        domain = message["From"].addresses[0].domain or "sender.example"
+        message["List-Id"] = f"<news.{domain}>"
+        message["Precedence"] = "bulk"
+    message.set_content(example.body)
+    return bytes(message)
+
+
+@dataclass
+class Segment:
+    """One persona of the audience with its own brain."""
+
+    persona: Persona
+    brain: Brain
+
+    @classmethod
+    def build(cls, persona: Persona, embedder: Embedder, settings: PolicySettings) -> Segment:
+        brain = Brain(embedder, settings=settings)
+        brain.set_interests(persona.interests, persona.disinterests)
+        engaged = [(e, "read") for e in persona.engaged]
+        ignored = [(e, "deleted_unread") for e in persona.ignored]
+        # Engaged and ignored interleaved, spread over the two months before the start.
+        examples = [pair for both in zip_longest(engaged, ignored) for pair in both if pair]
+        if examples:
+            times = [START - SECONDS_PER_DAY * 60 * (1 - i / len(examples))
+                     for i in range(len(examples))]
+            messages = [parse(_example_bytes(example, when))
+                        for (example, _), when in zip(examples, times)]
+            brain.learn_history(messages, brain.embed(messages),
+                                [behaviour for _, behaviour in examples], times)
+        return cls(persona, brain)
+
+
+# -- the recipients --------------------------------------------------------------------
+@dataclass
+class Population:
+    """Every recipient as a row: the persona it belongs to and how it differs from it."""
+
+    segment: np.ndarray  # (R,) index of each recipient's persona
+    taste: np.ndarray  # (R, TASTE_RANK) coordinates of individual taste
+    interest_strength: np.ndarray  # (R,) factor on the persona's interest prior
+    bulk_shift: np.ndarray  # (R,) log-odds added to bulk mail
+    basis: np.ndarray  # (TASTE_RANK, dim) orthonormal directions tastes vary along
+
+    @classmethod
+    def sample(cls, audience: Audience, recipients: int, dimension: int,
+               rng: np.random.Generator) -> Population:
+        counts = audience.allocate(recipients)
+        segment = np.repeat(np.arange(len(counts)), counts)
+        tolerance = np.array([p.bulk_tolerance for p in audience.personas])[segment]
+        basis, _ = np.linalg.qr(rng.normal(size=(dimension, TASTE_RANK)))
+        return cls(
+            segment=segment,
+            taste=rng.normal(size=(len(segment), TASTE_RANK)),
+            interest_strength=np.exp(rng.normal(0.0, INTEREST_SD, len(segment))),
+            bulk_shift=(tolerance - 0.5) * TOLERANCE_LOGIT
+            + rng.normal(0.0, TOLERANCE_SD, len(segment)),
+            basis=basis.T,
+        )
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+    def taste_logits(self, embedding: np.ndarray) -> np.ndarray:
+        """Each recipient's own log-odds for a message of this meaning."""
+        projection = self.basis @ embedding
+        norm = float(np.linalg.norm(projection))
+        return TASTE_SD * (self.taste @ projection) / norm if norm else np.zeros(len(self))
+
+
+@dataclass
+class ReaderState:
+    """What each recipient's gatekeeper has learned about this sender, send by send.
+
+    The sender memory as `SenderMemory` keeps it (long and short decaying counts; every
+    key of the campaign, address, domain and list, sees the same events), and the
+    profile's online updates on the campaign's row: `error_sum` and `error_signals` are
+    the sums of weight * error over the online steps, alone and times the sender
+    signals of the row, from which the update's effect on any later row follows.
+    """
+
+    size: int
+    long_positive: np.ndarray = None
+    long_negative: np.ndarray = None
+    short_positive: np.ndarray = None
+    short_negative: np.ndarray = None
+    delivered: np.ndarray = None
+    thrown_away: np.ndarray = None
+    error_sum: np.ndarray = None
+    error_signals: np.ndarray = None
+    updated: float = START
+
+    def __post_init__(self) -> None:
+        for name in ("long_positive", "long_negative", "short_positive", "short_negative",
+                     "delivered", "thrown_away", "error_sum"):
+            setattr(self, name, np.zeros(self.size))
+        self.error_signals = np.zeros((self.size, len(MEMORY_COLUMNS)))
+
+    def advance(self, now: float, half_life: float, trend_half_life: float) -> None:
+        long, short = decay(now - self.updated, half_life), decay(now - self.updated, trend_half_life)
+        for name in ("long_positive", "long_negative", "delivered", "thrown_away"):
+            setattr(self, name, getattr(self, name) * long)
+        self.short_positive = self.short_positive * short
+        self.short_negative = self.short_negative * short
+        self.updated = now
+
+    def memory_signals(self, has_list: bool) -> np.ndarray:
+        """(R, 9) sender-memory signals in SIGNAL_NAMES order (list ones only with a List-Id)."""
+        engagement = smoothed(self.long_positive, self.long_negative)
+        trend = smoothed(self.short_positive, self.short_negative) - engagement
+        per_key = np.column_stack(key_features(engagement, self.long_positive + self.long_negative,
+                                               trend))
+        return np.hstack([per_key, per_key, per_key if has_list else np.zeros_like(per_key)])
+
+    def record(self, behaviour: np.ndarray) -> None:
+        """Each recipient did BEHAVIOURS[behaviour[i]] (an index) with this send."""
+        positive = np.array([BEHAVIOUR[b][0] for b in BEHAVIOURS])[behaviour]
+        negative = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])[behaviour]
+        self.long_positive += positive
+        self.long_negative += negative
+        self.short_positive += positive
+        self.short_negative += negative
+        thrown = np.array([b in THROWN_AWAY for b in BEHAVIOURS])[behaviour]
+        self.thrown_away += thrown
+
+
+# -- one send ------------------------------------------------------------------------------
+@dataclass
+class CampaignScores:
+    """How each persona's profile reads the campaign, before any recipient differences."""
+
+    logit: np.ndarray  # (S,) log-odds with no sender history
+    interests: np.ndarray  # (S,) the interest prior's share of it
+    memory_weights: np.ndarray  # (S, 9) log-odds per unit of each sender-memory signal
+    content_norm: np.ndarray  # (S,) |row|^2 of the campaign's row without sender signals
+    signal_weight: np.ndarray  # (S,) the profiles' signal scale
+    learning_rate: np.ndarray  # (S,)
+    similar_thrown_away: np.ndarray  # (S,) persona examples like it that were thrown away
+    embedding: np.ndarray
+
+
+def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignScores:
+    message = campaign.message
+    rows = []
+    embedding = segments[0].brain.embed([message])
+    for segment in segments:
+        brain, profile = segment.brain, segment.brain.profile
+        evidence = brain.evidence([message], embedding, START)
+        evidence.signals[:, MEMORY_COLUMNS] = 0.0
+        explanation = profile.explain(evidence)[0]
+        contributions = explanation.contributions
+        rows.append((
+            sum(contributions.values()), contributions.get("interests", 0.0),
+            _memory_weights(profile), float(profile.squared_norms(evidence)[0]),
+            profile.signal_weight, profile.learning_rate,
+            sum(1 for _, wanted, cosine in explanation.nearest if not wanted and cosine >= SIMILAR),
+        ))
+    columns = list(zip(*rows))
+    return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),
+                          np.array(columns[3]), np.array(columns[4]), np.array(columns[5]),
+                          np.array(columns[6]), embedding[0])
+
+
+def _memory_weights(profile) -> np.ndarray:
+    weights = profile.signal_coefficients()
+    return weights[MEMORY_COLUMNS] if len(weights) else np.zeros(len(MEMORY_COLUMNS))
+
+
+@dataclass
+class SendOutcome:
+    """What happened to one send, recipient by recipient."""
+
+    action: np.ndarray  # (R,) index into ACTIONS
+    p_wanted: np.ndarray  # (R,) the gatekeeper's P(wanted)
+    behaviour: np.ndarray  # (R,) index into BEHAVIOURS
+    engaged: np.ndarray  # (R,) bool: read or rescued it
+
+
+class Simulation:
+    """One campaign sent to one sampled population, once or as a series."""
+
+    def __init__(self, campaign: Campaign, segments: Sequence[Segment], population: Population,
+                 settings: PolicySettings, seed: int, every_days: float = 7.0) -> None:
+        self.campaign = campaign
+        self.every = every_days * SECONDS_PER_DAY
+        self.segments = segments
+        self.population = population
+        self.settings = settings
+        self.scores = score_campaign(campaign, segments)
+        self.state = ReaderState(len(population))
+        memory = segments[0].brain.memory
+        self.half_lives = (memory.half_life, memory.trend_half_life)
+        self.is_bulk = campaign.message.is_bulk
+        seg = population.segment
+        # The recipient's own reading of the campaign: fixed across sends.
+        self.static_logit = (self.scores.logit[seg]
+                             + (population.interest_strength - 1.0) * self.scores.interests[seg]
+                             + population.taste_logits(self.scores.embedding)
+                             + (population.bulk_shift if self.is_bulk else 0.0))
+        # How much each recipient wants it: what they do when it reaches them.
+        self.want = 1.0 / (1.0 + np.exp(-self.static_logit))
+        self.rng = np.random.default_rng(seed)
+        self.sends = 0
+
+    def _logits(self, signals: np.ndarray) -> np.ndarray:
+        seg = self.population.segment
+        scores, state = self.scores, self.state
+        memory = np.einsum("ij,ij->i", signals, scores.memory_weights[seg])
+        # partial_fit's steps so far moved the coefficients by -rate * sum(w * err * row);
+        # their effect on this row: its dot product with each earlier row.
+        cross = scores.signal_weight[seg] ** 2 * np.einsum("ij,ij->i", state.error_signals, signals)
+        learned = -scores.learning_rate[seg] * (state.error_sum * scores.content_norm[seg] + cross)
+        return self.static_logit + memory + learned
+
+    def send(self) -> SendOutcome:
+        """Deliver the campaign once more, decide for each recipient, let them react."""
+        now = START + self.sends * self.every
+        self.state.advance(now, *self.half_lives)
+        signals = self.state.memory_signals(bool(self.campaign.message.list_id))
+        logits = self._logits(signals)
+        p_wanted = 1.0 / (1.0 + np.exp(-np.clip(logits, -35, 35)))
+        action = self._decide(p_wanted)
+        behaviour, engaged = self._react(action)
+        self._learn(logits, signals, behaviour)
+        self.state.delivered += 1.0
+        self.state.record(behaviour)
+        self.sends += 1
+        return SendOutcome(action, p_wanted, behaviour, engaged)
+
+    def _decide(self, p_wanted: np.ndarray) -> np.ndarray:
+        """policy.decide for each recipient, with the History its gatekeeper would have."""
+        message, state, seg = self.campaign.message, self.state, self.population.segment
+        index = {action: i for i, action in enumerate(ACTIONS)}
+        base_id = message.message_id or "campaign"
+        similar = self.scores.similar_thrown_away
+        actions = np.empty(len(p_wanted), dtype=np.int8)
+        for i, p in enumerate(p_wanted.tolist()):
+            history = History(sender_messages=int(round(state.delivered[i])),
+                              sender_thrown_away=float(state.thrown_away[i]),
+                              similar_thrown_away=int(similar[seg[i]]),
+                              profile_examples=SETTLED_EXAMPLES)
+            # Each recipient gets their own Message-ID, so probes fall on different people.
+            personal = replace(message, message_id=f"{self.sends}.{i}.{base_id}")
+            actions[i] = index[decide(p, personal, history, self.settings).action]
+        return actions
+
+    def _react(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each recipient does with what reached them (nothing, for deleted mail)."""
+        code = {b: i for i, b in enumerate(BEHAVIOURS)}
+        n = len(action)
+        draws = self.rng.random((3, n))
+        wants = draws[0] < self.want
+        disengage = np.array([p.disengage_speed for p in
+                              (s.persona for s in self.segments)])[self.population.segment]
+        behaviour = np.full(n, code["delivered"])
+        passed, held = action == 0, action == 1
+        reads = passed & wants
+        behaviour[reads] = np.where(draws[1][reads] < READ_SOON_SHARE, code["read_soon"], code["read"])
+        unread = passed & ~wants
+        behaviour[unread] = np.where(draws[2][unread] < disengage[unread], code["deleted_unread"],
+                                     code["ignored"])
+        rescued = held & wants & (draws[1] < RESCUE_SHARE)
+        behaviour[rescued] = code["rescued"]
+        cleared = held & ~wants & (draws[2] < disengage * 0.5)
+        behaviour[cleared] = code["deleted_from_held"]
+        behaviour[held & ~rescued & ~cleared] = code["held"]
+        return behaviour, reads | rescued
+
+    def _learn(self, logits: np.ndarray, signals: np.ndarray, behaviour: np.ndarray) -> None:
+        """The online steps `Brain.learn` takes for each recipient's reaction, in closed form."""
+        table = [learning_signal(b) or (0, 0.0) for b in BEHAVIOURS]
+        label = np.array([t[0] for t in table], float)[behaviour]
+        weight = np.array([t[1] for t in table], float)[behaviour]
+        seg, scores = self.population.segment, self.scores
+        norm = scores.content_norm[seg] + scores.signal_weight[seg] ** 2 * (signals ** 2).sum(1)
+        z = logits.copy()
+        for _ in range(ONLINE_STEPS):
+            step_error = weight * (1.0 / (1.0 + np.exp(-np.clip(z, -35, 35))) - label)
+            z -= scores.learning_rate[seg] * step_error * norm
+            self.state.error_sum += step_error
+            self.state.error_signals += step_error[:, None] * signals
+
+
+# -- results ---------------------------------------------------------------------------
+def wilson(successes: float, trials: int) -> tuple[float, float]:
+    """95% Wilson interval of a binomial share."""
+    if trials <= 0:
+        return 0.0, 0.0
+    share = successes / trials
+    centre = (share + Z_95 ** 2 / (2 * trials)) / (1 + Z_95 ** 2 / trials)
+    half = Z_95 * math.sqrt(share * (1 - share) / trials + Z_95 ** 2 / (4 * trials ** 2)) \
+        / (1 + Z_95 ** 2 / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _shares(action: np.ndarray, mask: np.ndarray) -> dict[str, dict[str, float]]:
+    n = int(mask.sum())
+    result = {}
+    for index, name in enumerate(ACTIONS):
+        count = int((action[mask] == index).sum())
+        low, high = wilson(count, n)
+        result[name] = {"share": count / n if n else 0.0, "low": low, "high": high}
+    return result
+
+
+@dataclass(frozen=True)
+class SentenceEffect:
+    sentence: str
+    effect: float  # log-odds the sentence adds for the segment (negative: it sinks)
+
+
+def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
+                     limit: int = 40) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Leave-one-out: (sentences, (S, n) log-odds each adds, (S,) the subject's effect).
+
+    Each sentence is dropped in turn and the rest re-embedded; sentences past the part
+    of the message the model reads have no effect, which is itself worth knowing.
+    """
+    message = campaign.message
+    sentences = [s.strip() for s in _SENTENCE_END.split(message.text) if len(s.strip()) > 2]
+    sentences = list(dict.fromkeys(sentences))[:limit]
+    variants = [replace(message, text=message.text.replace(s, " ", 1)) for s in sentences]
+    variants.append(replace(message, subject=""))
+    embedder = segments[0].brain.embedder
+    # Straight to the embedder: the brain's cache is keyed by the unchanged content hash.
+    embeddings = embedder.embed_many([m.text_for_embedding() for m in [message, *variants]])
+    effects = np.zeros((len(segments), len(variants)))
+    for row, segment in enumerate(segments):
+        brain = segment.brain
+        signals = brain.evidence([message], embeddings[:1], START).signals
+        signals[:, MEMORY_COLUMNS] = 0.0
+        evidence = Evidence(embeddings, [m.text_for_words() for m in [message, *variants]],
+                            np.repeat(signals, len(variants) + 1, axis=0))
+        logits = brain.profile.decision_function(evidence)
+        effects[row] = logits[0] - logits[1:]
+    return sentences, effects[:, :-1], effects[:, -1]
+
+
+@dataclass
+class VariantResult:
+    campaign: Campaign
+    sends: list[SendOutcome]
+    scores: CampaignScores
+    sentences: list[str]
+    sentence_effects: np.ndarray
+    subject_effects: np.ndarray
+    findings: list[Finding]
+
+
+@dataclass
+class SimulationReport:
+    """Everything `simulate` measured; `to_dict` gives the documented JSON."""
+
+    audience: Audience
+    recipients: int
+    seed: int
+    every_days: float
+    population: Population
+    variants: list[VariantResult] = field(default_factory=list)
+
+    def segment_masks(self) -> list[np.ndarray]:
+        return [self.population.segment == s for s in range(len(self.audience.personas))]
+
+    def pass_rate(self, variant: int = 0) -> float:
+        """The share of recipients in whose inbox the campaign lands, averaged over sends."""
+        sends = self.variants[variant].sends
+        return float(np.mean([(s.action == 0).mean() for s in sends]))
+
+    def to_dict(self) -> dict:
+        masks = self.segment_masks()
+        everyone = np.ones(self.recipients, bool)
+        return {
+            "schema": SCHEMA,
+            "audience": self.audience.name,
+            "recipients": self.recipients,
+            "seed": self.seed,
+            "sends": len(self.variants[0].sends),
+            "every_days": self.every_days,
+            "assumptions": {
+                "settled_examples": SETTLED_EXAMPLES, "taste_sd": TASTE_SD,
+                "interest_sd": INTEREST_SD, "rescue_share": RESCUE_SHARE,
+                "interval": "95% Wilson interval over the sampled recipients",
+            },
+            "variants": [self._variant_dict(v, masks, everyone) for v in self.variants],
+            "ranking": self.ranking(),
+        }
+
+    def _variant_dict(self, variant: VariantResult, masks, everyone) -> dict:
+        first = variant.sends[0]
+        personas = self.audience.personas
+        segments = []
+        for s, (persona, mask) in enumerate(zip(personas, masks)):
+            effects = variant.sentence_effects[s] if len(variant.sentences) else np.zeros(0)
+            order = np.argsort(effects)
+            segments.append({
+                "name": persona.name,
+                "market": persona.market,
+                "recipients": int(mask.sum()),
+                "actions": _shares(first.action, mask),
+                "mean_p_wanted": float(first.p_wanted[mask].mean()) if mask.any() else 0.0,
+                "relevance": _relevance(variant.scores.logit[s], variant.scores.interests[s]),
+                "subject_effect": float(variant.subject_effects[s]),
+                "lifts": [{"sentence": variant.sentences[i], "effect": float(effects[i])}
+                          for i in order[::-1][:3] if effects[i] > 0.05],
+                "sinks": [{"sentence": variant.sentences[i], "effect": float(effects[i])}
+                          for i in order[:3] if effects[i] < -0.05],
+                "turning_points": _turning_points(variant.sends, mask),
+            })
+        return {
+            "name": variant.campaign.name,
+            "subject": variant.campaign.message.subject,
+            "from": variant.campaign.message.from_address,
+            "actions": _shares(first.action, everyone),
+            "pass_rate": float(np.mean([(s.action == 0).mean() for s in variant.sends])),
+            "segments": segments,
+            "series": [self._send_dict(k, send, masks) for k, send in enumerate(variant.sends)],
+            "findings": [f.to_dict() for f in variant.findings],
+        }
+
+    def _send_dict(self, k: int, send: SendOutcome, masks) -> dict:
+        return {
+            "send": k + 1,
+            "pass": float((send.action == 0).mean()), "hold": float((send.action == 1).mean()),
+            "delete": float((send.action == 2).mean()), "engaged": float(send.engaged.mean()),
+            "segments": {p.name: {"pass": float((send.action[m] == 0).mean()),
+                                  "hold": float((send.action[m] == 1).mean()),
+                                  "delete": float((send.action[m] == 2).mean()),
+                                  "engaged": float(send.engaged[m].mean())}
+                         for p, m in zip(self.audience.personas, masks) if m.any()},
+        }
+
+    def ranking(self) -> list[dict]:
+        """Variants best first by pass rate, each with per-segment differences to the best."""
+        order = sorted(range(len(self.variants)), key=self.pass_rate, reverse=True)
+        best = self.variants[order[0]].sends[0].action == 0
+        ranked = []
+        for place, v in enumerate(order, start=1):
+            passed = self.variants[v].sends[0].action == 0
+            ranked.append({
+                "place": place, "name": self.variants[v].campaign.name,
+                "pass_rate": self.pass_rate(v),
+                "difference_to_best": {p.name: _paired_difference(passed[m], best[m])
+                                       for p, m in zip(self.audience.personas,
+                                                       self.segment_masks()) if m.any()},
+            })
+        return ranked
+
+
+def _relevance(logit: float, interests: float) -> str:
+    if logit >= math.log(4):  # 80% or more likely wanted: the policy passes it
+        return "relevant"
+    if interests <= 0 and logit < 0:
+        return "irrelevant"
+    return "mixed"
+
+
+def _turning_points(sends: Sequence[SendOutcome], mask: np.ndarray) -> dict:
+    """The first send at which most of a segment no longer sees it, and deletes start."""
+    holding = deleting = None
+    for k, send in enumerate(sends, start=1):
+        actions = send.action[mask]
+        if holding is None and (actions != 0).mean() > 0.5:
+            holding = k
+        if deleting is None and (actions == 2).mean() >= 0.05:
+            deleting = k
+    return {"mostly_held_from": holding, "deleting_from": deleting}
+
+
+def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
+    """Mean difference in pass share on the same recipients, with a normal 95% interval."""
+    difference = passed.astype(float) - best.astype(float)
+    mean = float(difference.mean())
+    half = Z_95 * float(difference.std(ddof=1)) / math.sqrt(len(difference)) \
+        if len(difference) > 1 else 0.0
+    return {"difference": mean, "low": mean - half, "high": mean + half}
+
+
+def simulate(campaigns: Sequence[Campaign], audience: Audience, embedder: Embedder, *,
+             recipients: int = 10_000, sends: int = 1, every_days: float = 7.0, seed: int = 0,
+             settings: PolicySettings | None = None, explain: bool = True,
+             segments: Sequence[Segment] | None = None) -> SimulationReport:
+    """Send each campaign (variant) to the same sampled audience `sends` times."""
+    if not campaigns:
+        raise InputError("give at least one campaign")
+    if recipients < 1 or sends < 1 or every_days <= 0:
+        raise InputError("recipients and sends must be at least 1 and the interval positive")
+    settings = settings or PolicySettings()
+    segments = segments or [Segment.build(p, embedder, settings) for p in audience.personas]
+    population = Population.sample(audience, recipients, embedder.dimension,
+                                   np.random.default_rng(seed))
+    report = SimulationReport(audience, recipients, seed, every_days, population)
+    for campaign in campaigns:
+        run = Simulation(campaign, segments, population, settings, seed, every_days)
+        outcomes = [run.send() for _ in range(sends)]
+        sentences, effects, subject = (sentence_effects(campaign, segments) if explain else
+                                       ([], np.zeros((len(segments), 0)), np.zeros(len(segments))))
+        report.variants.append(VariantResult(campaign, outcomes, run.scores, sentences, effects,
+                                             subject, lint_message(campaign.raw, campaign.message)))
+    return report

@@ -1,0 +1,317 @@
+"""The campaign simulator: replayed learning equals the brain's, personas behave, reports hold.
+
+Engine tests run on the model-free HashEmbedder (similar words, similar vectors); the
+tests marked `model` run the built-in audience through the real shipped model.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ElementTree
+from importlib import resources
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gatekeeper.audience import Audience, Example, Persona, default_audience
+from gatekeeper.campaign_report import html_report, terminal_report
+from gatekeeper.cli import main as cli
+from gatekeeper.errors import InputError
+from gatekeeper.features import message_keys
+from gatekeeper.message import parse
+from gatekeeper.policy import PolicySettings
+from gatekeeper.simulate import (
+    BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
+    load_campaign, simulate, wilson)
+from gatekeeper.testing import HashEmbedder, build_message
+
+UNSUBSCRIBE = {"List-Id": "<weekly.devtools.example>",
+               "List-Unsubscribe": "<https://devtools.example/unsubscribe>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click", "Precedence": "bulk"}
+
+DEVELOPER = Persona(
+    name="developer", description="Writes software for a living.", share=0.5,
+    interests=("python packaging and developer tools", "compilers type checkers and ci pipelines"),
+    disinterests=("fashion sales and shoe discounts",),
+    engaged=(Example("Python packaging news", "The package manager release resolves "
+                     "dependencies faster. Type checkers compared.", "Dev <dev@tools.example>"),),
+    ignored=(Example("Shoe sale today", "Fashion discounts on shoes and bags, 50% off.",
+                     "Shop <deals@shop.example>"),),
+    bulk_tolerance=0.3, disengage_speed=0.8, market="b2b")
+SHOPPER = Persona(
+    name="shopper", description="Loves a bargain.", share=0.5,
+    interests=("fashion sales and shoe discounts", "clothes and bags on offer"),
+    disinterests=("python packaging and developer tools",),
+    engaged=(Example("Shoe sale today", "Fashion discounts on shoes and bags, 50% off.",
+                     "Shop <deals@shop.example>"),),
+    ignored=(Example("Python packaging news", "The package manager release resolves "
+                     "dependencies faster. Type checkers compared.", "Dev <dev@tools.example>"),),
+    bulk_tolerance=0.8, disengage_speed=0.3, market="b2c")
+TWO = Audience("two personas", (DEVELOPER, SHOPPER))
+
+
+# Campaign senders are new to the personas (their examples come from other senders), as
+# the simulator assumes: every recipient's memory of the campaign's sender starts empty.
+def campaign(subject: str, body: str, sender: str = "DevTools Weekly <news@devtools.example>",
+             name: str = "campaign.eml", headers: dict | None = None) -> Campaign:
+    raw = build_message(sender=sender, subject=subject, body=body,
+                        headers=UNSUBSCRIBE if headers is None else headers)
+    return Campaign(name, raw, parse(raw))
+
+
+DEV_NEWS = campaign("Python packaging and type checkers this week",
+                    "Our developer tools newsletter: python packaging, compilers and type "
+                    "checkers. Faster ci pipelines for your builds.")
+SHOE_SALE = campaign("Fashion sale: shoes and bags 50% off",
+                     "Shoe discounts and fashion sales on clothes and bags. Offer ends soon.",
+                     sender="Bargains <offers@bargains.example>", name="sale.eml",
+                     headers={"List-Id": "<offers.shop.example>", "Precedence": "bulk"})
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="module")
+def segments(embedder):
+    return [Segment.build(p, embedder, PolicySettings()) for p in TWO.personas]
+
+
+def one_recipient(dimension: int) -> Population:
+    """A single recipient exactly like the first persona."""
+    return Population(segment=np.zeros(1, int), taste=np.zeros((1, TASTE_RANK)),
+                      interest_strength=np.ones(1), bulk_shift=np.zeros(1),
+                      basis=np.eye(TASTE_RANK, dimension))
+
+
+# -- the engine replays the brain --------------------------------------------------------
+MIXED = campaign("Weekly news", "Python packaging and developer tools for ci pipelines. "
+                 "Fashion sales on shoes and bags.", name="mixed.eml")
+
+
+def logit(p: float) -> float:
+    return float(np.log(p) - np.log1p(-p))
+
+
+@pytest.mark.parametrize("subject_campaign", [DEV_NEWS, SHOE_SALE, MIXED],
+                         ids=["relevant", "irrelevant", "mixed"])
+def test_a_series_replays_exactly_what_the_brain_learns(segments, embedder, subject_campaign):
+    """The vectorised sender memory and online steps give the probabilities the real
+    Brain gives when it sees the same reactions, send after send."""
+    run = Simulation(subject_campaign, segments, one_recipient(embedder.dimension),
+                     PolicySettings(), seed=3, every_days=7)
+    brain = copy.deepcopy(segments[0].brain)
+    message = subject_campaign.message
+    behaviours = []
+    for send in range(6):
+        now = START + send * 7 * SECONDS_PER_DAY
+        outcome = run.send()
+        assessment = brain.assess([message], now=now)[0]
+        assert logit(outcome.p_wanted[0]) == pytest.approx(logit(assessment.probability), abs=1e-6)
+        behaviour = BEHAVIOURS[outcome.behaviour[0]]
+        behaviours.append(behaviour)
+        brain.memory.record(message_keys(message), "delivered", now)
+        if behaviour != "delivered":  # mail the gatekeeper deleted is never seen
+            brain.learn(assessment, behaviour, now)
+    assert len(set(behaviours)) > 1 or behaviours[0] != "delivered"  # the reader did react
+
+
+def test_first_send_from_an_unknown_sender_is_never_deleted(segments, embedder):
+    report = simulate([SHOE_SALE], TWO, embedder, recipients=2000, segments=segments,
+                      explain=False)
+    assert (report.variants[0].sends[0].action == 2).sum() == 0
+
+
+def test_personas_treat_a_campaign_as_their_interests_say(segments, embedder):
+    report = simulate([DEV_NEWS], TWO, embedder, recipients=4000, segments=segments,
+                      explain=False)
+    data = report.to_dict()["variants"][0]["segments"]
+    developer, shopper = data
+    assert developer["mean_p_wanted"] > shopper["mean_p_wanted"] + 0.3
+    assert developer["actions"]["pass"]["share"] > 0.6
+    assert shopper["actions"]["pass"]["share"] < 0.2
+
+
+def test_an_ignored_series_turns_into_holds_and_deletes(segments, embedder):
+    report = simulate([DEV_NEWS], TWO, embedder, recipients=4000, sends=8, segments=segments,
+                      explain=False)
+    data = report.to_dict()["variants"][0]
+    series = [send["segments"]["shopper"] for send in data["series"]]
+    assert series[0]["delete"] == 0.0
+    assert series[-1]["delete"] > 0.2  # shoppers deleted it unread; their gatekeepers learned
+    assert data["segments"][1]["turning_points"]["deleting_from"] > 1
+    developer = [send["segments"]["developer"] for send in data["series"]]
+    assert developer[-1]["pass"] >= developer[0]["pass"] - 0.05  # engaged readers keep it
+    assert developer[-1]["engaged"] > 5 * series[-1]["engaged"]
+
+
+def test_variants_are_ranked_on_the_same_recipients(segments, embedder):
+    dev_heavy = Audience("developers", (DEVELOPER, SHOPPER.__class__(
+        **{**SHOPPER.__dict__, "share": 0.1})))
+    report = simulate([SHOE_SALE, DEV_NEWS], dev_heavy, embedder, recipients=3000,
+                      explain=False)
+    ranking = report.to_dict()["ranking"]
+    assert [r["name"] for r in ranking] == ["campaign.eml", "sale.eml"]
+    gap = ranking[1]["difference_to_best"]["developer"]
+    assert gap["high"] < 0  # the sale passes for clearly fewer developers
+
+
+def test_the_same_seed_gives_the_same_report_and_another_seed_does_not(segments, embedder):
+    def run(seed):
+        return simulate([DEV_NEWS], TWO, embedder, recipients=500, sends=3, seed=seed,
+                        segments=segments, explain=False).to_dict()
+
+    assert run(1) == run(1)
+    assert run(1)["variants"][0]["series"] != run(2)["variants"][0]["series"]
+
+
+def test_recipients_differ_around_their_persona(embedder):
+    population = Population.sample(TWO, 10_000, embedder.dimension, np.random.default_rng(0))
+    assert np.bincount(population.segment).tolist() == [5000, 5000]
+    near = embedder.embed_many(["python packaging tools for developers and ci pipelines",
+                                "python packaging tools for developers and ci builds"])
+    far = embedder.embed_many(["python packaging tools", "shoes and bags on sale"])
+    same = np.corrcoef(population.taste_logits(near[0]), population.taste_logits(near[1]))[0, 1]
+    other = np.corrcoef(population.taste_logits(far[0]), population.taste_logits(far[1]))[0, 1]
+    assert same > abs(other) + 0.4
+    assert population.taste_logits(near[0]).std() == pytest.approx(1.0, abs=0.05)
+
+
+def test_sentences_that_match_a_persona_lift_the_campaign_for_it(segments, embedder):
+    report = simulate([MIXED], TWO, embedder, recipients=200, segments=segments)
+    developer, shopper = report.to_dict()["variants"][0]["segments"]
+    assert "Python packaging" in developer["lifts"][0]["sentence"]
+    assert "Fashion" in developer["sinks"][0]["sentence"]
+    assert "Fashion" in shopper["lifts"][0]["sentence"]
+
+
+def test_wilson_interval():
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson(0, 100)[0] == 0.0 and wilson(0, 100)[1] == pytest.approx(0.0370, abs=1e-4)
+    assert wilson(0, 0) == (0.0, 0.0)
+
+
+# -- input ---------------------------------------------------------------------------
+def test_an_html_campaign_needs_a_subject_and_a_sender(tmp_path):
+    page = tmp_path / "launch.html"
+    page.write_text("<html><body><p>Our spring launch is here.</p></body></html>")
+    with pytest.raises(InputError, match="--subject and --from"):
+        load_campaign(page)
+    loaded = load_campaign(page, subject="Spring launch", sender="Shop <news@shop.example>")
+    assert loaded.message.subject == "Spring launch" and loaded.message.html
+    assert not loaded.message.has_text_plain  # sent as is: the checks will say so
+
+
+@pytest.mark.parametrize("content, problem", [
+    (None, "cannot read campaign"), (b"", "no subject and no readable text")])
+def test_bad_campaign_files_say_what_is_wrong(tmp_path, content, problem):
+    path = tmp_path / "broken.eml"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=problem):
+        load_campaign(path)
+
+
+# -- reports ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def two_variant_report(segments, embedder):
+    return simulate([DEV_NEWS, SHOE_SALE], TWO, embedder, recipients=600, sends=3,
+                    segments=segments).to_dict()
+
+
+def test_json_output_follows_its_documented_schema(two_variant_report):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(resources.files("gatekeeper").joinpath(
+        "schemas/simulation.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(two_variant_report)), schema)
+    broken = copy.deepcopy(two_variant_report)
+    del broken["variants"][0]["segments"][0]["actions"]["hold"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_the_html_report_is_well_formed_and_has_its_charts(two_variant_report):
+    page = html_report(two_variant_report)
+    root = ElementTree.fromstring(page.split("\n", 1)[1])
+    svgs = root.findall(".//{http://www.w3.org/2000/svg}svg")
+    # per variant: segment bars and the series lines; then the ranking bars
+    assert len(svgs) == 2 * 2 + 1
+    text = "".join(root.itertext())
+    assert "developer" in text and "sale.eml" in text
+
+
+def test_terminal_report_names_segments_series_and_ranking(two_variant_report):
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    for part in terminal_report(two_variant_report):
+        console.print(part)
+    text = console.export_text()
+    for expected in ("developer", "shopper", "send by send", "Variants, best first",
+                     "Deliverability checks"):
+        assert expected in text
+
+
+# -- the built-in audience on the real model --------------------------------------------
+@pytest.fixture(scope="module")
+def real_segments():
+    from gatekeeper.embed import OnnxEmbedder
+
+    embedder = OnnxEmbedder()
+    audience = default_audience()
+    return embedder, audience, [Segment.build(p, embedder, PolicySettings())
+                                for p in audience.personas]
+
+
+DEVTOOLS_NEWSLETTER = campaign(
+    "This week: faster Python packaging, a new type checker and CI tips",
+    "The new release of our package manager resolves dependencies twice as fast. We "
+    "tested three type checkers on a large codebase. Five tips to make your CI pipeline "
+    "cache builds and cut minutes off every run.")
+
+
+@pytest.mark.model
+def test_a_developer_tools_newsletter_passes_for_developers_not_retirees(real_segments):
+    embedder, audience, segments = real_segments
+    report = simulate([DEVTOOLS_NEWSLETTER], audience, embedder, recipients=5000,
+                      segments=segments, explain=False)
+    by_name = {s["name"]: s for s in report.to_dict()["variants"][0]["segments"]}
+    developer = next(v for k, v in by_name.items() if "developer" in k)
+    retiree = next(v for k, v in by_name.items() if "retire" in k)
+    assert developer["actions"]["pass"]["share"] > 0.5
+    assert retiree["actions"]["pass"]["share"] < 0.2
+    assert developer["mean_p_wanted"] > retiree["mean_p_wanted"] + 0.3
+
+
+@pytest.mark.model
+def test_the_simulate_command_on_the_real_model(tmp_path):
+    eml = tmp_path / "devtools.eml"
+    eml.write_bytes(DEVTOOLS_NEWSLETTER.raw)
+    report = tmp_path / "report.html"
+    result = CliRunner().invoke(cli, ["simulate", str(eml), "--recipients", "2000",
+                                      "--sends", "2", "--html", str(report), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["recipients"] == 2000 and data["sends"] == 2
+    assert report.read_text().startswith("<!DOCTYPE html>")
+    rate = data["variants"][0]["pass_rate"]
+    strict = CliRunner().invoke(cli, ["simulate", str(eml), "--recipients", "2000",
+                                      "--fail-under", f"{min(rate + 0.05, 1):.2f}"])
+    assert strict.exit_code == 1 and "is under" in strict.output
+    lenient = CliRunner().invoke(cli, ["simulate", str(eml), "--recipients", "2000",
+                                       "--fail-under", f"{max(rate - 0.05, 0):.2f}"])
+    assert lenient.exit_code == 0, lenient.output
+
+
+def test_the_simulate_command_rejects_bad_input_clearly(tmp_path):
+    audience = tmp_path / "audience.txt"
+    audience.write_text("nope")
+    eml = tmp_path / "campaign.eml"
+    eml.write_bytes(DEV_NEWS.raw)
+    result = CliRunner().invoke(cli, ["simulate", str(eml), "--audience", str(audience)])
+    assert result.exit_code == 2 and "audience.txt" in result.output
+    result = CliRunner().invoke(cli, ["simulate", str(eml), "--every", "soon"])
+    assert result.exit_code == 2 and "not a duration" in result.output
