@@ -286,16 +286,63 @@ def test_a_developer_tools_newsletter_passes_for_developers_not_retirees(real_se
     assert developer["mean_p_wanted"] > retiree["mean_p_wanted"] + 0.3
 
 
+RECIPES = campaign(
+    "Sourdough, braising and knife skills: this week's cooking class",
+    "Our chef shows how to keep a sourdough starter alive, braise short ribs and sharpen a "
+    "chef's knife. Plus three new recipes from the test kitchen and a guide to spices.",
+    sender="Kitchen Notes <recipes@kitchen-notes.example>")
+COST_CUTTING = campaign(
+    "Cut your cloud and software spend by 30% this quarter",
+    "Finance teams use our spend analytics to find unused licences and renegotiate "
+    "vendor contracts. See the savings report and a budget forecast template.",
+    sender="SpendWise <sales@spendwise.example>")
+
+
 @pytest.mark.model
-def test_the_simulate_command_on_the_real_model(tmp_path):
+@pytest.mark.parametrize("message, persona", [
+    (DEVTOOLS_NEWSLETTER, "software developer"), (RECIPES, "home cook"),
+    (COST_CUTTING, "CFO")])
+def test_each_campaign_is_wanted_most_by_the_persona_it_was_written_for(real_segments, message,
+                                                                        persona):
+    embedder, audience, segments = real_segments
+    report = simulate([message], audience, embedder, recipients=3600, segments=segments,
+                      explain=False)
+    ranked = sorted(report.to_dict()["variants"][0]["segments"],
+                    key=lambda s: s["mean_p_wanted"], reverse=True)
+    assert ranked[0]["name"] == persona
+
+
+@pytest.mark.model
+def test_a_specific_subject_beats_a_vague_one_with_the_people_it_speaks_to(real_segments):
+    embedder, audience, segments = real_segments
+    vague = campaign("Issue #42", DEVTOOLS_NEWSLETTER.message.text, name="vague.eml")
+    report = simulate([vague, DEVTOOLS_NEWSLETTER], audience, embedder, recipients=3600,
+                      segments=segments)
+    data = report.to_dict()
+    assert data["ranking"][0]["name"] == "campaign.eml"
+    developer = {v["name"]: next(s for s in v["segments"] if s["name"] == "software developer")
+                 for v in data["variants"]}
+    assert developer["campaign.eml"]["subject_effect"] > developer["vague.eml"]["subject_effect"]
+
+
+@pytest.mark.model
+def test_the_simulate_command_on_the_real_model(tmp_path, monkeypatch):
+    from gatekeeper import lint
+    from gatekeeper.lint import Finding
+
+    looked_up = []
+    monkeypatch.setattr(lint, "lint_dns", lambda domain: looked_up.append(domain) or [
+        Finding("dmarc-record-missing", "error", f"no DMARC record at _dmarc.{domain}", "add one")])
     eml = tmp_path / "devtools.eml"
     eml.write_bytes(DEVTOOLS_NEWSLETTER.raw)
     report = tmp_path / "report.html"
     result = CliRunner().invoke(cli, ["simulate", str(eml), "--recipients", "2000",
-                                      "--sends", "2", "--html", str(report), "--json"])
+                                      "--sends", "2", "--html", str(report), "--json", "--dns"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["recipients"] == 2000 and data["sends"] == 2
+    assert looked_up == ["devtools.example"]
+    assert "dmarc-record-missing" in [f["code"] for f in data["variants"][0]["findings"]]
     assert report.read_text().startswith("<!DOCTYPE html>")
     rate = data["variants"][0]["pass_rate"]
     strict = CliRunner().invoke(cli, ["simulate", str(eml), "--recipients", "2000",
