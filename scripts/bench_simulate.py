@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--sends", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", help="Also write the figures here.")
+    parser.add_argument("--markdown", help="Also write a BENCHMARKS.md section here.")
     args = parser.parse_args()
 
     def load() -> OnnxEmbedder:
@@ -109,6 +110,27 @@ def main() -> None:
     if args.json:
         with open(args.json, "w") as out:
             json.dump(figures, out, indent=2)
+    if args.markdown:
+        with open(args.markdown, "w") as out:
+            out.write(markdown(figures, args.repeat))
+
+
+def markdown(figures: dict, repeat: int) -> str:
+    one, series = figures["one_send"], figures["series"]
+    scoring = figures["one_send_scoring_only"]
+    return "\n".join([
+        "## Campaign simulator (scripts/bench_simulate.py)", "",
+        f"{figures['machine']}; built-in audience of {figures['personas']} personas; real "
+        f"model; best of {repeat}; run {time.strftime('%Y-%m-%d')}.", "",
+        "| what | seconds | target |", "|---|---|---|",
+        f"| model load and first vector | {figures['model_load_s']:.2f} | |",
+        f"| persona brains (embed statements, learn examples) | {figures['persona_brains_s']:.2f} | |",
+        f"| 1 send to {one['recipients']:,} recipients, whole call | {one['seconds']:.2f} | < 10 |",
+        f"| of which scoring and deciding ({scoring['recipients_per_s']:,} recipients/s) | "
+        f"{scoring['seconds']:.2f} | |",
+        f"| {series['sends']} sends to {series['recipients']:,} recipients | "
+        f"{series['seconds']:.2f} | < 30 |", "",
+        f"Peak RSS {figures['peak_rss_mb']:.0f} MB.", ""])
 
 
 if __name__ == "__main__":
