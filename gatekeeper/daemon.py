@@ -17,6 +17,7 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from .embed import Embedder, OnnxEmbedder
 from .errors import ConfigError, ConnectionLostError, GatekeeperError
 from .feedback import Observer
 from .mailbox import Mailbox, open_mailbox
-from .pipeline import Pipeline
+from .pipeline import Decision, Pipeline
 from .store import Store
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,27 @@ def backoff_delays(base: float = 1.0, cap: float = 300.0, rng: random.Random | N
     while True:
         yield rng.uniform(0.5, 1.0) * min(cap, base * 2**attempt)
         attempt += 1
+
+
+class Watch:
+    """What the daemon does for one account each time it wakes: decide the new mail, learn
+    what the reader did since the last look, and, when asked, fold that into the profile.
+    The daemon runs it on every wake-up; the demo runs it on simulated days."""
+
+    def __init__(self, mailbox: Mailbox, brain: Brain, store: Store, mode: str,
+                 start_at_existing: bool = False) -> None:
+        self.brain = brain
+        self.pipeline = Pipeline(mailbox, brain, store, mode, start_at_existing=start_at_existing)
+        self.observer = Observer(mailbox, brain, store)
+
+    def step(self, now: float, stop: Callable[[], bool] = lambda: False,
+             consolidate: bool = False) -> list[Decision]:
+        """One wake-up at `now`; returns what was decided."""
+        decisions = self.pipeline.run_once(now, stop=stop)
+        self.observer.observe(now)
+        if consolidate:
+            self.brain.profile.consolidate(now=now)
+        return decisions
 
 
 @dataclass
@@ -107,27 +129,24 @@ class AccountWorker:
         self.stop.wait(delay)
 
     def _watch(self, mailbox: Mailbox, brain: Brain, store: Store) -> None:
-        pipeline = Pipeline(mailbox, brain, store, self.settings.mode,
-                            start_at_existing=self.start_at_existing)
-        observer = Observer(mailbox, brain, store)
+        watch = Watch(mailbox, brain, store, self.settings.mode, self.start_at_existing)
         try:
-            pipeline.recover()
+            watch.pipeline.recover()
             while not self.stop.is_set():
-                self._step(pipeline, observer, brain)
+                self._step(watch, brain)
                 # Watching once the first pass has fixed where new mail starts.
                 self.status.state, self.status.error = "watching", ""
-                mailbox.wait(pipeline.folders.inbox, timeout=540, stop=self.stop.is_set)
+                mailbox.wait(watch.pipeline.folders.inbox, timeout=540, stop=self.stop.is_set)
         finally:
             mailbox.close()
 
-    def _step(self, pipeline: Pipeline, observer: Observer, brain: Brain) -> None:
+    def _step(self, watch: Watch, brain: Brain) -> None:
         now = time.time()
-        for decision in pipeline.run_once(now, stop=self.stop.is_set):
+        learn = time.monotonic() - self.last_learned >= self.settings.learn_every_seconds
+        for decision in watch.step(now, stop=self.stop.is_set, consolidate=learn):
             self.status.decided[decision.verdict] = self.status.decided.get(decision.verdict, 0) + 1
-        observer.observe(now)
         self.status.last_sync = now
-        if time.monotonic() - self.last_learned >= self.settings.learn_every_seconds:
-            brain.profile.consolidate(now=now)
+        if learn:
             brain.save(self.paths.profile_dir(self.config.name))
             self.last_learned = time.monotonic()
 

@@ -67,7 +67,7 @@ def load_messages(corpus_dir: Path, cache_dir: Path) -> tuple[str, list[corpus.L
     inbox = generate_inbox(seed=0, messages=2000)
     return "generated demo inbox", [
         corpus.LabelledMessage(m.raw, m.wanted, "generated", str(i), float(i))
-        for i, m in enumerate(inbox.messages)]
+        for i, m in enumerate(inbox.received)]
 
 
 def current_rss_mb() -> float:

@@ -84,10 +84,3 @@ def test_score_garbage_input_still_succeeds_with_defects(runner):
     result = runner.invoke(main, ["score", "--json", "-"], input=b"\xff\xfe\x00garbage")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["embedding_norm"] == pytest.approx(1.0, abs=1e-4)
-
-
-def test_demo_shows_every_bundled_example(runner):
-    result = runner.invoke(main, ["demo"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    for name, _ in bundled_examples():
-        assert name in result.output
