@@ -356,7 +356,10 @@ class ImapMailbox:
             _sleep_until(min(deadline, time.monotonic() + self.config.poll_seconds), stop)
             return True
         self._call(self._client.idle)
-        news, silent_wakeups = False, 0
+        # A server reports mail that came since the last command as soon as IDLE starts;
+        # imaplib may read that line together with "+ idling", where polling the socket
+        # (all imapclient's idle_check does) never sees it.
+        news, silent_wakeups = bool(self._call(_buffered_responses, self._client)), 0
         try:
             while not news and not stop() and time.monotonic() < deadline:
                 started = time.monotonic()
@@ -376,6 +379,26 @@ class ImapMailbox:
             if self._client is not None:
                 self._call(self._client.idle_done)
         return news
+
+
+def _buffered_responses(client) -> list[bytes]:
+    """Lines imaplib has already read off the socket, without waiting for more."""
+    import imaplib
+
+    sock = client.socket()
+    sock.setblocking(False)
+    lines = []
+    try:
+        while True:
+            try:
+                lines.append(client._imap._get_line())
+            except (BlockingIOError, ssl.SSLWantReadError, socket.timeout):
+                return lines  # nothing more without waiting
+            except imaplib.IMAP4.abort:
+                return lines  # EOF: the next check notices the lost connection
+    finally:
+        sock.setblocking(True)
+        client._set_read_timeout()  # as imapclient's idle_check leaves it
 
 
 def _says_goodbye(responses) -> bool:

@@ -193,6 +193,15 @@ def test_a_bye_during_idle_is_a_lost_connection_at_once(server):
     assert "during IDLE" in str(outcome[0])  # noticed from the BYE, no DONE sent to it
 
 
+def test_mail_that_lands_between_a_pass_and_the_idle_is_news_at_once(mailbox, reader, store):
+    """The server reports it as IDLE starts, in the same read as "+ idling"."""
+    Pipeline(mailbox, new_brain(), store, "active").run_once(time.time())
+    reader.deliver(unwanted_message(1))
+    started = time.monotonic()
+    assert mailbox.wait("INBOX", timeout=20)
+    assert time.monotonic() - started < 5
+
+
 def test_wait_returns_promptly_when_asked_to_stop(mailbox):
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()
