@@ -106,4 +106,10 @@ def undo(mailbox: Mailbox, store: Store, entry: JournalEntry) -> bool:
     mailbox.move(entry.target, uid, entry.source)
     store.journal_finish(restore, DONE)
     store.journal_finish(entry.id, UNDONE, f"undone by entry {restore}")
+    # Undoing a choice made in review takes back what review recorded, and puts the
+    # message where review (and the observer) will look for it again. A gatekeeper move
+    # undone is left for the observer, which learns from it as a rescue.
+    if store.undo_feedback_of(entry.account, entry.message_id, "review",
+                              since=entry.created_at - 1.0):
+        store.update_tracked(entry.account, entry.message_id, folder=entry.source, uid=0)
     return True

@@ -285,6 +285,13 @@ class Store:
     def undo_feedback(self, feedback_id: int) -> None:
         self.db.execute("UPDATE feedback SET undone = 1 WHERE id = ?", (feedback_id,))
 
+    def undo_feedback_of(self, account: str, message_id: str, source: str, since: float) -> int:
+        """Mark what `source` recorded about a message since a time as undone; how many."""
+        cursor = self.db.execute(
+            "UPDATE feedback SET undone = 1 WHERE account = ? AND message_id = ? AND "
+            "source = ? AND at >= ? AND undone = 0", (account, message_id, source, since))
+        return cursor.rowcount
+
     # -- where decided messages are now ---------------------------------------------------
     def track(self, account: str, message_id: str, folder: str, uid: int,
               flags: frozenset[str], decided_at: float, verdict: str) -> None:

@@ -18,7 +18,7 @@ from gatekeeper.cli import main
 from gatekeeper.config import paths
 from gatekeeper.feedback import Observer
 from gatekeeper.mailbox import ImapMailbox
-from gatekeeper.store import Store
+from gatekeeper.store import DONE, Store
 
 from conftest import account_for
 from reader import PASSWORD, Reader, unwanted_message
@@ -68,6 +68,30 @@ def test_review_lists_passes_and_deletes_held_mail_and_learns_once(server):
         ("rescued", "review"), ("deleted_from_held", "review")]
     box = ImapMailbox(account_for(server), PASSWORD)
     assert Observer(box, new_brain(), store).observe(time.time()) == []  # not learned twice
+    box.close()
+    store.close()
+    reader.close()
+
+
+def test_undoing_a_delete_made_in_review_puts_it_back_in_review_and_takes_back_the_learning(server):
+    reader = hold_two(server)
+    first, _ = listed()
+    assert CliRunner().invoke(main, ["review", "--delete", str(first["id"])]).exit_code == 0
+    store = Store(paths().database)
+    delete = next(e for e in store.journal(state=DONE) if e.kind == "delete")
+    store.close()
+
+    result = CliRunner().invoke(main, ["undo", str(delete.id)])
+
+    assert result.exit_code == 0, result.output
+    assert set(reader.message_ids(HELD)) == {"unwanted-1@shoes.example",
+                                             "unwanted-2@shoes.example"}
+    assert [item["message_id"] for item in listed()] == [
+        "unwanted-1@shoes.example", "unwanted-2@shoes.example"]
+    store = Store(paths().database)
+    assert store.feedback() == []  # the review's deleted_from_held is undone
+    box = ImapMailbox(account_for(server), PASSWORD)
+    assert Observer(box, new_brain(), store).observe(time.time()) == []  # the move back is no news
     box.close()
     store.close()
     reader.close()
