@@ -116,9 +116,11 @@ class Store:
         self._migrate()
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():  # executescript would commit on its own: one by one
+        # The version is read inside the write lock: two processes opening a new database
+        # at once (the daemon and `gatekeeper status`, say) must not both create it.
+        with self.transaction():  # executescript would commit on its own: one by one
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in filter(str.strip, script.split(";")):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number}")

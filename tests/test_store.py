@@ -309,3 +309,22 @@ def test_saving_folder_state_again_overwrites_it(store, path):
     reopened = Store(path)
     assert reopened.folder_state("acct", "INBOX") == FolderState(8, 0, 0)
     reopened.close()
+
+
+def test_processes_opening_a_new_database_at_once_create_it_once(tmp_path):
+    """The daemon and a `gatekeeper status` may both be first to open it."""
+    import multiprocessing
+
+    path = tmp_path / "race.db"
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(6) as pool:
+        results = pool.map(_open_and_count_tables, [path] * 12)
+    assert len(set(results)) == 1 and results[0] > 0
+
+
+def _open_and_count_tables(path):
+    store = Store(path)
+    try:
+        return store.db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]
+    finally:
+        store.close()
