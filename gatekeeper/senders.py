@@ -75,7 +75,10 @@ class SenderStats:
         return self.long.decayed_to(now).get(behaviour, 0.0)
 
     def features(self, now: float) -> tuple[float, float, float]:
-        return key_features(self.engagement(now), self.evidence(now), self.trend(now))
+        long, short = self.long.decayed_to(now), self.short.decayed_to(now)
+        return tuple(float(v) for v in key_signals(
+            long.get("positive", 0.0), long.get("negative", 0.0),
+            short.get("positive", 0.0), short.get("negative", 0.0)))
 
 
 # The formulas below take floats or numpy arrays alike: the campaign simulator applies
@@ -85,9 +88,12 @@ def smoothed(positive, negative, prior: float = 0.5, strength: float = 2.0):
     return (positive + prior * strength) / (positive + negative + strength)
 
 
-def key_features(engagement, evidence, trend) -> tuple:
-    """The profile's three signals for one memory key: engagement - 0.5, log evidence, trend."""
-    return engagement - 0.5, np.log1p(evidence) / 3.0, trend
+def key_signals(long_positive, long_negative, short_positive, short_negative) -> tuple:
+    """The profile's three signals for one memory key, from its decayed counts:
+    engagement - 0.5, log evidence, and the trend (recent minus long-run engagement)."""
+    engagement = smoothed(long_positive, long_negative)
+    trend = smoothed(short_positive, short_negative) - engagement
+    return engagement - 0.5, np.log1p(long_positive + long_negative) / 3.0, trend
 
 
 def decay(elapsed_seconds, half_life_seconds: float):

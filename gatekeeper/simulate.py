@@ -48,7 +48,7 @@ from .lint import Finding, lint_message
 from .message import Message, parse
 from .policy import DELETE, HOLD, PASS, History, PolicySettings, decide
 from .profile import ONLINE_STEPS, Evidence
-from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_features, smoothed
+from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
 
 SCHEMA = "gatekeeper.simulation/1"
 ACTIONS = (PASS, HOLD, DELETE)
@@ -227,10 +227,8 @@ class ReaderState:
 
     def memory_signals(self, has_list: bool) -> np.ndarray:
         """(R, 9) sender-memory signals in SIGNAL_NAMES order (list ones only with a List-Id)."""
-        engagement = smoothed(self.long_positive, self.long_negative)
-        trend = smoothed(self.short_positive, self.short_negative) - engagement
-        per_key = np.column_stack(key_features(engagement, self.long_positive + self.long_negative,
-                                               trend))
+        per_key = np.column_stack(key_signals(self.long_positive, self.long_negative,
+                                              self.short_positive, self.short_negative))
         return np.hstack([per_key, per_key, per_key if has_list else np.zeros_like(per_key)])
 
     def record(self, behaviour: np.ndarray) -> None:
