@@ -72,7 +72,7 @@ class Explanation:
     nearest: list[tuple[str, bool, float]]  # (note, wanted?, cosine) of the closest examples
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))
 
 
@@ -178,7 +178,7 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
         self._ensure_started(X)
         rows, labels, weights = self._remember(X, y, sample_weight, times)
         for _ in range(ONLINE_STEPS):
-            error = _sigmoid(rows.dot(self.coef_)) - labels
+            error = sigmoid(rows.dot(self.coef_)) - labels
             self.coef_ -= self.learning_rate * rows.transpose_dot(weights * error)
         return self
 
@@ -224,7 +224,7 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: Evidence) -> np.ndarray:
         """(n, 2) array: P(unwanted), P(wanted)."""
-        wanted = _sigmoid(self.decision_function(X))
+        wanted = sigmoid(self.decision_function(X))
         return np.column_stack([1.0 - wanted, wanted])
 
     def predict(self, X: Evidence) -> np.ndarray:
@@ -415,7 +415,7 @@ def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.
         log_loss = np.logaddexp(0, z) - labels * z
         drift = (coef - mean) * free_bias
         loss = (weights @ log_loss + 0.5 * alpha * (drift @ drift)) / total
-        gradient = (compact.transpose_dot(weights * (_sigmoid(z) - labels)) + alpha * drift) / total
+        gradient = (compact.transpose_dot(weights * (sigmoid(z) - labels)) + alpha * drift) / total
         return float(loss), gradient
 
     result = minimize(loss_and_gradient, start[keep], jac=True, method="L-BFGS-B",

@@ -47,7 +47,7 @@ from .features import SIGNAL_NAMES
 from .lint import Finding, lint_message
 from .message import Message, parse
 from .policy import DELETE, HOLD, PASS, History, PolicySettings, decide
-from .profile import ONLINE_STEPS, Evidence
+from .profile import ONLINE_STEPS, Evidence, sigmoid
 from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
 
 SCHEMA = "gatekeeper.simulation/1"
@@ -65,6 +65,12 @@ Z_95 = 1.959964
 MEMORY_COLUMNS = [SIGNAL_NAMES.index(f"{kind}_{name}") for kind in KEY_KINDS
                   for name in ("engagement", "evidence", "trend")]
 BEHAVIOURS = tuple(BEHAVIOUR)
+CODE = {behaviour: index for index, behaviour in enumerate(BEHAVIOURS)}
+# Per behaviour, indexed by CODE: what the sender memory and the profile make of it.
+POSITIVE = np.array([BEHAVIOUR[b][0] for b in BEHAVIOURS])
+NEGATIVE = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])
+IS_THROWN_AWAY = np.array([b in THROWN_AWAY for b in BEHAVIOURS], dtype=float)
+LABEL, WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS], dtype=float).T
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
 
 
@@ -189,7 +195,6 @@ class Population:
         return TASTE_SD * (self.taste @ projection) / norm if norm else np.zeros(len(self))
 
 
-@dataclass
 class ReaderState:
     """What each recipient's gatekeeper has learned about this sender, send by send.
 
@@ -200,22 +205,13 @@ class ReaderState:
     signals of the row, from which the update's effect on any later row follows.
     """
 
-    size: int
-    long_positive: np.ndarray = None
-    long_negative: np.ndarray = None
-    short_positive: np.ndarray = None
-    short_negative: np.ndarray = None
-    delivered: np.ndarray = None
-    thrown_away: np.ndarray = None
-    error_sum: np.ndarray = None
-    error_signals: np.ndarray = None
-    updated: float = START
-
-    def __post_init__(self) -> None:
-        for name in ("long_positive", "long_negative", "short_positive", "short_negative",
-                     "delivered", "thrown_away", "error_sum"):
-            setattr(self, name, np.zeros(self.size))
-        self.error_signals = np.zeros((self.size, len(MEMORY_COLUMNS)))
+    def __init__(self, size: int) -> None:
+        self.long_positive, self.long_negative = np.zeros(size), np.zeros(size)
+        self.short_positive, self.short_negative = np.zeros(size), np.zeros(size)
+        self.delivered, self.thrown_away = np.zeros(size), np.zeros(size)
+        self.error_sum = np.zeros(size)
+        self.error_signals = np.zeros((size, len(MEMORY_COLUMNS)))
+        self.updated = START
 
     def advance(self, now: float, half_life: float, trend_half_life: float) -> None:
         long, short = decay(now - self.updated, half_life), decay(now - self.updated, trend_half_life)
@@ -233,14 +229,12 @@ class ReaderState:
 
     def record(self, behaviour: np.ndarray) -> None:
         """Each recipient did BEHAVIOURS[behaviour[i]] (an index) with this send."""
-        positive = np.array([BEHAVIOUR[b][0] for b in BEHAVIOURS])[behaviour]
-        negative = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])[behaviour]
+        positive, negative = POSITIVE[behaviour], NEGATIVE[behaviour]
         self.long_positive += positive
         self.long_negative += negative
         self.short_positive += positive
         self.short_negative += negative
-        thrown = np.array([b in THROWN_AWAY for b in BEHAVIOURS])[behaviour]
-        self.thrown_away += thrown
+        self.thrown_away += IS_THROWN_AWAY[behaviour]
 
 
 # -- one send ------------------------------------------------------------------------------
@@ -317,7 +311,7 @@ class Simulation:
                              + population.taste_logits(self.scores.embedding)
                              + (population.bulk_shift if self.is_bulk else 0.0))
         # How much each recipient wants it: what they do when it reaches them.
-        self.want = 1.0 / (1.0 + np.exp(-self.static_logit))
+        self.want = sigmoid(self.static_logit)
         self.rng = np.random.default_rng(seed)
         self.sends = 0
 
@@ -337,7 +331,7 @@ class Simulation:
         self.state.advance(now, *self.half_lives)
         signals = self.state.memory_signals(bool(self.campaign.message.list_id))
         logits = self._logits(signals)
-        p_wanted = 1.0 / (1.0 + np.exp(-np.clip(logits, -35, 35)))
+        p_wanted = sigmoid(logits)
         action = self._decide(p_wanted)
         behaviour, engaged = self._react(action)
         self._learn(logits, signals, behaviour)
@@ -365,8 +359,7 @@ class Simulation:
 
     def _react(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """What each recipient does with what reached them (nothing, for deleted mail)."""
-        code = {b: i for i, b in enumerate(BEHAVIOURS)}
-        n = len(action)
+        code, n = CODE, len(action)
         draws = self.rng.random((3, n))
         wants = draws[0] < self.want
         disengage = np.array([p.disengage_speed for p in
@@ -387,14 +380,12 @@ class Simulation:
 
     def _learn(self, logits: np.ndarray, signals: np.ndarray, behaviour: np.ndarray) -> None:
         """The online steps `Brain.learn` takes for each recipient's reaction, in closed form."""
-        table = [learning_signal(b) or (0, 0.0) for b in BEHAVIOURS]
-        label = np.array([t[0] for t in table], float)[behaviour]
-        weight = np.array([t[1] for t in table], float)[behaviour]
+        label, weight = LABEL[behaviour], WEIGHT[behaviour]
         seg, scores = self.population.segment, self.scores
         norm = scores.content_norm[seg] + scores.signal_weight[seg] ** 2 * (signals ** 2).sum(1)
         z = logits.copy()
         for _ in range(ONLINE_STEPS):
-            step_error = weight * (1.0 / (1.0 + np.exp(-np.clip(z, -35, 35))) - label)
+            step_error = weight * (sigmoid(z) - label)
             z -= scores.learning_rate[seg] * step_error * norm
             self.state.error_sum += step_error
             self.state.error_signals += step_error[:, None] * signals
@@ -420,12 +411,6 @@ def _shares(action: np.ndarray, mask: np.ndarray) -> dict[str, dict[str, float]]
         low, high = wilson(count, n)
         result[name] = {"share": count / n if n else 0.0, "low": low, "high": high}
     return result
-
-
-@dataclass(frozen=True)
-class SentenceEffect:
-    sentence: str
-    effect: float  # log-odds the sentence adds for the segment (negative: it sinks)
 
 
 def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
@@ -465,6 +450,11 @@ class VariantResult:
     subject_effects: np.ndarray
     findings: list[Finding]
 
+    @property
+    def pass_rate(self) -> float:
+        """The share of recipients in whose inbox it lands, averaged over the sends."""
+        return float(np.mean([(send.action == 0).mean() for send in self.sends]))
+
 
 @dataclass
 class SimulationReport:
@@ -481,9 +471,7 @@ class SimulationReport:
         return [self.population.segment == s for s in range(len(self.audience.personas))]
 
     def pass_rate(self, variant: int = 0) -> float:
-        """The share of recipients in whose inbox the campaign lands, averaged over sends."""
-        sends = self.variants[variant].sends
-        return float(np.mean([(s.action == 0).mean() for s in sends]))
+        return self.variants[variant].pass_rate
 
     def to_dict(self) -> dict:
         masks = self.segment_masks()
@@ -530,7 +518,7 @@ class SimulationReport:
             "subject": variant.campaign.message.subject,
             "from": variant.campaign.message.from_address,
             "actions": _shares(first.action, everyone),
-            "pass_rate": float(np.mean([(s.action == 0).mean() for s in variant.sends])),
+            "pass_rate": variant.pass_rate,
             "segments": segments,
             "series": [self._send_dict(k, send, masks) for k, send in enumerate(variant.sends)],
             "findings": [f.to_dict() for f in variant.findings],
