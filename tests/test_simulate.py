@@ -319,10 +319,12 @@ def test_a_specific_subject_beats_a_vague_one_with_the_people_it_speaks_to(real_
     report = simulate([vague, DEVTOOLS_NEWSLETTER], audience, embedder, recipients=3600,
                       segments=segments)
     data = report.to_dict()
-    assert data["ranking"][0]["name"] == "campaign.eml"
+    # Audience-wide the two land within a dozen recipients of each other (most segments do
+    # not care for either), so which ranks first overall is not the point: the developers are.
     developer = {v["name"]: next(s for s in v["segments"] if s["name"] == "software developer")
                  for v in data["variants"]}
-    assert developer["campaign.eml"]["subject_effect"] > developer["vague.eml"]["subject_effect"]
+    assert developer["campaign.eml"]["subject_effect"] > developer["vague.eml"]["subject_effect"] + 3
+    assert developer["campaign.eml"]["mean_p_wanted"] > developer["vague.eml"]["mean_p_wanted"]
 
 
 @pytest.mark.model
