@@ -26,6 +26,10 @@ def _effect(items: list[dict]) -> str:
     return f"{top['effect']:+.1f}: {_clip(top['sentence'], 60)}"
 
 
+def _effects(items: list[dict]) -> str:
+    return "; ".join(f"{i['effect']:+.1f} {i['sentence']}" for i in items) or "-"
+
+
 def _clip(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -119,8 +123,7 @@ def html_report(data: dict) -> str:
             title="What the gatekeepers do, per segment (first send)")
         rows = [[s["name"], s["recipients"], *(_share(s["actions"][a]) for a in ACTION_ORDER),
                  s["relevance"], f"{s['subject_effect']:+.2f}",
-                 "; ".join(f"{i['effect']:+.1f} {i['sentence']}" for i in s["lifts"]) or "-",
-                 "; ".join(f"{i['effect']:+.1f} {i['sentence']}" for i in s["sinks"]) or "-"]
+                 _effects(s["lifts"]), _effects(s["sinks"])]
                 for s in segments]
         parts = [html.paragraph(f"Subject: {variant['subject']} | From: {variant['from']} | "
                                 f"pass rate {variant['pass_rate']:.1%}"), bars,
