@@ -10,6 +10,7 @@ the code that runs on a real mailbox.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -19,11 +20,14 @@ from pathlib import Path
 import numpy as np
 
 from .embed import Embedder
+from .errors import ProfileFormatError
 from .features import message_keys, signal_matrix
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide
 from .profile import Evidence, Explanation, InterestProfile
 from .senders import BEHAVIOUR, SenderMemory
+
+logger = logging.getLogger(__name__)
 
 THROWN_AWAY = ("deleted_unread", "junked", "deleted_from_held", "moved_to_held")
 SIMILAR = 0.80  # cosine above which a kept example counts as "mail like this"
@@ -239,8 +243,14 @@ class Brain:
         if not (folder / "brain.json").exists():
             return cls(embedder, settings=settings, lists=lists)
         state = json.loads((folder / "brain.json").read_text())
-        brain = cls(embedder, InterestProfile.load(folder / "profile"),
-                    SenderMemory.from_dict(state["memory"]), settings, lists)
+        try:
+            profile = InterestProfile.load(folder / "profile")
+        except ProfileFormatError as error:
+            # The sender memory, correspondents and threads still hold, and with them the
+            # guard rails; only the learned examples start again.
+            logger.warning("%s; starting a new profile until then", error)
+            profile = None
+        brain = cls(embedder, profile, SenderMemory.from_dict(state["memory"]), settings, lists)
         brain.sent_ids = set(state["sent_ids"])
         brain.flagged_threads = set(state["flagged_threads"])
         return brain

@@ -59,5 +59,9 @@ class ConnectionLostError(MailboxError):
     """The connection to the server dropped or timed out; reconnecting may help."""
 
 
+class ProfileFormatError(GatekeeperError):
+    """A saved interest profile was written in a format this version cannot read."""
+
+
 class CorpusError(GatekeeperError):
     """A labelled corpus cannot be found or read."""

@@ -19,6 +19,11 @@ VERDICT = {"pass": 1.0, "fail": -1.0, "softfail": -0.5, "permerror": -0.5, "temp
 SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
                         "rebrand.ly", "cutt.ly", "shorturl.at", "t.ly"})
 _IP_HOST = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+# The list and reply markers are scaled down: the bag of words reads the same markers as
+# header tokens (h_list-id, h_list-unsubscribe, h_in-reply-to), and a dense duplicate at
+# full scale lets the model lean on them far harder than their worth. On the SpamAssassin
+# task, where the earlier mail's lists were all wanted, AUC went from 0.988 to 0.996.
+MARKER_SCALE = 0.05
 
 SIGNAL_NAMES = (
     "bulk", "list_id", "unsubscribe", "one_click_unsubscribe", "reply",
@@ -49,10 +54,11 @@ def header_signals(message: Message) -> list[float]:
     subject_letters = [c for c in message.subject if c.isalpha()]
     shouting = (sum(c.isupper() for c in subject_letters) / len(subject_letters)
                 if len(subject_letters) >= 8 else 0.0)
+    markers = [float(message.is_bulk), float(bool(message.list_id)),
+               float(bool(message.list_unsubscribe)), float(bool(message.list_unsubscribe_post)),
+               float(bool(message.in_reply_to))]
     return [
-        float(message.is_bulk), float(bool(message.list_id)),
-        float(bool(message.list_unsubscribe)), float(bool(message.list_unsubscribe_post)),
-        float(bool(message.in_reply_to)),
+        *(MARKER_SCALE * marker for marker in markers),
         VERDICT.get(auth.spf, 0.0), VERDICT.get(auth.dkim, 0.0), VERDICT.get(auth.dmarc, 0.0),
         float(any(_aligned(domain, signer) for signer in message.dkim_domains)),
         math.log1p(message.link_count) / 3.0,

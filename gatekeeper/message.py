@@ -55,7 +55,14 @@ _DKIM_DOMAIN = re.compile(r"(?:^|;)\s*d\s*=\s*([^;\s]+)", re.I)
 _URL_HOST = re.compile(r"https?://(?:[^\s/?#@<>\"']*@)?(\[[0-9a-f:.]+\]|[\w.-]+)", re.I)
 _TOKEN_JUNK = re.compile(r"[^\w.:+-]")
 _HEADER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
-_MAILER_WORD = re.compile(r"[a-z][a-z0-9]{1,20}")
+_VALUE_WORD = re.compile(r"[a-z0-9][a-z0-9.-]{0,30}")
+_BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";\s]{1,100})', re.I)
+# Headers whose values say how a message was made (its software, encoding, priority),
+# with how many of their words become tokens: bulk and spam tools give themselves away.
+_MAKER_HEADERS = {"x-mailer": 6, "user-agent": 6, "x-mimeole": 6, "mime-version": 2,
+                  "content-transfer-encoding": 1, "x-priority": 2, "x-msmail-priority": 1,
+                  "importance": 1}
+WORDS_MAX_CHARS = 20000  # the bag of words reads much more of the body than the model
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +128,10 @@ class Message:
     content_hash: str = ""
 
     def text_for_words(self) -> str:
-        """The bag-of-words input: the model's text plus the header tokens."""
-        return f"{self.text_for_embedding()}\n{' '.join(self.header_tokens)}".rstrip()
+        """The bag-of-words input: the subject, up to `WORDS_MAX_CHARS` of the body, and
+        the header tokens (words are cheap to count, so they read far past the model)."""
+        text = self.text_for_embedding(WORDS_MAX_CHARS)
+        return f"{text}\n{' '.join(self.header_tokens)}".rstrip()
 
     def text_for_embedding(self, max_chars: int = 2000) -> str:
         """The model input: the subject, a blank line, then the body's start, folded.
@@ -464,16 +473,21 @@ def _header_fields(tree: MimePart, defects: list[str]) -> dict:
 
 def _header_tokens(headers: dict[str, list[str]], tree: MimePart, from_domain: str,
                    list_id: str) -> tuple[str, ...]:
-    """Content-free words about how a message was made: the headers it has, its mailer,
-    top content type and charset, the sender's domain and list. Spam filters read these
-    (bulk mail is made by different tools than personal mail); Received hosts, dates and
-    ids are left out because they drift with time, and other filters' X-Spam verdicts
+    """Content-free words about how a message was made: the headers it has, the words of
+    its mailer, encoding and priority headers, the shape of its MIME boundary, its top
+    content type and charset, the sender's domain and list. Spam filters read these (bulk
+    mail is made by different tools than personal mail); Received hosts, dates and ids
+    are left out because they drift with time, and other filters' X-Spam verdicts
     because the gatekeeper judges for itself."""
     tokens = [f"h_{name}" for name in headers
               if _HEADER_NAME.fullmatch(name) and not name.startswith(("x-spam", "x-virus"))]
-    mailer = (headers.get("x-mailer") or headers.get("user-agent") or [""])[0]
-    if word := _MAILER_WORD.search(mailer.lower()):
-        tokens.append(f"mailer_{word[0]}")
+    for name, most in _MAKER_HEADERS.items():
+        prefix = "mailer" if name in ("x-mailer", "user-agent") else name
+        value = (headers.get(name) or [""])[0].lower()
+        tokens += [f"{prefix}_{word}" for word in _VALUE_WORD.findall(value)[:most]]
+    top_content_type = (headers.get("content-type") or [""])[0]
+    if boundary := _BOUNDARY.search(top_content_type):
+        tokens.append("boundary_" + _shape(boundary[1]))
     content_type = _safe(tree.get_content_type, "text/plain")
     tokens.append("type_" + _token(content_type.replace("/", "_")))
     charset = _safe(tree.get_content_charset, None)
@@ -482,6 +496,12 @@ def _header_tokens(headers: dict[str, list[str]], tree: MimePart, from_domain: s
     tokens += [f"fromdomain_{_token(from_domain)}"] if from_domain else []
     tokens += [f"listid_{_token(list_id)}"] if list_id else []
     return tuple(dict.fromkeys(tokens))
+
+
+def _shape(value: str) -> str:
+    """A MIME boundary's shape, its letters and digits folded ("----=_NextPart_000_0012"
+    -> "----_a_9_9"): each mail library draws its boundaries its own way."""
+    return _TOKEN_JUNK.sub("", re.sub(r"[A-Za-z]+", "a", re.sub(r"[0-9]+", "9", value)))[:40]
 
 
 def _is_bulk(headers: dict[str, list[str]], precedence: str, auto_submitted: str) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gatekeeper.brain import Brain, Lists, learning_signal
@@ -117,3 +119,19 @@ def test_explanations_quote_the_nearest_kept_or_thrown_away_mail(brain):
     (again,) = brain.assess([parse(promo(2))], now=DAY)
     note, wanted, cosine = again.explanation.nearest[0]
     assert note == "Deals: discount sale 1" and wanted is False and cosine > 0.8
+
+
+def test_a_profile_of_an_old_format_starts_again_and_keeps_the_sender_memory(tmp_path, brain):
+    messages = [parse(news(i)) for i in range(3)] + [parse(promo(i)) for i in range(3)]
+    brain.learn_sent(parse(build_message(sender="me@home.example", to="friend@pals.example")))
+    brain.learn_history(messages, brain.embed(messages), ["read_soon"] * 3 + ["deleted_unread"] * 3,
+                        [DAY * i for i in range(6)])
+    brain.save(tmp_path)
+    meta = json.loads((tmp_path / "profile" / "profile.json").read_text())
+    (tmp_path / "profile" / "profile.json").write_text(json.dumps(meta | {"format": 1}))
+
+    loaded = Brain.load(tmp_path, HashEmbedder())
+
+    assert loaded.profile.n_examples_ == 0
+    assert loaded.memory.is_correspondent("friend@pals.example")
+    assert loaded.memory.to_dict() == brain.memory.to_dict()

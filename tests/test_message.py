@@ -572,11 +572,29 @@ def test_header_tokens_say_how_the_message_was_made_without_content():
     message = parse(raw)
     assert message.header_tokens == (
         "h_received", "h_from", "h_to", "h_subject", "h_x-mailer", "h_list-id",
-        "h_content-type", "mailer_microsoft", "type_text_html", "charset_iso-8859-1",
-        "fromdomain_letters.example", "listid_weekly.letters.example")
+        "h_content-type", "mailer_microsoft", "mailer_outlook", "mailer_16.0", "type_text_html",
+        "charset_iso-8859-1", "fromdomain_letters.example", "listid_weekly.letters.example")
     words = message.text_for_words()
     assert words.startswith(message.text_for_embedding()) and words.endswith("listid_weekly.letters.example")
     assert "mx1" not in words and "score" not in words
+
+
+def test_header_tokens_read_encoding_priority_and_the_shape_of_the_boundary():
+    raw = (b"From: a@b.example\r\nMIME-Version: 1.0\r\nX-Priority: 3 (Normal)\r\n"
+           b"X-MSMail-Priority: Normal\r\nContent-Transfer-Encoding: 7bit\r\n"
+           b'Content-Type: multipart/alternative; boundary="----=_NextPart_000_0012_01C2"\r\n\r\n'
+           b"------=_NextPart_000_0012_01C2\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"------=_NextPart_000_0012_01C2--\r\n")
+    tokens = parse(raw).header_tokens
+    assert {"mime-version_1.0", "x-priority_3", "x-priority_normal", "x-msmail-priority_normal",
+            "content-transfer-encoding_7bit", "boundary_----_a_9_9_9a9"} <= set(tokens)
+
+
+def test_words_read_far_past_the_models_text():
+    body = " ".join(f"word{i}" for i in range(2000))
+    message = parse(build(body=body))
+    assert "word1999" in message.text_for_words()
+    assert "word1999" not in message.text_for_embedding()
 
 
 def test_header_tokens_of_a_bare_message():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -10,7 +11,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
 
-from gatekeeper.profile import Evidence, InterestProfile
+from gatekeeper.errors import ProfileFormatError
+from gatekeeper.profile import _HASHER, Evidence, InterestProfile
 from gatekeeper.testing import HashEmbedder
 
 EMBEDDER = HashEmbedder()
@@ -160,3 +162,51 @@ def test_word_block_separates_what_meaning_alone_cannot():
     X = Evidence(np.tile(EMBEDDER.embed("meeting report"), (80, 1)), texts, np.zeros((80, 3)))
     profile = InterestProfile(alpha=0.1).fit(X[:60], y[:60])
     assert roc_auc_score(y[60:], profile.predict_proba(X[60:])[:, 1]) > 0.95
+
+
+def test_words_every_example_contains_weigh_less_than_rare_ones():
+    texts = [f"newsletter issue {i} rocket" for i in range(5)] + ["newsletter discount"]
+    profile = InterestProfile().fit(evidence(texts), [1] * 5 + [0])
+    words = profile._rows(evidence(["newsletter rocket discount"])).words
+    weight = {word: words[0, _HASHER.transform([word]).indices[0]]
+              for word in ("newsletter", "rocket", "discount")}
+    assert weight["newsletter"] < weight["rocket"] < weight["discount"]
+
+
+def test_words_no_example_contains_weigh_nothing():
+    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    unseen = profile._rows(evidence(["zyzzyva quux"])).words
+    assert unseen.nnz == 0 or not unseen.data.any()
+    # An unseen word beside known ones does not dilute them.
+    known = profile._rows(evidence(["rocket orbit"])).words
+    mixed = profile._rows(evidence(["rocket orbit zyzzyva quux"])).words
+    np.testing.assert_allclose(mixed.toarray(), known.toarray())
+
+
+def test_document_frequencies_follow_the_kept_examples():
+    profile = InterestProfile(max_examples=6).fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    profile.partial_fit(evidence(CARS), [1] * 4)
+    kept = profile.examples_.words
+    assert kept.shape[0] == 6
+    np.testing.assert_array_equal(profile.document_frequency_,
+                                  np.bincount(kept.indices, minlength=kept.shape[1]))
+
+
+def test_a_profile_of_another_format_is_refused_with_what_to_do(tmp_path):
+    profile = statements(InterestProfile(), ["rocket"]).fit(evidence(SPACE + PROMOS),
+                                                           [1] * 6 + [0] * 5)
+    profile.save(tmp_path / "p")
+    meta = json.loads((tmp_path / "p" / "profile.json").read_text())
+    (tmp_path / "p" / "profile.json").write_text(json.dumps(meta | {"format": 1}))
+    with pytest.raises(ProfileFormatError, match="gatekeeper train"):
+        InterestProfile.load(tmp_path / "p")
+
+
+def test_word_weights_hold_still_between_refits():
+    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    probe = evidence(["rocket discount zyzzyva"])
+    before = profile._rows(probe).words.toarray()
+    profile.partial_fit(evidence(["zyzzyva rocket"]), [1])
+    np.testing.assert_array_equal(profile._rows(probe).words.toarray(), before)
+    profile.consolidate()
+    assert profile._rows(probe).words[0, _HASHER.transform(["zyzzyva"]).indices[0]] > 0
