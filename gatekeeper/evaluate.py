@@ -250,8 +250,13 @@ def run_online(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
 
     def measure_curve() -> None:
         while points and reactions >= points[0]:
-            p = np.array([a.probability for a in assess_range(brain, prepared, test)])
-            curve.append({"reactions": points.pop(0), "auc": auc(prepared.wanted[list(test)], p)})
+            assessments = assess_range(brain, prepared, test)
+            wanted = prepared.wanted[list(test)]
+            counts = decision_counts(wanted, [a.verdict.action for a in assessments])
+            curve.append({"reactions": points.pop(0),
+                          "auc": auc(wanted, np.array([a.probability for a in assessments])),
+                          "wanted_lost_share": counts["wanted_lost_share"],
+                          "unwanted_removed_share": counts["unwanted_removed_share"]})
 
     measure_curve()
     for i in range(prepared.split):

@@ -114,10 +114,11 @@ def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = 
 
 def run_quality_bench(corpus_dir: Path, out: Path, cache_dir: Path | None = None,
                       limit: int = 0, tasks: Sequence[str] = ("spamassassin", "20news"),
-                      ) -> QualityReport:
+                      embedder: Embedder | None = None) -> QualityReport:
     """The standard tasks on the shared corpora."""
     cache_dir = cache_dir or corpus.default_cache_dir()
-    return run_tasks(load_tasks(corpus_dir, cache_dir, tasks, limit), out, cache_dir)
+    return run_tasks(load_tasks(corpus_dir, cache_dir, tasks, limit), out, cache_dir,
+                     embedder=embedder)
 
 
 def _pct(value: float) -> str:
@@ -134,20 +135,23 @@ def render_markdown(results: dict) -> str:
         for label, row in (("gatekeeper (batch)", task["batch"]),
                            ("gatekeeper (online)", task["online"])):
             lines.append(
-                f"| {name} | {label} | {row['auc']:.3f} | {_pct(row['removed_at_0.1%_lost'])} / "
+                f"| {name} | {label} | {row['auc']:.4f} | {_pct(row['removed_at_0.1%_lost'])} / "
                 f"{_pct(row['removed_at_1%_lost'])} | {_pct(row['wanted_lost_share'])} | "
                 f"{_pct(row['wanted_held_share'])} | {_pct(row['unwanted_removed_share'])} | "
                 f"{row['calibration']['ece']:.3f} |")
         for label, row in task["baselines"].items():
             lines.append(
-                f"| {name} | {label} | {row['auc']:.3f} | {_pct(row['removed_at_0.1%_lost'])} / "
+                f"| {name} | {label} | {row['auc']:.4f} | {_pct(row['removed_at_0.1%_lost'])} / "
                 f"{_pct(row['removed_at_1%_lost'])} | - | - | - | {row['calibration']['ece']:.3f} |")
-    lines += ["", "Learning curve (AUC on the held-out later part after N reader reactions):", "",
+    lines += ["", "Learning curve: on the held-out later part after N reader reactions, the AUC, "
+              "then the unwanted mail removed and the wanted mail lost by the decisions:", "",
               "| task | " + " | ".join(str(p["reactions"]) for p in _first_curve(results)) + " |",
               "|---|" + "---|" * len(_first_curve(results))]
     for name, task in results["tasks"].items():
         curve = task["online"]["learning_curve"]
-        lines.append(f"| {name} | " + " | ".join(f"{p['auc']:.3f}" for p in curve) + " |")
+        lines.append(f"| {name} | " + " | ".join(
+            f"{p['auc']:.3f}: {_pct(p['unwanted_removed_share'])} removed, "
+            f"{_pct(p['wanted_lost_share'])} lost" for p in curve) + " |")
     return "\n".join(lines) + "\n"
 
 

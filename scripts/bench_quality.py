@@ -10,7 +10,7 @@ Baselines in the same run on the same split: TF-IDF + naive Bayes, and bogofilte
 SpamAssassin when installed (apt-get install bogofilter-sqlite spamassassin).
 
     .venv/bin/python scripts/bench_quality.py [--corpus-dir ../shared/corpora]
-        [--limit N] [--out bench-results/quality]
+        [--limit N] [--max-length TOKENS] [--out bench-results/quality]
 
 Writes quality.json, quality.md (the README's evaluation table) and learning_curve.png.
 Embeddings are cached in the cache dir, so a second run measures the rest quickly.
@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gatekeeper.embed import DEFAULT_MAX_LENGTH, OnnxEmbedder  # noqa: E402
 from gatekeeper.quality import run_quality_bench  # noqa: E402
 
 
@@ -37,9 +38,12 @@ def main() -> int:
                         help="use at most N messages per task (0: all), evenly spread")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "quality")
     parser.add_argument("--tasks", default="spamassassin,20news")
+    parser.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH,
+                        help="tokens the model reads per message (the config's max_length)")
     args = parser.parse_args()
     report = run_quality_bench(args.corpus_dir, args.out, cache_dir=args.cache_dir,
-                               limit=args.limit, tasks=args.tasks.split(","))
+                               limit=args.limit, tasks=args.tasks.split(","),
+                               embedder=OnnxEmbedder(max_length=args.max_length, threads=2))
     print(report.markdown)
     print(f"\nwrote {args.out}/quality.json, quality.md, learning_curve.png")
     return 0

@@ -49,7 +49,11 @@ def test_harness_reports_every_protocol_and_writes_files(corpus, tmp_path, monke
     assert result["messages"] == 120
     assert result["batch"]["auc"] > 0.95
     assert result["online"]["auc"] > 0.9
-    assert [p["reactions"] for p in result["online"]["learning_curve"]] == [0, 10, 50]
+    curve = result["online"]["learning_curve"]
+    assert [p["reactions"] for p in curve] == [0, 10, 50]
+    assert all(0 <= p["unwanted_removed_share"] <= 1 and p["wanted_lost_share"] == 0
+               for p in curve)
+    assert curve[-1]["unwanted_removed_share"] >= 0.9
     assert "tf-idf + naive Bayes" in result["baselines"]
     assert result["batch"]["wanted_lost_share"] == 0.0
     for name in ("quality.json", "quality.md", "learning_curve.png"):
