@@ -256,6 +256,7 @@ def run_online(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
             curve.append({"reactions": points.pop(0),
                           "auc": auc(wanted, np.array([a.probability for a in assessments])),
                           "wanted_lost_share": counts["wanted_lost_share"],
+                          "wanted_held_share": counts["wanted_held_share"],
                           "unwanted_removed_share": counts["unwanted_removed_share"]})
 
     measure_curve()

@@ -144,14 +144,16 @@ def render_markdown(results: dict) -> str:
                 f"| {name} | {label} | {row['auc']:.4f} | {_pct(row['removed_at_0.1%_lost'])} / "
                 f"{_pct(row['removed_at_1%_lost'])} | - | - | - | {row['calibration']['ece']:.3f} |")
     lines += ["", "Learning curve: on the held-out later part after N reader reactions, the AUC, "
-              "then the unwanted mail removed and the wanted mail lost by the decisions:", "",
+              "then what the decisions did: unwanted mail removed, wanted mail held, wanted "
+              "mail lost:", "",
               "| task | " + " | ".join(str(p["reactions"]) for p in _first_curve(results)) + " |",
               "|---|" + "---|" * len(_first_curve(results))]
     for name, task in results["tasks"].items():
         curve = task["online"]["learning_curve"]
         lines.append(f"| {name} | " + " | ".join(
             f"{p['auc']:.3f}: {_pct(p['unwanted_removed_share'])} removed, "
-            f"{_pct(p['wanted_lost_share'])} lost" for p in curve) + " |")
+            f"{_pct(p['wanted_held_share'])} held, {_pct(p['wanted_lost_share'])} lost"
+            for p in curve) + " |")
     return "\n".join(lines) + "\n"
 
 
