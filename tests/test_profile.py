@@ -183,13 +183,16 @@ def test_words_no_example_contains_weigh_nothing():
     np.testing.assert_allclose(mixed.toarray(), known.toarray())
 
 
-def test_document_frequencies_follow_the_kept_examples():
+def test_inverse_document_frequencies_come_from_the_kept_examples_only():
     profile = InterestProfile(max_examples=6).fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
-    profile.partial_fit(evidence(CARS), [1] * 4)
+    profile.partial_fit(evidence(CARS), [1] * 4).consolidate()
     kept = profile.examples_.words
     assert kept.shape[0] == 6
-    np.testing.assert_array_equal(profile.document_frequency_,
-                                  np.bincount(kept.indices, minlength=kept.shape[1]))
+    frequency = np.bincount(kept.indices, minlength=kept.shape[1])
+    np.testing.assert_allclose(profile.idf_[frequency > 0],
+                               np.log(7 / (1 + frequency[frequency > 0])) + 1)
+    assert not profile.idf_[frequency == 0].any()
+    assert profile.idf_[_HASHER.transform(["rocket"]).indices[0]] == 0  # only dropped ones had it
 
 
 def test_a_profile_of_another_format_is_refused_with_what_to_do(tmp_path):
