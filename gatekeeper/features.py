@@ -43,15 +43,16 @@ def message_keys(message: Message) -> list[str]:
     return sender_keys(message.from_address, message.from_domain, message.list_id)
 
 
-def _aligned(domain: str, signer: str) -> bool:
-    return bool(domain and signer) and (domain == signer or domain.endswith("." + signer))
+def same_organisation(domain: str, other: str) -> bool:
+    """Relaxed DMARC alignment, with `registrable` standing in for the public-suffix list."""
+    return bool(domain and other) and registrable(domain) == registrable(other)
 
 
 def header_signals(message: Message) -> list[float]:
     auth = message.auth_results
     domain = message.from_domain
     hosts = message.link_domains
-    foreign = sum(1 for host in hosts if not _aligned(host, _registrable(domain)))
+    foreign = sum(1 for host in hosts if not same_organisation(host, domain))
     subject_letters = [c for c in message.subject if c.isalpha()]
     shouting = (sum(c.isupper() for c in subject_letters) / len(subject_letters)
                 if len(subject_letters) >= 8 else 0.0)
@@ -61,7 +62,7 @@ def header_signals(message: Message) -> list[float]:
     return [
         *(MARKER_SCALE * marker for marker in markers),
         VERDICT.get(auth.spf, 0.0), VERDICT.get(auth.dkim, 0.0), VERDICT.get(auth.dmarc, 0.0),
-        float(any(_aligned(domain, signer) for signer in message.dkim_domains)),
+        float(any(same_organisation(domain, signer) for signer in message.dkim_domains)),
         math.log1p(message.link_count) / 3.0,
         foreign / len(hosts) if hosts else 0.0,
         float(any(h in SHORTENERS or _IP_HOST.match(h) for h in hosts)),
@@ -72,7 +73,7 @@ def header_signals(message: Message) -> list[float]:
     ]
 
 
-def _registrable(domain: str) -> str:
+def registrable(domain: str) -> str:
     """The last two labels of a domain (a cheap stand-in for the public-suffix list)."""
     return ".".join(domain.split(".")[-2:])
 

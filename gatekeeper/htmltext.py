@@ -70,7 +70,7 @@ def fold_whitespace(text: str) -> str:
 def html_to_text(html: str) -> str:
     """The text a reader sees in an HTML document."""
     reader = _Reader()
-    pieces = _strip_comments(html).split("<")
+    pieces = strip_comments(html)[0].split("<")
     reader.data(pieces[0])
     for piece in pieces[1:]:
         reader.piece(piece)
@@ -83,7 +83,7 @@ def links_and_images(html: str) -> tuple[list[str], int]:
     Comments are skipped: Outlook conditional comments repeat a message's buttons.
     """
     links, images = [], 0
-    for match in _A_OR_IMG.finditer(_strip_comments(html)):
+    for match in _A_OR_IMG.finditer(strip_comments(html)[0]):
         if match[1].lower() == "img":
             images += 1
         elif href := _HREF.search(match[2]):
@@ -91,19 +91,20 @@ def links_and_images(html: str) -> tuple[list[str], int]:
     return links, images
 
 
-def _strip_comments(html: str) -> str:
-    """`html` without <!-- ... --> comments; an unclosed comment runs to the end."""
+def strip_comments(html: str) -> tuple[str, bool]:
+    """`html` without <!-- ... --> comments, and whether one is never closed (it then
+    runs to the end)."""
     if "<!--" not in html:
-        return html
+        return html, False
     kept, position = [], 0
     while (start := html.find("<!--", position)) >= 0:
         kept.append(html[position:start])
         end = html.find("-->", start + 2)  # from +2: `<!-->` is a whole (empty) comment
         if end < 0:
-            return "".join(kept)
+            return "".join(kept), True
         position = end + 3
     kept.append(html[position:])
-    return "".join(kept)
+    return "".join(kept), False
 
 
 def _hides(tag: str, markup: str) -> bool:

@@ -27,13 +27,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from email import message_from_bytes
-from email.message import Message as MimePart
 from email.policy import compat32
 from urllib.parse import urlsplit
 
-from .features import SHORTENERS, _registrable
-from .htmltext import html_to_text, links_and_images
-from .message import BULK_PRECEDENCE, Message, parse
+from .features import SHORTENERS, registrable, same_organisation
+from .htmltext import html_to_text, links_and_images, strip_comments
+from .message import BULK_PRECEDENCE, Message, decode_text, parse
 
 logger = logging.getLogger(__name__)
 
@@ -249,7 +248,7 @@ def _read_campaign(raw: bytes, message: Message) -> _Campaign:
     header_names, htmls, html_bytes = _mime_facts(raw)
     html = "\n".join(htmls)
     text = html_to_text(html) if html else message.text
-    markup, comment_unclosed = _without_comments(html)
+    markup, comment_unclosed = strip_comments(html)
     urls = links_and_images(html)[0] if html else _TEXT_URL.findall(message.text)
     return _Campaign(
         message=message, header_names=header_names, html=html, html_bytes=html_bytes,
@@ -276,17 +275,10 @@ def _mime_facts(raw: bytes) -> tuple[frozenset[str], list[str], int]:
                     and part.get_content_disposition() != "attachment"):
                 data = part.get_payload(decode=True) or b""
                 size += len(data)
-                htmls.append(_decode(data, part))
+                htmls.append(decode_text(data, part.get_content_charset()))
     except Exception as error:  # deep nesting, broken parts: the checks see what was read
         logger.debug("lint: MIME walk stopped: %r", error)
     return header_names, htmls, size
-
-
-def _decode(data: bytes, part: MimePart) -> str:
-    try:
-        return data.decode(part.get_content_charset() or "utf-8", "replace")
-    except Exception:  # an unknown charset, or a codec that is not a text encoding
-        return data.decode("utf-8", "replace")
 
 
 def _preview(html: str, plain_text: str) -> str:
@@ -294,19 +286,6 @@ def _preview(html: str, plain_text: str) -> str:
     shown there and nowhere else is what they are for, so styles are ignored."""
     text = html_to_text(_STYLE_ATTRIBUTE.sub("data-style=", html)) if html else plain_text
     return " ".join(text[:PREVIEW_CHARS * 4].split())[:PREVIEW_CHARS]
-
-
-def _without_comments(html: str) -> tuple[str, bool]:
-    """The HTML without <!-- --> comments, and whether one is never closed."""
-    kept, position = [], 0
-    while (start := html.find("<!--", position)) >= 0:
-        kept.append(html[position:start])
-        end = html.find("-->", start + 4)
-        if end < 0:
-            return "".join(kept), True
-        position = end + 3
-    kept.append(html[position:])
-    return "".join(kept), False
 
 
 def _link_host(url: str) -> str:
@@ -317,11 +296,6 @@ def _link_host(url: str) -> str:
             "http", "https") else ""
     except ValueError:  # a malformed IPv6 literal or port
         return ""
-
-
-def _same_organisation(domain: str, other: str) -> bool:
-    """Relaxed DMARC alignment, with `_registrable` standing in for the public-suffix list."""
-    return bool(domain and other) and _registrable(domain) == _registrable(other)
 
 
 def _some(items: Iterable[str], limit: int = 3) -> str:
@@ -346,7 +320,7 @@ def _check_dkim(campaign: _Campaign) -> Iterator[Finding]:
     if not signers:
         yield _finding("dkim-missing", "No DKIM signature with a d= domain: the message is "
                        "not signed", domain=domain or "<your domain>")
-    elif domain and not any(_same_organisation(domain, signer) for signer in signers):
+    elif domain and not any(same_organisation(domain, signer) for signer in signers):
         yield _finding("dkim-not-aligned", f"DKIM signs as d={_some(signers)}, not as the "
                        f"From domain {domain}", domain=domain)
 
@@ -455,7 +429,7 @@ def _check_link_count(campaign: _Campaign) -> Iterator[Finding]:
 def _check_link_domains(campaign: _Campaign) -> Iterator[Finding]:
     """Counted per link, not per domain: twenty links home and four social icons are fine."""
     domain, hosts = campaign.message.from_domain, campaign.link_hosts
-    foreign = [host for host in hosts if not _same_organisation(host, domain)]
+    foreign = [host for host in hosts if not same_organisation(host, domain)]
     if domain and len(foreign) > MAX_FOREIGN_LINK_SHARE * len(hosts):
         yield _finding("links-off-domain", f"{len(foreign)} of {len(hosts)} links go to other "
                        f"domains than {domain}: {_some(foreign)}", domain=domain)
@@ -470,7 +444,7 @@ def _is_ip_address(host: str) -> bool:
 
 
 def _check_link_hosts(campaign: _Campaign) -> Iterator[Finding]:
-    shorteners = [host for host in campaign.link_hosts if _registrable(host) in SHORTENERS]
+    shorteners = [host for host in campaign.link_hosts if registrable(host) in SHORTENERS]
     if shorteners:
         yield _finding("link-shortener", f"Links through URL shorteners: {_some(shorteners)}")
     addresses = [host for host in campaign.link_hosts if _is_ip_address(host)]
@@ -604,7 +578,7 @@ def _spf_findings(domain: str, records: list[str]) -> list[Finding]:
 def _dmarc_findings(domain: str, resolver) -> list[Finding]:
     """The DMARC record of `domain`, else of its organisational domain, whose sp= (else
     p=) policy then covers `domain` (RFC 7489 section 6.6.3)."""
-    organisation = _registrable(domain)
+    organisation = registrable(domain)
     names = [f"_dmarc.{domain}"] + ([f"_dmarc.{organisation}"] if organisation != domain else [])
     for name in names:
         records = [record for record in _txt_records(resolver, name)

@@ -353,6 +353,12 @@ def _utf8_or_latin1(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def decode_text(data: bytes, charset: str | None) -> str:
+    """Body bytes as text the way `parse` reads them: the declared charset (with the
+    aliases mail uses), else UTF-8, else Latin-1."""
+    return _decode(data, charset, [])
+
+
 def _decode(data: bytes, charset: str | None, defects: list[str]) -> str:
     """Bytes in their declared charset; unknown or no charset: UTF-8, else Latin-1."""
     label = (charset or "").strip().strip("\"'").lower()[:64]
