@@ -10,9 +10,8 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from . import htmlreport as html
-from .policy import DELETE, HOLD, PASS
+from .policy import ACTIONS
 
-ACTION_ORDER = (PASS, HOLD, DELETE)
 
 
 def _share(entry: dict) -> str:
@@ -51,11 +50,11 @@ def terminal_report(data: dict) -> list[RenderableType]:
         for segment in variant["segments"]:
             actions = segment["actions"]
             table.add_row(segment["name"], f"{segment['recipients']:,}",
-                          *(_share(actions[a]) for a in ACTION_ORDER), segment["relevance"],
+                          *(_share(actions[a]) for a in ACTIONS), segment["relevance"],
                           f"{segment['subject_effect']:+.1f}", _effect(segment["lifts"]),
                           _effect(segment["sinks"]))
         table.add_row("everyone", f"{data['recipients']:,}",
-                      *(_share(overall[a]) for a in ACTION_ORDER), "", "", "", "", style="bold")
+                      *(_share(overall[a]) for a in ACTIONS), "", "", "", "", style="bold")
         out.append(table)
         irrelevant = [s["name"] for s in variant["segments"] if s["relevance"] == "irrelevant"]
         if irrelevant:
@@ -73,7 +72,7 @@ def _series(variant: dict) -> list[RenderableType]:
     for column in ("send", "pass", "hold", "delete", "engaged"):
         table.add_column(column, justify="right")
     for send in variant["series"]:
-        table.add_row(str(send["send"]), *(f"{send[k]:.0%}" for k in (*ACTION_ORDER, "engaged")))
+        table.add_row(str(send["send"]), *(f"{send[k]:.0%}" for k in (*ACTIONS, "engaged")))
     out: list[RenderableType] = [table]
     turning = [(s["name"], s["turning_points"]) for s in variant["segments"]]
     for name, points in turning:
@@ -119,9 +118,9 @@ def html_report(data: dict) -> str:
         segments = variant["segments"]
         bars = html.stacked_bars(
             [s["name"] for s in segments],
-            {a: [100 * s["actions"][a]["share"] for s in segments] for a in ACTION_ORDER},
+            {a: [100 * s["actions"][a]["share"] for s in segments] for a in ACTIONS},
             title="What the gatekeepers do, per segment (first send)")
-        rows = [[s["name"], s["recipients"], *(_share(s["actions"][a]) for a in ACTION_ORDER),
+        rows = [[s["name"], s["recipients"], *(_share(s["actions"][a]) for a in ACTIONS),
                  s["relevance"], f"{s['subject_effect']:+.2f}",
                  _effects(s["lifts"]), _effects(s["sinks"])]
                 for s in segments]
@@ -134,7 +133,7 @@ def html_report(data: dict) -> str:
             series = variant["series"]
             parts.append(html.line_chart(
                 [str(s["send"]) for s in series],
-                {name: [100 * s[name] for s in series] for name in (*ACTION_ORDER, "engaged")},
+                {name: [100 * s[name] for s in series] for name in (*ACTIONS, "engaged")},
                 title="Send by send: share of recipients", y_max=100, y_label="%"))
         findings = variant["findings"]
         parts.append(html.table(["severity", "problem", "fix"],

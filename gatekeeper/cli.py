@@ -22,6 +22,7 @@ from rich.text import Text
 from . import __version__
 from .errors import GatekeeperError, InputError
 from .message import Message, parse
+from .policy import ACTIONS
 
 console = Console()
 
@@ -420,7 +421,7 @@ def _day_bar(counts: dict[str, int], busiest: int, width: int = 30) -> Text:
 
 
 def _print_stats(report) -> None:
-    from .insight import ACTIONS, TIME_SAVED_ASSUMPTION, describe_reversals, format_duration
+    from .insight import TIME_SAVED_ASSUMPTION, describe_reversals, format_duration
 
     totals = {action: sum(report.per_day[action]) for action in ACTIONS}
     click.echo(f"{report.account or 'all accounts'}: {report.total} decisions "
@@ -650,8 +651,7 @@ def train(account_name: str | None, days: int, as_json: bool) -> None:
         else:
             click.echo("  too little kept and thrown-away mail in the latest part to estimate "
                        "how well it separates them")
-        week = ", ".join(f"{action} {r.last_week.get(action, 0)}"
-                         for action in ("pass", "hold", "delete"))
+        week = ", ".join(f"{action} {r.last_week.get(action, 0)}" for action in ACTIONS)
         click.echo(f"  with last week's mail it would have done: {week}")
 
 

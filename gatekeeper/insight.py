@@ -15,12 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
 from . import htmlreport as html
-from .policy import DELETE, HOLD, PASS
-from .senders import BEHAVIOUR
+from .actions import ACTIVE
+from .policy import ACTIONS, DELETE, HOLD, PASS
 from .store import Store
 
-ACTIONS = (PASS, HOLD, DELETE)
-ACTIVE = "active"  # the only mode that moves mail, so the only one that saves time
 HISTOGRAM_BINS = 10
 
 # Time saved is an estimate, so its assumptions are named, shown with it, and kept modest.
@@ -46,6 +44,7 @@ def seconds_saved(outcomes: Iterable) -> float:
     `Store.decision_outcomes`), by the assumptions above."""
     saved = {DELETE: SECONDS_TO_TRIAGE_UNWANTED,
              HOLD: SECONDS_TO_TRIAGE_UNWANTED - SECONDS_TO_REVIEW_HELD}
+    # Only active mode moves mail, so only its decisions save the reader time.
     return sum(saved.get(row["action"], 0.0) for row in outcomes
                if row["mode"] == ACTIVE and not row["reversed"])
 
@@ -163,6 +162,9 @@ def _per_day(outcomes: Iterable, dates: list[date]) -> dict[str, list[int]]:
 def _ranked_senders(rows: Iterable, top: int) -> tuple[list[SenderEngagement],
                                                        list[SenderEngagement]]:
     """The `top` most engaged and most dis-engaged senders, from `sender_behaviours` rows."""
+    # Imported here: senders loads numpy, which `status` has no use for.
+    from .senders import BEHAVIOUR
+
     behaviours: dict[str, Counter] = {}
     for row in rows:
         behaviours.setdefault(row["sender"], Counter())[row["behaviour"]] += row["times"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from .message import Message
 
 PASS, HOLD, DELETE = "pass", "hold", "delete"
+ACTIONS = (PASS, HOLD, DELETE)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,16 @@ def expected_costs(p: float, settings: PolicySettings) -> dict[str, float]:
     }
 
 
-def _is_probe(message: Message, settings: PolicySettings) -> bool:
-    key = f"{settings.seed}:{message.message_id or message.content_hash}".encode()
+def pass_threshold(settings: PolicySettings) -> float:
+    """The P(wanted) above which passing is the cheapest action (before guard rails, lists
+    and probes): passing beats holding above 1 - held/junk, and deleting above
+    junk / (junk + lost)."""
+    junk = settings.cost_junk_passed
+    return max(1.0 - settings.cost_held / junk, junk / (junk + settings.cost_wanted_lost))
+
+
+def _is_probe(probe_key: str, settings: PolicySettings) -> bool:
+    key = f"{settings.seed}:{probe_key}".encode()
     draw = int.from_bytes(hashlib.sha256(key).digest()[:8], "big") / 2**64
     return draw < settings.probe_share
 
@@ -93,8 +102,11 @@ def _guard_rails(history: History, settings: PolicySettings) -> list[Reason]:
     return [Reason(code, text) for applies, code, text in rails if applies]
 
 
-def decide(p: float, message: Message, history: History, settings: PolicySettings) -> Verdict:
-    """Pass, hold or delete a message whose P(wanted) is `p`."""
+def decide(p: float, message: Message, history: History, settings: PolicySettings,
+           probe_key: str = "") -> Verdict:
+    """Pass, hold or delete a message whose P(wanted) is `p`. Whether a would-be hold
+    passes as a probe is drawn from `probe_key`, by default the message's Message-ID (or
+    its content hash): the same message is always drawn the same way."""
     costs = expected_costs(p, settings)
     if history.allowed:
         return Verdict(PASS, p, (Reason("allowed", "the sender is on your allow list"),), costs)
@@ -109,12 +121,13 @@ def decide(p: float, message: Message, history: History, settings: PolicySetting
             action = HOLD
             reasons += [Reason(r.code, f"held, not deleted: {r.text}") for r in rails]
     if action == HOLD:
-        return _hold_or_probe(p, message, history, settings, costs, reasons)
+        key = probe_key or message.message_id or message.content_hash
+        return _hold_or_probe(p, key, history, settings, costs, reasons)
     return Verdict(action, p, tuple(reasons), costs)
 
 
-def _hold_or_probe(p, message, history, settings, costs, reasons) -> Verdict:
-    if _is_probe(message, settings):
+def _hold_or_probe(p, probe_key, history, settings, costs, reasons) -> Verdict:
+    if _is_probe(probe_key, settings):
         reasons.append(Reason("probe", "passed as a probe, to learn whether you want mail like it"))
         return Verdict(PASS, p, tuple(reasons), costs, probe=True)
     low, high = settings.screener_band

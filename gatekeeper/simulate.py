@@ -40,18 +40,17 @@ from pathlib import Path
 import numpy as np
 
 from .audience import Audience, Example, Persona
-from .brain import SIMILAR, THROWN_AWAY, Brain, learning_signal
+from .brain import THROWN_AWAY, Brain, learning_signal
 from .embed import Embedder
 from .errors import InputError
 from .features import SIGNAL_NAMES
 from .lint import Finding, lint_message
 from .message import Message, parse
-from .policy import DELETE, HOLD, PASS, History, PolicySettings, decide
+from .policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from .profile import ONLINE_STEPS, Evidence, sigmoid
 from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
 
 SCHEMA = "gatekeeper.simulation/1"
-ACTIONS = (PASS, HOLD, DELETE)
 START = 1_767_225_600.0  # the simulated clock starts at 2026-01-01 (any fixed time works)
 SETTLED_EXAMPLES = 200  # examples a settled reader's profile holds
 TASTE_RANK = 16  # dimensions of the subspace in which recipients' tastes differ
@@ -266,7 +265,7 @@ def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignS
             sum(contributions.values()), contributions.get("interests", 0.0),
             _memory_weights(profile), float(profile.squared_norms(evidence)[0]),
             profile.signal_weight, profile.learning_rate,
-            sum(1 for _, wanted, cosine in explanation.nearest if not wanted and cosine >= SIMILAR),
+            brain.history(message, explanation, START).similar_thrown_away,
         ))
     columns = list(zip(*rows))
     return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),
@@ -352,9 +351,10 @@ class Simulation:
                               sender_thrown_away=float(state.thrown_away[i]),
                               similar_thrown_away=int(similar[seg[i]]),
                               profile_examples=SETTLED_EXAMPLES)
-            # Each recipient gets their own Message-ID, so probes fall on different people.
-            personal = replace(message, message_id=f"{self.sends}.{i}.{base_id}")
-            actions[i] = index[decide(p, personal, history, self.settings).action]
+            # Each recipient draws their own probes, so they fall on different people.
+            verdict = decide(p, message, history, self.settings,
+                             probe_key=f"{self.sends}.{i}.{base_id}")
+            actions[i] = index[verdict.action]
         return actions
 
     def _react(self, action: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -465,6 +465,7 @@ class SimulationReport:
     seed: int
     every_days: float
     population: Population
+    settings: PolicySettings
     variants: list[VariantResult] = field(default_factory=list)
 
     def segment_masks(self) -> list[np.ndarray]:
@@ -505,7 +506,8 @@ class SimulationReport:
                 "recipients": int(mask.sum()),
                 "actions": _shares(first.action, mask),
                 "mean_p_wanted": float(first.p_wanted[mask].mean()) if mask.any() else 0.0,
-                "relevance": _relevance(variant.scores.logit[s], variant.scores.interests[s]),
+                "relevance": _relevance(variant.scores.logit[s], variant.scores.interests[s],
+                                        self.settings),
                 "subject_effect": float(variant.subject_effects[s]),
                 "lifts": [{"sentence": variant.sentences[i], "effect": float(effects[i])}
                           for i in order[::-1][:3] if effects[i] > 0.05],
@@ -525,16 +527,14 @@ class SimulationReport:
         }
 
     def _send_dict(self, k: int, send: SendOutcome, masks) -> dict:
-        return {
-            "send": k + 1,
-            "pass": float((send.action == 0).mean()), "hold": float((send.action == 1).mean()),
-            "delete": float((send.action == 2).mean()), "engaged": float(send.engaged.mean()),
-            "segments": {p.name: {"pass": float((send.action[m] == 0).mean()),
-                                  "hold": float((send.action[m] == 1).mean()),
-                                  "delete": float((send.action[m] == 2).mean()),
-                                  "engaged": float(send.engaged[m].mean())}
-                         for p, m in zip(self.audience.personas, masks) if m.any()},
-        }
+        def shares(mask: np.ndarray) -> dict[str, float]:
+            actions = send.action[mask]
+            return {**{name: float((actions == i).mean()) for i, name in enumerate(ACTIONS)},
+                    "engaged": float(send.engaged[mask].mean())}
+
+        return {"send": k + 1, **shares(np.ones(len(send.action), bool)),
+                "segments": {p.name: shares(m) for p, m in zip(self.audience.personas, masks)
+                             if m.any()}}
 
     def ranking(self) -> list[dict]:
         """Variants best first by pass rate, each with per-segment differences to the best."""
@@ -553,8 +553,9 @@ class SimulationReport:
         return ranked
 
 
-def _relevance(logit: float, interests: float) -> str:
-    if logit >= math.log(4):  # 80% or more likely wanted: the policy passes it
+def _relevance(logit: float, interests: float, settings: PolicySettings) -> str:
+    threshold = pass_threshold(settings)
+    if logit >= math.log(threshold / (1.0 - threshold)):  # likely enough wanted to pass
         return "relevant"
     if interests <= 0 and logit < 0:
         return "irrelevant"
@@ -595,7 +596,7 @@ def simulate(campaigns: Sequence[Campaign], audience: Audience, embedder: Embedd
     segments = segments or [Segment.build(p, embedder, settings) for p in audience.personas]
     population = Population.sample(audience, recipients, embedder.dimension,
                                    np.random.default_rng(seed))
-    report = SimulationReport(audience, recipients, seed, every_days, population)
+    report = SimulationReport(audience, recipients, seed, every_days, population, settings)
     for campaign in campaigns:
         run = Simulation(campaign, segments, population, settings, seed, every_days)
         outcomes = [run.send() for _ in range(sends)]

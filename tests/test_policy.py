@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.message import parse
-from gatekeeper.policy import DELETE, HOLD, PASS, History, PolicySettings, decide, expected_costs
+from gatekeeper.policy import (DELETE, HOLD, PASS, History, PolicySettings, decide, expected_costs,
+                               pass_threshold)
 from gatekeeper.testing import build_message
 
 SETTINGS = PolicySettings(probe_share=0.0)
@@ -76,6 +77,25 @@ def test_probes_pass_a_share_of_would_be_held_mail_reproducibly():
     assert 70 <= len(probes) <= 130
     assert all(v.action == PASS and v.reasons[-1].code == "probe" for v in probes)
     assert [decide(0.5, m, SEASONED, settings).probe for m in messages] == [v.probe for v in verdicts]
+
+
+def test_a_probe_key_draws_instead_of_the_message_id():
+    settings = PolicySettings(probe_share=0.2)
+    message = parse(build_message(message_id="<one@example.org>"))
+    assert decide(0.5, message, SEASONED, settings, probe_key="one@example.org").probe == \
+        decide(0.5, message, SEASONED, settings).probe
+    keyed = [decide(0.5, message, SEASONED, settings, probe_key=f"r{i}").probe for i in range(500)]
+    assert 70 <= sum(keyed) <= 130
+
+
+@pytest.mark.parametrize(("junk", "held", "lost"), [(1.0, 0.2, 10.0), (1.0, 0.5, 10.0),
+                                                    (2.0, 0.2, 1.0), (2.0, 1.5, 1.0)])
+def test_pass_threshold_is_where_passing_becomes_the_cheapest(junk, held, lost):
+    settings = PolicySettings(cost_junk_passed=junk, cost_held=held, cost_wanted_lost=lost,
+                              probe_share=0.0)
+    threshold = pass_threshold(settings)
+    assert decide(threshold + 1e-6, MESSAGE, SEASONED, settings).action == PASS
+    assert decide(threshold - 1e-6, MESSAGE, SEASONED, settings).action != PASS
 
 
 def test_probes_never_come_from_passed_or_deleted_mail():

@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..pipeline import reasons_of
-from ..policy import DELETE, HOLD, PASS
+from ..policy import ACTIONS, DELETE, HOLD, PASS
 from ..training import TrainingReport
 from .inbox import DemoMail
 from .persona import Persona
 
-VERDICTS = (PASS, HOLD, DELETE)
 DAY_SECONDS = 86400
 
 
@@ -76,7 +75,7 @@ class DemoResult:
     verdicts: dict[str, Counter] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.verdicts = {verdict: Counter() for verdict in VERDICTS}
+        self.verdicts = {verdict: Counter() for verdict in ACTIONS}
         for mail in self.decided:
             counts = self.verdicts[mail.verdict]
             counts["messages"] += 1
@@ -130,7 +129,7 @@ class DemoResult:
 
     def summary_rows(self) -> list[tuple[str, int, str, str]]:
         """(verdict, messages, right, wrong) for the summary table."""
-        passed, held, deleted = (self.verdicts[v] for v in VERDICTS)
+        passed, held, deleted = (self.verdicts[v] for v in ACTIONS)
         probes = f" ({passed['probes']} as probes)" if passed["probes"] else ""
         right = sum(mail.right for mail in self.decided)
         return [

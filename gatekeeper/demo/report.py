@@ -7,7 +7,8 @@ from pathlib import Path
 
 from .. import htmlreport as html
 from .cast import KINDS
-from .outcome import VERDICTS, DemoResult
+from ..policy import ACTIONS
+from .outcome import DemoResult
 
 # Rows the reader would mind, in the page's warning colours.
 ROW_CLASSES = {("wanted", "delete"): "sev-error", ("wanted", "hold"): "sev-warning",
@@ -45,7 +46,7 @@ def _summary(result: DemoResult) -> str:
 def _days(result: DemoResult) -> str:
     days = result.by_day()
     labels = [result.day_label(day) for day in days]
-    series = {verdict: [days[day][verdict] for day in days] for verdict in VERDICTS}
+    series = {verdict: [days[day][verdict] for day in days] for verdict in ACTIONS}
     return html.section("Day by day", html.stacked_bars(
         labels, series, title="new messages per day: passed, held, deleted", unit="",
         total=None))
@@ -57,7 +58,7 @@ def _kinds(result: DemoResult) -> str:
         counts[mail.kind][mail.verdict] += 1
     kinds = [kind for kind in KINDS if counts[kind]]
     shares = {verdict: [100 * counts[k][verdict] / sum(counts[k].values()) for k in kinds]
-              for verdict in VERDICTS}
+              for verdict in ACTIONS}
     return html.section("By kind of mail", html.stacked_bars(
         kinds, shares, title="share of each kind passed, held, deleted"))
 
