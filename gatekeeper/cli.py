@@ -468,8 +468,10 @@ def parse_since(text: str) -> float:
     """A time given as 30m, 2h, 3d, 2w or an ISO date, as a Unix timestamp."""
     from datetime import datetime
 
-    if text[:-1].isdigit() and text[-1] in DURATION_UNITS:
-        return time.time() - int(text[:-1]) * DURATION_UNITS[text[-1]]
+    try:
+        return time.time() - parse_duration(text)
+    except InputError:
+        pass  # not a duration: a date, then
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError as error:
@@ -676,13 +678,20 @@ def review(account_name: str | None, list_only: bool, as_json: bool, to_pass: tu
     Example: gatekeeper review --pass 12 --delete 13
     """
     from .review import held_items
+    from .store import Store
 
+    if list_only:
+        account, _, where = _configured_account(account_name)
+        store = Store(where.database)
+        try:
+            _print_held(held_items(store, account.name), as_json)
+        finally:
+            store.close()
+        return
     session = _ReviewSession.open(account_name)
     try:
-        items = held_items(session.store, session.account.name, session.reviewer.folders.held)
-        if list_only:
-            _print_held(items, as_json)
-        elif to_pass or to_delete:
+        items = held_items(session.store, session.account.name)
+        if to_pass or to_delete:
             for item_id in to_pass:
                 _report(item_id, "passed", session.reviewer.release(item_id))
             for item_id in to_delete:
@@ -712,17 +721,24 @@ def _print_held(items, as_json: bool) -> None:
     console.print(table)
 
 
-def _account_brain(account_name: str | None):
-    """(account, its brain as saved, the store) for commands that score or learn."""
+def _configured_account(account_name: str | None):
+    """(the account named, or the first; the settings; the paths)."""
     from .config import load_settings, paths
-    from .daemon import load_brain
-    from .embed import OnnxEmbedder
-    from .store import Store
 
     where, settings = paths(), load_settings()
     if not settings.accounts:
         raise InputError("no accounts configured: run `gatekeeper init` first")
     account = settings.account(account_name) if account_name else settings.accounts[0]
+    return account, settings, where
+
+
+def _account_brain(account_name: str | None):
+    """(account, its brain as saved, the store) for commands that score or learn."""
+    from .daemon import load_brain
+    from .embed import OnnxEmbedder
+    from .store import Store
+
+    account, settings, where = _configured_account(account_name)
     store = Store(where.database)
     embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
     return account, load_brain(account.name, settings, where, store, embedder), store

@@ -35,12 +35,11 @@ class HeldItem:
     held_at: float
 
 
-def held_items(store: Store, account: str, held_folder: str) -> list[HeldItem]:
-    """Messages gatekeeper held that are still in the held folder, oldest first."""
+def held_items(store: Store, account: str) -> list[HeldItem]:
+    """Messages gatekeeper held that are still where it put them, oldest first (from the
+    store alone: listing them needs no connection to the server)."""
     items = []
     for entry in store.waiting_holds(account):
-        if entry.target != held_folder:
-            continue
         row = store.decision_for(account, entry.message_id)
         items.append(HeldItem(entry.id, entry.message_id, row["sender"] if row else "",
                               row["subject"] if row else "", row["probability"] if row else 0.5,

@@ -48,6 +48,17 @@ def listed() -> list[dict]:
     return json.loads(result.output)
 
 
+def test_listing_held_mail_needs_no_connection_to_the_server(server, monkeypatch):
+    hold_two(server)
+
+    def no_server(*args, **kwargs):
+        raise AssertionError("review --list connected to the server")
+
+    monkeypatch.setattr("gatekeeper.mailbox.open_mailbox", no_server)
+    assert [item["message_id"] for item in listed()] == [
+        "unwanted-1@shoes.example", "unwanted-2@shoes.example"]
+
+
 def test_review_lists_passes_and_deletes_held_mail_and_learns_once(server):
     reader = hold_two(server)
     first, second = listed()
