@@ -295,7 +295,6 @@ class Simulation:
                  settings: PolicySettings, seed: int, every_days: float = 7.0) -> None:
         self.campaign = campaign
         self.every = every_days * SECONDS_PER_DAY
-        self.segments = segments
         self.population = population
         self.settings = settings
         self.scores = score_campaign(campaign, segments)
@@ -309,8 +308,10 @@ class Simulation:
                              + (population.interest_strength - 1.0) * self.scores.interests[seg]
                              + population.taste_logits(self.scores.embedding)
                              + (population.bulk_shift if self.is_bulk else 0.0))
-        # How much each recipient wants it: what they do when it reaches them.
+        # How much each recipient wants it, and how quickly they give up on unwanted mail:
+        # what they do when it reaches them.
         self.want = sigmoid(self.static_logit)
+        self.disengage = np.array([s.persona.disengage_speed for s in segments])[seg]
         self.rng = np.random.default_rng(seed)
         self.sends = 0
 
@@ -362,18 +363,16 @@ class Simulation:
         code, n = CODE, len(action)
         draws = self.rng.random((3, n))
         wants = draws[0] < self.want
-        disengage = np.array([p.disengage_speed for p in
-                              (s.persona for s in self.segments)])[self.population.segment]
         behaviour = np.full(n, code["delivered"])
         passed, held = action == 0, action == 1
         reads = passed & wants
         behaviour[reads] = np.where(draws[1][reads] < READ_SOON_SHARE, code["read_soon"], code["read"])
         unread = passed & ~wants
-        behaviour[unread] = np.where(draws[2][unread] < disengage[unread], code["deleted_unread"],
-                                     code["ignored"])
+        behaviour[unread] = np.where(draws[2][unread] < self.disengage[unread],
+                                     code["deleted_unread"], code["ignored"])
         rescued = held & wants & (draws[1] < RESCUE_SHARE)
         behaviour[rescued] = code["rescued"]
-        cleared = held & ~wants & (draws[2] < disengage * 0.5)
+        cleared = held & ~wants & (draws[2] < self.disengage * 0.5)
         behaviour[cleared] = code["deleted_from_held"]
         behaviour[held & ~rescued & ~cleared] = code["held"]
         return behaviour, reads | rescued
