@@ -47,13 +47,17 @@ class Paths:
     def status_file(self) -> Path:
         return self.data / "status.json"
 
+    @classmethod
+    def under(cls, root: Path) -> Paths:
+        """The layout under one folder, as GATEKEEPER_HOME gives it."""
+        return cls(root / "config", root / "data", root / "logs")
+
 
 def paths() -> Paths:
     """Paths from GATEKEEPER_HOME when set, else the platform's user directories."""
     home = os.environ.get("GATEKEEPER_HOME")
     if home:
-        root = Path(home).expanduser()
-        return Paths(root / "config", root / "data", root / "logs")
+        return Paths.under(Path(home).expanduser())
     import platformdirs
 
     return Paths(Path(platformdirs.user_config_dir("gatekeeper")),

@@ -21,6 +21,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 from html import escape
 
+from ..testing import build_message
+
 from .cast import (CAST, KIND_SHARES, PERSONAL, READER_STYLES, RECEIVING_HOST, STYLES, WORK,
                    Sender, Style)
 from .persona import PERSONA
@@ -178,17 +180,12 @@ class _Writer:
     def _reader_writes(self, thread: _Thread, when: datetime, body: str) -> None:
         to = thread.people[0]
         subject = f"Re: {thread.subject}" if thread.message_ids else thread.subject
-        message = EmailMessage()
         message_id = self._message_id(PERSONA.domain)
-        message["From"] = formataddr((PERSONA.name, PERSONA.address))
-        message["To"] = formataddr((to.name, to.address))
-        message["Subject"] = subject
-        message["Date"] = format_datetime(when)
-        message["Message-ID"] = f"<{message_id}>"
-        self._thread_headers(message, thread)
-        message.set_content(body)
-        self.sent.append(DemoMail(message_id, when, SENT, message["From"], subject, True,
-                                  bytes(message)))
+        sender = formataddr((PERSONA.name, PERSONA.address))
+        raw = build_message(sender=sender, to=formataddr((to.name, to.address)), subject=subject,
+                            body=body, date=when, message_id=f"<{message_id}>",
+                            headers=self._thread_headers(thread))
+        self.sent.append(DemoMail(message_id, when, SENT, sender, subject, True, raw))
         thread.message_ids.append(message_id)
         thread.last = when
 
@@ -209,8 +206,8 @@ class _Writer:
         message["Subject"] = subject
         message["Date"] = format_datetime(when)
         message["Message-ID"] = f"<{message_id}>"
-        if thread is not None:
-            self._thread_headers(message, thread)
+        for name, value in (self._thread_headers(thread) if thread else {}).items():
+            message[name] = value
         if sender.bulk:
             self._list_headers(message, sender)
         if sender.forged and self.rng.random() < 0.5:
@@ -245,10 +242,12 @@ class _Writer:
                 for _ in range(self.rng.randint(2, 5))]
 
     # -- headers ---------------------------------------------------------------------------
-    def _thread_headers(self, message: EmailMessage, thread: _Thread) -> None:
-        if thread.message_ids:
-            message["In-Reply-To"] = f"<{thread.message_ids[-1]}>"
-            message["References"] = " ".join(f"<{m}>" for m in thread.message_ids[-8:])
+    @staticmethod
+    def _thread_headers(thread: _Thread) -> dict[str, str]:
+        if not thread.message_ids:
+            return {}
+        return {"In-Reply-To": f"<{thread.message_ids[-1]}>",
+                "References": " ".join(f"<{m}>" for m in thread.message_ids[-8:])}
 
     def _list_headers(self, message: EmailMessage, sender: Sender) -> None:
         local = sender.address.partition("@")[0]

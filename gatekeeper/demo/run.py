@@ -70,7 +70,7 @@ def run_demo(embedder: Embedder, folder: Path | None = None, messages: int = 400
     progress = progress or _Silent()
     folder = prepare_folder(folder)
     inbox = generate_inbox(messages, seed)
-    where = Paths(folder / "home" / "config", folder / "home" / "data", folder / "home" / "logs")
+    where = Paths.under(folder / "home")
     settings = write_settings(where, folder / "Mail")
     store = Store(where.database)
     history_end = CALENDAR_START + timedelta(days=HISTORY_DAYS)
@@ -81,11 +81,12 @@ def run_demo(embedder: Embedder, folder: Path | None = None, messages: int = 400
         training = _learn_history(inbox, history_end, mailbox, brain, reader, progress)
         _live(inbox, history_end, Watch(mailbox, brain, store, settings.mode), reader, progress)
         brain.save(where.profile_dir(ACCOUNT))
+        feedback = store.feedback(ACCOUNT)
         result = DemoResult(
-            folder=folder, home=where.config.parent, persona=PERSONA,
+            folder=folder, home=folder / "home", persona=PERSONA,
             history=sum(m.when < history_end for m in inbox.received), sent=len(inbox.sent),
-            training=training, decided=_decided(store, inbox, history_end),
-            reactions=Counter(row["behaviour"] for row in store.feedback(ACCOUNT)),
+            training=training, decided=_decided(store, feedback, inbox, history_end),
+            reactions=Counter(row["behaviour"] for row in feedback),
             examples=brain.profile.n_examples_,
             senders_known=sum(key.startswith("address:") for key in brain.memory.stats),
             correspondents=len(brain.memory.correspondents), start=history_end,
@@ -95,12 +96,12 @@ def run_demo(embedder: Embedder, folder: Path | None = None, messages: int = 400
     return result
 
 
-def _decided(store: Store, inbox: DemoInbox, start: datetime) -> list[DecidedMail]:
+def _decided(store: Store, feedback: list, inbox: DemoInbox,
+             start: datetime) -> list[DecidedMail]:
     """Every decision the store recorded, with the reader's truth and whether they
-    rescued it."""
+    rescued it (from the `feedback` rows)."""
     by_id = {mail.message_id: mail for mail in inbox.received}
-    rescued = {row["message_id"] for row in store.feedback(ACCOUNT)
-               if row["behaviour"] == "rescued"}
+    rescued = {row["message_id"] for row in feedback if row["behaviour"] == "rescued"}
     return [decided_mail(row, by_id[row["message_id"]], start, rescued)
             for row in store.decisions(ACCOUNT)]
 

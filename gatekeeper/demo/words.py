@@ -9,8 +9,6 @@ WORDS = {
     "time2": ("1pm", "3pm", "4pm", "6pm"),
     "season": ("autumn", "winter"),
     "holiday": ("Christmas", "New Year", "half term", "Dad's birthday"),
-    "restaurant": ("Rosa's", "the Lakeside Café", "the Old Mill", "Saffron House",
-                   "the Anchor"),
     "trip": ("the Lakes", "Edinburgh", "the coast ride", "Jamie's wedding", "the Peak District"),
     "plan": ("ride out to the reservoir", "try the new ramen place", "walk the canal path",
              "go to the climbing wall", "catch the film at the Regal", "have a pub quiz night"),
