@@ -107,7 +107,7 @@ class Observer:
         modseq = self.mailbox.status(folder).highest_modseq  # before looking: miss nothing
         present = set(self.mailbox.uids(folder))
         known = {item.uid for item in tracked if item.uid in present}
-        tracked = self._with_uids(tracked, folder, present)
+        tracked = self._with_uids(tracked, folder, present, known)
         arrived = [t.uid for t in tracked if t.uid in present and t.uid not in known]
         flags = self.mailbox.changed_since(folder, sorted(known), self._modseq.get(folder, 0))
         flags |= self.mailbox.flags(folder, arrived)  # moved here: compare every flag
@@ -120,11 +120,11 @@ class Observer:
                 events += self._changed_flags(item, flags[item.uid], now)
         return events
 
-    def _with_uids(self, tracked: list[Tracked], folder: str, present: set[int]) -> list[Tracked]:
+    def _with_uids(self, tracked: list[Tracked], folder: str, present: set[int],
+                   claimed: set[int]) -> list[Tracked]:
         """Tracked messages with their UIDs here. Those not known yet (moved in by
         gatekeeper or the reader) are looked up by Message-ID among the UIDs no tracked
-        message claims, in one FETCH rather than a SEARCH each."""
-        claimed = {item.uid for item in tracked if item.uid in present}
+        message `claimed`, in one FETCH rather than a SEARCH each."""
         missing = {item.message_id for item in tracked if item.uid not in present}
         unclaimed = present - claimed
         if not missing or not unclaimed:
