@@ -91,6 +91,14 @@ def test_embed_many_batches_and_keeps_order(embedder):
     np.testing.assert_allclose(together, one_by_one, atol=2e-3)
 
 
+def test_two_threads_embed_texts_side_by_side_with_the_same_vectors_in_order(embedder):
+    texts = [f"message number {i} about topic {i % 3} " * (1 + i % 5) for i in range(11)]
+    side_by_side = OnnxEmbedder(threads=2)
+    vectors = side_by_side.embed_batch(texts)
+    np.testing.assert_array_equal(vectors, embedder.embed_batch(texts))
+    assert {t.name.split("_")[0] for t in side_by_side._workers._threads} == {"embed"}
+
+
 def test_empty_input_gives_empty_array(embedder):
     assert embedder.embed_many([]).shape == (0, 384)
     assert embedder.embed_batch([]).shape == (0, 384)
