@@ -59,6 +59,11 @@ class ConnectionLostError(MailboxError):
     """The connection to the server dropped or timed out; reconnecting may help."""
 
 
+class NotFittedError(GatekeeperError, ValueError, AttributeError):
+    """The interest profile was used before it had statements or examples (the same
+    bases as scikit-learn's NotFittedError, so code written for either catches it)."""
+
+
 class ProfileFormatError(GatekeeperError):
     """A saved interest profile was written in a format this version cannot read."""
 

@@ -1,8 +1,9 @@
 """The interest profile: how much this reader wants a message, learned from behaviour.
 
 `InterestProfile` follows scikit-learn's estimator contract: keyword hyperparameters and no
-logic in `__init__`, `fit` / `partial_fit` return `self`, learned state ends in `_`, and
-using it unfitted raises `NotFittedError`. It is one logistic model over four blocks:
+logic in `__init__`, `get_params` / `set_params`, `fit` / `partial_fit` return `self`,
+learned state ends in `_`, and using it unfitted raises `NotFittedError`. It is one
+logistic model over four blocks:
 
 - the message's sentence embedding (meaning: topics, interests),
 - a hashed bag of words, TF-IDF weighted (the spam-like surface that embeddings smooth
@@ -14,24 +15,26 @@ The coefficients are regularised toward a prior mean in which only the interest 
 counts, so on the first day the statements decide and, as evidence accumulates, the data
 takes over. Labelled examples are kept (bounded, with their time) so that `consolidate`
 can refit exactly with recency decay; `partial_fit` takes cheap gradient steps in between.
-This module is the only importer of scikit-learn.
+
+It does not import scikit-learn, whose import alone costs a daemon 64 MB of its memory:
+the words are hashed as scikit-learn's `HashingVectorizer` hashes them (a test holds the
+two equal), and scipy's optimiser is loaded only when the profile is first refitted.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mmh3
 import numpy as np
 from scipy import sparse
-from scipy.optimize import minimize
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import NotFittedError
-from sklearn.feature_extraction.text import HashingVectorizer
 
-from .errors import ProfileFormatError
+from .errors import NotFittedError, ProfileFormatError
 
 FORMAT_VERSION = 2  # 2: examples keep term frequencies, weighted by IDF when used
 WORD_FEATURES = 2**18
@@ -79,7 +82,7 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -35.0, 35.0)))
 
 
-class InterestProfile(ClassifierMixin, BaseEstimator):
+class InterestProfile:
     """P(wanted) for a message, from the reader's statements and behaviour.
 
     Hyperparameters:
@@ -125,6 +128,24 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.max_examples = max_examples
         self.neighbours = neighbours
+
+    # -- hyperparameters ------------------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict:
+        """The hyperparameters, by name (`deep` is scikit-learn's; nothing is nested)."""
+        return {name: getattr(self, name) for name in _hyperparameter_names()}
+
+    def set_params(self, **params) -> InterestProfile:
+        unknown = set(params) - set(_hyperparameter_names())
+        if unknown:
+            raise ValueError(f"InterestProfile has no hyperparameter {', '.join(sorted(unknown))}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {name: value for name, value in self.get_params().items()
+                   if value != inspect.signature(type(self)).parameters[name].default}
+        return f"InterestProfile({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # -- statements -----------------------------------------------------------------
     def set_statements(self, interests: np.ndarray, disinterests: np.ndarray) -> InterestProfile:
@@ -305,6 +326,38 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
             for i, p in enumerate(probabilities)
         ]
 
+    def contributions_without_meaning(self, texts: Sequence[str],
+                                      signals: np.ndarray) -> dict[str, np.ndarray]:
+        """The log-odds of the blocks that do not read the embedding (words, signals,
+        bias): with `meaning_bounds`, what a message can score before the model runs."""
+        self._check_fitted()
+        n = len(texts)
+        if getattr(self, "coef_", None) is None:
+            return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n)}
+        e = _block_edges(self.n_signals_)
+        words = self._tf_idf(_term_frequencies(texts))
+        return {"words": words @ self.coef_[e[1]:e[2]],
+                "signals": (np.asarray(signals, np.float64) * self.signal_weight)
+                @ self.coef_[e[2]:e[3]],
+                "bias": np.full(n, self.coef_[e[4]])}
+
+    def meaning_bounds(self) -> tuple[float, float]:
+        """The least and most log-odds the embedding-reading blocks (meaning and the
+        interest prior) can add for any unit vector: Cauchy-Schwarz for the meaning,
+        cosines in [-1, 1] for the prior. Sound, so a verdict that holds across them
+        holds whatever the model would say."""
+        self._check_fitted()
+        coef = getattr(self, "coef_", None)
+        meaning = 0.0 if coef is None else float(np.linalg.norm(coef[:384])) * self.embedding_weight
+        weight = 1.0 if coef is None else float(coef[-2])
+        low = high = 0.0
+        if len(self.interests_):
+            low, high = -1.0 - self.prior_offset, 1.0 - self.prior_offset
+        if len(self.disinterests_):
+            low -= 1.0 - self.prior_offset
+        prior = sorted((weight * self.prior_scale * low, weight * self.prior_scale * high))
+        return prior[0] - meaning, prior[1] + meaning
+
     def _block_contributions(self, X: Evidence) -> dict[str, np.ndarray]:
         if getattr(self, "coef_", None) is None:
             return {"interests": self.interest_prior(np.asarray(X.embeddings, np.float32))}
@@ -349,18 +402,34 @@ class InterestProfile(ClassifierMixin, BaseEstimator):
         return profile
 
 
-_HASHER = HashingVectorizer(
-    n_features=WORD_FEATURES, alternate_sign=False, norm=None, token_pattern=TOKEN_PATTERN,
-    lowercase=True,
-)
+def _hyperparameter_names() -> list[str]:
+    return [name for name in inspect.signature(InterestProfile).parameters]
+
+
+_TOKENS = re.compile(TOKEN_PATTERN)
 
 
 def _term_frequencies(texts: Sequence[str]) -> sparse.csr_matrix:
     """Hashed word counts, damped as 1 + log(count): a word said ten times is not ten
-    times the evidence."""
-    counts = _HASHER.transform(texts).tocsr()
-    counts.data = 1.0 + np.log(counts.data)
-    return counts
+    times the evidence. Tokens are lower-cased words hashed to columns exactly as
+    scikit-learn's HashingVectorizer(alternate_sign=False) does: |MurmurHash3_32(utf-8,
+    seed 0)| mod WORD_FEATURES, so saved profiles keep their meaning."""
+    indptr, indices, counts = [0], [], []
+    for text in texts:
+        hashes = np.fromiter((mmh3.hash(token) for token in _TOKENS.findall(text.lower())),
+                             np.int64)
+        columns, count = np.unique(np.abs(hashes) % WORD_FEATURES, return_counts=True)
+        indices.append(columns)
+        counts.append(count)
+        indptr.append(indptr[-1] + len(columns))
+    data = 1.0 + np.log(np.concatenate(counts)) if counts else np.zeros(0)
+    columns = np.concatenate(indices) if indices else np.zeros(0, np.int64)
+    return sparse.csr_matrix((data, columns, np.array(indptr)), shape=(len(texts), WORD_FEATURES))
+
+
+def _block_edges(n_signals: int) -> np.ndarray:
+    """Where each block starts in the coefficients: embedding, words, signals, prior, bias."""
+    return np.cumsum([0, 384, WORD_FEATURES, n_signals, 1, 1])
 
 
 @dataclass
@@ -373,6 +442,7 @@ class _Rows:
     prior: np.ndarray  # (n,) interest-prior log-odds
 
     def _edges(self) -> np.ndarray:
+        # Not _block_edges: a fit works on the word columns in use only.
         return np.cumsum([0, 384, self.words.shape[1], self.signals.shape[1], 1, 1])
 
     def dot(self, coef: np.ndarray) -> np.ndarray:
@@ -453,6 +523,8 @@ def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.
     Hashed words that no example contains keep their prior value, so only the columns in
     use are optimised (a few thousand of the 262,144).
     """
+    from scipy.optimize import minimize  # 28 MB: loaded when the daemon first learns
+
     active = np.unique(rows.words.indices)
     compact = _Rows(rows.embeddings, rows.words[:, active], rows.signals, rows.prior)
     edges = rows._edges()

@@ -8,11 +8,18 @@ import time
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.metrics import roc_auc_score
 
-from gatekeeper.errors import ProfileFormatError
-from gatekeeper.profile import _HASHER, Evidence, InterestProfile
+from gatekeeper.errors import NotFittedError, ProfileFormatError
+from gatekeeper.profile import (
+    TOKEN_PATTERN,
+    WORD_FEATURES,
+    Evidence,
+    InterestProfile,
+    _term_frequencies,
+)
 from gatekeeper.testing import HashEmbedder
 
 EMBEDDER = HashEmbedder()
@@ -36,9 +43,15 @@ def statements(profile: InterestProfile, interests: list[str], disinterests: lis
                                   EMBEDDER.embed_many(list(disinterests)))
 
 
+def column(word: str) -> int:
+    return _term_frequencies([word]).indices[0]
+
+
 def test_unfitted_profile_raises_not_fitted():
-    with pytest.raises(NotFittedError):
+    with pytest.raises(NotFittedError) as raised:
         InterestProfile().predict_proba(evidence(["anything"]))
+    assert isinstance(raised.value, (ValueError, AttributeError))  # as scikit-learn's
+    assert not isinstance(raised.value, SklearnNotFittedError)
 
 
 def test_init_only_stores_hyperparameters_and_clones():
@@ -46,6 +59,42 @@ def test_init_only_stores_hyperparameters_and_clones():
     assert profile.get_params()["alpha"] == 3.0
     assert clone(profile).get_params() == profile.get_params()
     assert not [name for name in vars(profile) if name.endswith("_")]
+    assert repr(profile) == "InterestProfile(alpha=3.0, neighbours=2)"
+
+
+def test_set_params_changes_hyperparameters_and_refuses_unknown_ones():
+    profile = InterestProfile().set_params(alpha=0.5, word_weight=1.0)
+    assert (profile.alpha, profile.word_weight) == (0.5, 1.0)
+    with pytest.raises(ValueError, match="no hyperparameter alphaa"):
+        profile.set_params(alphaa=1.0)
+
+
+def test_words_are_hashed_exactly_as_scikit_learns_hashing_vectorizer():
+    """Saved profiles' word columns must keep their meaning: same tokens, same columns."""
+    texts = ["Hello hello WORLD", "e-mail v1.2.3 don't stop", "Ünïcödé naïve café 東京 x",
+             "", "a b c", "www.example.com/path?q=1 $100 50% off!!!", "x" * 300]
+    reference = HashingVectorizer(n_features=WORD_FEATURES, alternate_sign=False, norm=None,
+                                  token_pattern=TOKEN_PATTERN, lowercase=True).transform(texts)
+    reference.data = 1.0 + np.log(reference.data)
+    ours = _term_frequencies(texts)
+    assert ours.shape == reference.shape
+    assert abs(ours - reference).max() == 0
+    assert _term_frequencies([]).shape == (0, WORD_FEATURES)
+
+
+def test_scoring_does_not_import_scikit_learn():
+    """The daemon's memory: scikit-learn alone would cost it 64 MB."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from gatekeeper.brain import Brain; from gatekeeper.testing import "
+            "HashEmbedder, build_message; from gatekeeper.message import parse; "
+            "b = Brain(HashEmbedder()); b.assess([parse(build_message())]); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}), "
+            "'scipy.optimize' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.split() == ["['scipy']", "False"]
 
 
 def test_fit_and_partial_fit_return_self():
@@ -168,7 +217,7 @@ def test_words_every_example_contains_weigh_less_than_rare_ones():
     texts = [f"newsletter issue {i} rocket" for i in range(5)] + ["newsletter discount"]
     profile = InterestProfile().fit(evidence(texts), [1] * 5 + [0])
     words = profile._rows(evidence(["newsletter rocket discount"])).words
-    weight = {word: words[0, _HASHER.transform([word]).indices[0]]
+    weight = {word: words[0, column(word)]
               for word in ("newsletter", "rocket", "discount")}
     assert weight["newsletter"] < weight["rocket"] < weight["discount"]
 
@@ -192,7 +241,7 @@ def test_inverse_document_frequencies_come_from_the_kept_examples_only():
     np.testing.assert_allclose(profile.idf_[frequency > 0],
                                np.log(7 / (1 + frequency[frequency > 0])) + 1)
     assert not profile.idf_[frequency == 0].any()
-    assert profile.idf_[_HASHER.transform(["rocket"]).indices[0]] == 0  # only dropped ones had it
+    assert profile.idf_[column("rocket")] == 0  # only dropped ones had it
 
 
 def test_a_profile_of_another_format_is_refused_with_what_to_do(tmp_path):
@@ -212,4 +261,34 @@ def test_word_weights_hold_still_between_refits():
     profile.partial_fit(evidence(["zyzzyva rocket"]), [1])
     np.testing.assert_array_equal(profile._rows(probe).words.toarray(), before)
     profile.consolidate()
-    assert profile._rows(probe).words[0, _HASHER.transform(["zyzzyva"]).indices[0]] > 0
+    assert profile._rows(probe).words[0, column("zyzzyva")] > 0
+
+
+def test_blocks_without_meaning_are_those_explain_gives():
+    profile = statements(InterestProfile(), ["rocket"], ["discount"]).fit(
+        evidence(SPACE + PROMOS, signal=0.3), [1] * 6 + [0] * 5)
+    probe = evidence(["rocket discount today", "orbit news"], signal=0.3)
+    full = profile.explain(probe)
+    without = profile.contributions_without_meaning(probe.texts, probe.signals)
+    for row, explanation in enumerate(full):
+        for block in ("words", "signals", "bias"):
+            assert without[block][row] == pytest.approx(explanation.contributions[block])
+
+
+@pytest.mark.parametrize("told", [(), ("rocket",), ("rocket", "discount")])
+def test_meaning_bounds_hold_for_any_unit_vector(told):
+    profile = InterestProfile()
+    statements(profile, list(told[:1]), list(told[1:]))
+    for _ in range(2):  # before and after learning
+        low, high = profile.meaning_bounds()
+        rng = np.random.default_rng(len(told))
+        vectors = rng.normal(size=(2000, 384))
+        vectors = np.vstack([vectors, profile.interests_, -profile.interests_,
+                             profile.coef_[:384] if profile.coef_ is not None else vectors[:1]])
+        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+        X = Evidence(vectors, ["rocket"] * len(vectors), np.zeros((len(vectors), N_SIGNALS)))
+        reading = [e.contributions.get("meaning", 0.0) + e.contributions["interests"]
+                   for e in profile.explain(X)]
+        assert low - 1e-6 <= min(reading) and max(reading) <= high + 1e-6
+        assert high - low < 200
+        profile.fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
