@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -587,9 +588,13 @@ def init(address: str | None, no_verify: bool, **given) -> None:
 @click.option("--account", "account_name", help="Which account (default: every account).")
 @click.option("--days", type=click.IntRange(1, 3650), default=180, show_default=True,
               help="How far back to learn from.")
+@click.option("--threads", type=click.IntRange(1, 64), default=os.cpu_count() or 1,
+              show_default="every core",
+              help="Cores the model may use while you wait (the daemon keeps to the "
+                   "config's `threads`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @reports_errors
-def train(account_name: str | None, days: int, as_json: bool) -> None:
+def train(account_name: str | None, days: int, threads: int, as_json: bool) -> None:
     """Learn what you want from the mail you already have.
 
     Sent mail names your correspondents; mail you answered, flagged or read counts for;
@@ -618,7 +623,7 @@ def train(account_name: str | None, days: int, as_json: bool) -> None:
     accounts = [settings.account(account_name)] if account_name else list(settings.accounts)
     if not accounts:
         raise InputError("no accounts configured: run `gatekeeper init` first")
-    embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
+    embedder = OnnxEmbedder(max_length=settings.max_length, threads=threads)
     store = Store(where.database)
     reports = {}
     for account in accounts:

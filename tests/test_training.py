@@ -59,7 +59,7 @@ def test_train_learns_the_mailbox_history_and_reports_it(server):
     reader = Reader(server)
     history(reader)
     reader.close()
-    result = CliRunner().invoke(main, ["train", "--json"])
+    result = CliRunner().invoke(main, ["train", "--json", "--threads", "2"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)["alice"]
     assert report["messages"] == 17
@@ -78,6 +78,11 @@ def test_train_learns_the_mailbox_history_and_reports_it(server):
                             headers={"List-Id": "<deals.shop.example>"},
                             body="Cheap sneakers, coupon 9, buy today!"))])
     assert keep.probability > 0.5 > junk.probability
+
+
+def test_train_refuses_zero_threads():
+    result = CliRunner().invoke(main, ["train", "--threads", "0"])
+    assert result.exit_code == 2 and "--threads" in result.output
 
 
 def test_train_without_accounts_says_to_run_init():
