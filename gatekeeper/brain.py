@@ -14,7 +14,7 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +23,8 @@ from .embed import Embedder
 from .errors import ProfileFormatError
 from .features import message_keys, signal_matrix
 from .message import Message
-from .policy import History, PolicySettings, Verdict, decide
-from .profile import Evidence, Explanation, InterestProfile
+from .policy import History, PolicySettings, Verdict, decide, decide_within
+from .profile import Evidence, Explanation, InterestProfile, sigmoid
 from .senders import BEHAVIOUR, SenderMemory
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Assessment:
     """One message as the brain saw it: the score, the reasons, the verdict."""
 
     message: Message
-    embedding: np.ndarray
+    embedding: np.ndarray | None  # None when the verdict was settled without the model
     probability: float  # P(wanted)
     explanation: Explanation
     history: History
@@ -51,6 +51,11 @@ def learning_signal(behaviour: str) -> tuple[int, float] | None:
     if positive == negative == 0:
         return None
     return (1, positive) if positive > negative else (0, negative)
+
+
+def similar_thrown_away(explanation: Explanation) -> int:
+    """How many of the nearest examples the reader threw away were mail like this one."""
+    return sum(1 for _, wanted, cosine in explanation.nearest if not wanted and cosine >= SIMILAR)
 
 
 def describe(message: Message) -> str:
@@ -137,21 +142,71 @@ class Brain:
                         [describe(m) for m in messages])
 
     def assess(self, messages: Sequence[Message], now: float | None = None,
-               embeddings: np.ndarray | None = None) -> list[Assessment]:
-        """Score and decide each message. Changes nothing: see `observe` and `learn`."""
+               embeddings: np.ndarray | None = None,
+               settle_early: bool = False) -> list[Assessment]:
+        """Score and decide each message. Changes nothing: see `observe` and `learn`.
+
+        With `settle_early` (the daemon's pipeline), a message whose words and sender
+        settle its verdict whatever its embedding could add is decided without running
+        the model (`_settle_early`); it is embedded only if the reader's reaction is
+        learned from. Its verdict is the one the model would have led to.
+        """
         now = time.time() if now is None else now
+        settled = self._settle_early(messages, now) if settle_early and embeddings is None else {}
+        rest = [i for i in range(len(messages)) if i not in settled]
         if embeddings is None:
-            embeddings = self.embed(messages)
+            embeddings = self.embed([messages[i] for i in rest])
+        else:
+            embeddings = np.asarray(embeddings)[rest]
+        read = dict(zip(rest, self._assess_reading_meaning([messages[i] for i in rest],
+                                                           embeddings, now)))
+        return [settled[i] if i in settled else read[i] for i in range(len(messages))]
+
+    def _assess_reading_meaning(self, messages: Sequence[Message], embeddings: np.ndarray,
+                                now: float) -> list[Assessment]:
         explanations = self.profile.explain(self.evidence(messages, embeddings, now))
         assessments = []
         for message, vector, explanation in zip(messages, embeddings, explanations):
-            history = self.history(message, explanation, now)
+            history = self.history(message, now, similar_thrown_away(explanation))
             verdict = decide(explanation.probability, message, history, self.settings)
             assessments.append(Assessment(message, vector, explanation.probability,
                                           explanation, history, verdict))
         return assessments
 
-    def history(self, message: Message, explanation: Explanation, now: float) -> History:
+    def _settle_early(self, messages: Sequence[Message], now: float) -> dict[int, Assessment]:
+        """Assessments of the messages the model need not read, by position.
+
+        The words, signals and bias are scored as usual, and the embedding's share is
+        bounded over every vector the model could return (`meaning_bounds`); a message is
+        settled when the policy gives one verdict across that whole range and whether or
+        not its nearest examples were thrown away. Messages whose embedding is cached
+        cost nothing to read, so they go the usual way.
+        """
+        candidates = [i for i, m in enumerate(messages) if m.content_hash not in self._cache]
+        if not candidates:
+            return {}
+        chosen = [messages[i] for i in candidates]
+        blocks = self.profile.contributions_without_meaning(
+            [m.text_for_words() for m in chosen], signal_matrix(chosen, self.memory, now))
+        known = sum(blocks.values())
+        low, high = self.profile.meaning_bounds()
+        settled = {}
+        for row, (index, message) in enumerate(zip(candidates, chosen)):
+            least = self.history(message, now, similar_thrown_away=0)
+            most = replace(least, similar_thrown_away=self.profile.neighbours)
+            verdict = decide_within(float(sigmoid(known[row] + low)),
+                                    float(sigmoid(known[row] + high)),
+                                    message, (least, most), self.settings)
+            if verdict is not None:
+                explanation = Explanation(verdict.probability,
+                                          {k: float(v[row]) for k, v in blocks.items()}, [])
+                settled[index] = Assessment(message, None, verdict.probability, explanation,
+                                            least, verdict)
+        return settled
+
+    def history(self, message: Message, now: float, similar_thrown_away: int = 0) -> History:
+        """What the reader's past says about `message`; `similar_thrown_away` counts the
+        profile's nearest examples to it that the reader threw away."""
         keys = message_keys(message)
         address = self.memory.get(keys[0]) if keys and keys[0].startswith("address:") else None
         thread = {message.in_reply_to, *message.references} - {""}
@@ -163,8 +218,7 @@ class Brain:
             blocked=Lists._matches(self.lists.blocked, message),
             sender_messages=int(address.count("delivered", now)) if address else 0,
             sender_thrown_away=sum(address.count(b, now) for b in THROWN_AWAY) if address else 0.0,
-            similar_thrown_away=sum(1 for _, wanted, cosine in explanation.nearest
-                                    if not wanted and cosine >= SIMILAR),
+            similar_thrown_away=similar_thrown_away,
             profile_examples=self.profile.n_examples_,
         )
 
@@ -190,7 +244,9 @@ class Brain:
             # that already counts its own label would teach the profile to trust sender
             # history far more than it deserves on mail from anyone new.
             label, weight = signal
-            evidence = self.evidence([message], assessment.embedding[None, :], now)
+            embedding = self.embed([message]) if assessment.embedding is None else \
+                assessment.embedding[None, :]
+            evidence = self.evidence([message], embedding, now)
             self.profile.partial_fit(evidence, [label], sample_weight=[weight], times=[now])
         self.memory.record(message_keys(message), behaviour, now)
 

@@ -22,6 +22,8 @@ from .store import DONE, FolderState, Store
 
 logger = logging.getLogger(__name__)
 
+BATCH_SIZE = 16  # messages fetched, embedded and decided together when a backlog waits
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -41,7 +43,7 @@ class Pipeline:
     """Decides new mail in one account's inbox."""
 
     def __init__(self, mailbox: Mailbox, brain: Brain, store: Store, mode: str,
-                 batch_size: int = 16, start_at_existing: bool = False) -> None:
+                 batch_size: int = BATCH_SIZE, start_at_existing: bool = False) -> None:
         self.mailbox = mailbox
         self.brain = brain
         self.store = store
@@ -100,7 +102,8 @@ class Pipeline:
         messages = [parse(item.raw) for item in fetched]
         already = self.store.decided_message_ids(self.account)
         decisions = []
-        for item, assessment in zip(fetched, self.brain.assess(messages, now=now)):
+        for item, assessment in zip(fetched, self.brain.assess(messages, now=now,
+                                                               settle_early=True)):
             message_id = assessment.message.message_id
             if message_id and message_id in already:
                 logger.info("%s: %s was decided before (re-sync); skipped", self.account, message_id)

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .audience import Audience, Example, Persona
-from .brain import THROWN_AWAY, Brain, learning_signal
+from .brain import THROWN_AWAY, Brain, learning_signal, similar_thrown_away
 from .embed import Embedder
 from .errors import InputError
 from .features import SIGNAL_NAMES
@@ -265,7 +265,7 @@ def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignS
             sum(contributions.values()), contributions.get("interests", 0.0),
             _memory_weights(profile), float(profile.squared_norms(evidence)[0]),
             profile.signal_weight, profile.learning_rate,
-            brain.history(message, explanation, START).similar_thrown_away,
+            similar_thrown_away(explanation),
         ))
     columns = list(zip(*rows))
     return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
+import numpy as np
 import pytest
 
 from gatekeeper.brain import Brain, Lists, learning_signal
@@ -135,3 +137,57 @@ def test_a_profile_of_an_old_format_starts_again_and_keeps_the_sender_memory(tmp
     assert loaded.profile.n_examples_ == 0
     assert loaded.memory.is_correspondent("friend@pals.example")
     assert loaded.memory.to_dict() == brain.memory.to_dict()
+
+
+def trained(brain: Brain) -> Brain:
+    """A brain that has seen 40 promotions thrown away and 40 newsletters read."""
+    for i in range(40):
+        for raw, behaviour in ((promo(i), "deleted_unread"), (news(i), "read_soon")):
+            (seen,) = brain.assess([parse(raw)], now=i * 3600.0)
+            brain.observe(seen, now=i * 3600.0)
+            brain.learn(seen, behaviour, now=i * 3600.0)
+    brain.profile.consolidate()
+    return brain
+
+
+def test_settling_early_gives_the_verdicts_the_model_would_and_skips_it_where_it_can(brain):
+    trained(brain)
+    incoming = [parse(raw) for i in range(100, 120) for raw in (news(i), promo(i))] + [
+        parse(build_message(sender=f"Stranger {i} <s{i}@elsewhere.example>",
+                            subject=f"question {i}", body="Are you free to talk next week?"))
+        for i in range(5)]
+    calls = []
+    original = brain.embedder.embed_batch
+    brain.embedder.embed_batch = lambda texts: calls.append(len(texts)) or original(texts)
+    early = brain.assess(incoming, now=50 * 3600.0, settle_early=True)
+    embedded = sum(calls)
+    full = brain.assess(incoming, now=50 * 3600.0)
+    assert [(a.verdict.action, a.verdict.probe, a.verdict.queue) for a in early] == \
+        [(a.verdict.action, a.verdict.probe, a.verdict.queue) for a in full]
+    unread = [a for a in early if a.embedding is None]
+    assert unread and embedded == len(incoming) - len(unread)
+    for assessment in unread:
+        assert assessment.verdict.reasons[-1].code == "meaning_unread"
+        assert assessment.explanation.nearest == []
+        assert set(assessment.explanation.contributions) == {"words", "signals", "bias"}
+
+
+def test_learning_from_a_message_settled_early_embeds_it_then(brain):
+    trained(brain)
+    message = parse(news(200))
+    (early,) = brain.assess([message], now=50 * 3600.0, settle_early=True)
+    assert early.embedding is None
+    twin = copy.deepcopy(brain)
+    (full,) = twin.assess([message], now=50 * 3600.0)
+    brain.learn(early, "read_soon", now=50 * 3600.0)
+    twin.learn(full, "read_soon", now=50 * 3600.0)
+    np.testing.assert_allclose(brain.profile.coef_, twin.profile.coef_)
+    np.testing.assert_array_equal(brain.profile.examples_.embeddings[-1], full.embedding)
+
+
+def test_cached_embeddings_are_read_not_bounded(brain):
+    trained(brain)
+    message = parse(news(300))
+    brain.embed([message])
+    (assessment,) = brain.assess([message], now=50 * 3600.0, settle_early=True)
+    assert assessment.embedding is not None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.message import parse
-from gatekeeper.policy import (DELETE, HOLD, PASS, History, PolicySettings, decide, expected_costs,
-                               pass_threshold)
+from gatekeeper.policy import (DELETE, HOLD, PASS, History, PolicySettings, breakpoints, decide,
+                               decide_within, expected_costs, pass_threshold)
 from gatekeeper.testing import build_message
 
 SETTINGS = PolicySettings(probe_share=0.0)
@@ -109,3 +111,55 @@ def test_unsure_first_time_sender_goes_to_the_screener():
     assert (verdict.action, verdict.queue) == (HOLD, "screener")
     assert decide(0.5, MESSAGE, SEASONED, SETTINGS).queue == ""
     assert decide(0.1, MESSAGE, History(profile_examples=500), SETTINGS).queue == ""
+
+
+# -- deciding from a range of P(wanted) (the pipeline's first stage) ---------------------
+def test_breakpoints_are_where_costs_cross_and_the_screener_band_ends():
+    assert breakpoints(SETTINGS) == pytest.approx((0.02, 1 / 11, 0.25, 0.75, 0.8))
+
+
+def test_a_range_wholly_above_the_pass_threshold_passes_and_says_the_model_did_not_read_it():
+    verdict = decide_within(0.85, 0.999, MESSAGE, (SEASONED,), SETTINGS)
+    assert verdict.action == PASS
+    assert 0.85 < verdict.probability < 0.999
+    assert verdict.reasons[-1].code == "meaning_unread"
+    assert "85% to 100%" in verdict.reasons[-1].text
+
+
+def test_a_range_across_a_threshold_is_not_settled():
+    assert decide_within(0.7, 0.9, MESSAGE, (SEASONED,), SETTINGS) is None
+    assert decide_within(0.001, 0.03, MESSAGE, (SEASONED,), SETTINGS) is None
+
+
+def test_a_hold_range_across_the_screener_band_is_not_settled():
+    first_timer = History(profile_examples=500)
+    assert decide_within(0.3, 0.7, MESSAGE, (first_timer,), SETTINGS).queue == "screener"
+    assert decide_within(0.1, 0.5, MESSAGE, (first_timer,), SETTINGS) is None
+
+
+def test_a_delete_that_depends_on_similar_mail_thrown_away_is_not_settled():
+    unknown_sender = History(sender_messages=2, profile_examples=500)
+    like_junk = History(sender_messages=2, profile_examples=500, similar_thrown_away=4)
+    assert decide_within(0.001, 0.01, MESSAGE, (unknown_sender, like_junk), SETTINGS) is None
+    assert decide_within(0.001, 0.01, MESSAGE, (SEASONED,), SETTINGS).action == DELETE
+
+
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0),
+       st.integers(0, 3), st.floats(0.0, 3.0), st.integers(0, 4), st.booleans(), st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_a_settled_range_decides_every_probability_in_it_the_same_way(
+        a, b, where, sender_messages, thrown_away, similar, correspondent, probe):
+    low, high = sorted((a, b))
+    histories = (History(sender_messages=sender_messages, sender_thrown_away=thrown_away,
+                         correspondent=correspondent, profile_examples=100),
+                 History(sender_messages=sender_messages, sender_thrown_away=thrown_away,
+                         correspondent=correspondent, profile_examples=100,
+                         similar_thrown_away=similar))
+    policy = PolicySettings(probe_share=0.5 if probe else 0.0)
+    verdict = decide_within(low, high, MESSAGE, histories, policy)
+    if verdict is not None:
+        p = low + where * (high - low)
+        for history in histories:
+            exact = decide(p, MESSAGE, history, policy)
+            assert (exact.action, exact.probe, exact.queue) == \
+                (verdict.action, verdict.probe, verdict.queue)
