@@ -143,8 +143,9 @@ class InterestProfile:
         return self
 
     def __repr__(self) -> str:
+        defaults = inspect.signature(type(self)).parameters
         changed = {name: value for name, value in self.get_params().items()
-                   if value != inspect.signature(type(self)).parameters[name].default}
+                   if value != defaults[name].default}
         return f"InterestProfile({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # -- statements -----------------------------------------------------------------
@@ -334,12 +335,11 @@ class InterestProfile:
         n = len(texts)
         if getattr(self, "coef_", None) is None:
             return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n)}
-        e = _block_edges(self.n_signals_)
-        words = self._tf_idf(_term_frequencies(texts))
-        return {"words": words @ self.coef_[e[1]:e[2]],
-                "signals": (np.asarray(signals, np.float64) * self.signal_weight)
-                @ self.coef_[e[2]:e[3]],
-                "bias": np.full(n, self.coef_[e[4]])}
+        # The model's rows with the embedding and the prior left at zero.
+        rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(_term_frequencies(texts)),
+                     np.asarray(signals, np.float64) * self.signal_weight, np.zeros(n))
+        blocks = rows.contributions(self.coef_)
+        return {name: blocks[name] for name in ("words", "signals", "bias")}
 
     def meaning_bounds(self) -> tuple[float, float]:
         """The least and most log-odds the embedding-reading blocks (meaning and the
@@ -427,11 +427,6 @@ def _term_frequencies(texts: Sequence[str]) -> sparse.csr_matrix:
     return sparse.csr_matrix((data, columns, np.array(indptr)), shape=(len(texts), WORD_FEATURES))
 
 
-def _block_edges(n_signals: int) -> np.ndarray:
-    """Where each block starts in the coefficients: embedding, words, signals, prior, bias."""
-    return np.cumsum([0, 384, WORD_FEATURES, n_signals, 1, 1])
-
-
 @dataclass
 class _Rows:
     """The model's input for n messages, one block per kind of evidence."""
@@ -442,7 +437,6 @@ class _Rows:
     prior: np.ndarray  # (n,) interest-prior log-odds
 
     def _edges(self) -> np.ndarray:
-        # Not _block_edges: a fit works on the word columns in use only.
         return np.cumsum([0, 384, self.words.shape[1], self.signals.shape[1], 1, 1])
 
     def dot(self, coef: np.ndarray) -> np.ndarray:

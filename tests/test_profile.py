@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -84,9 +86,6 @@ def test_words_are_hashed_exactly_as_scikit_learns_hashing_vectorizer():
 
 def test_scoring_does_not_import_scikit_learn():
     """The daemon's memory: scikit-learn alone would cost it 64 MB."""
-    import subprocess
-    import sys
-
     code = ("import sys; from gatekeeper.brain import Brain; from gatekeeper.testing import "
             "HashEmbedder, build_message; from gatekeeper.message import parse; "
             "b = Brain(HashEmbedder()); b.assess([parse(build_message())]); "
