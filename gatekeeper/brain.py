@@ -190,13 +190,14 @@ class Brain:
             [m.text_for_words() for m in chosen], signal_matrix(chosen, self.memory, now))
         known = sum(blocks.values())
         low, high = self.profile.meaning_bounds()
+        middle = (low + high) / 2
         settled = {}
         for row, (index, message) in enumerate(zip(candidates, chosen)):
             least = self.history(message, now, similar_thrown_away=0)
             most = replace(least, similar_thrown_away=self.profile.neighbours)
-            verdict = decide_within(float(sigmoid(known[row] + low)),
-                                    float(sigmoid(known[row] + high)),
-                                    message, (least, most), self.settings)
+            # The best guess is the middle of the range in log-odds.
+            p_low, p, p_high = (float(sigmoid(known[row] + z)) for z in (low, middle, high))
+            verdict = decide_within(p, p_low, p_high, message, (least, most), self.settings)
             if verdict is not None:
                 explanation = Explanation(verdict.probability,
                                           {k: float(v[row]) for k, v in blocks.items()}, [])

@@ -10,7 +10,6 @@ the cheapest wins; guard rails then cap what the reader's own relationships allo
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -92,33 +91,23 @@ def breakpoints(settings: PolicySettings) -> tuple[float, ...]:
                          *settings.screener_band}))
 
 
-def decide_within(p_low: float, p_high: float, message: Message,
+def decide_within(p: float, p_low: float, p_high: float, message: Message,
                   histories: Sequence[History], settings: PolicySettings) -> Verdict | None:
     """The verdict for a message whose P(wanted) is only known to lie in [p_low, p_high]
-    and whose history is one of `histories`: when `decide` gives the same action, probe
-    and queue for all of them, its verdict at the middle of the range (in log-odds);
-    None when it may not. Sound because `decide` only changes at `breakpoints`, so the
-    range's ends, the breakpoints inside it and one point between each pair cover it."""
+    (`p` the best guess within it) and whose history is one of `histories`: when `decide`
+    gives the same action, probe and queue for all of them, its verdict at `p`; None when
+    it may not. Sound because `decide` only changes at `breakpoints`, so the range's
+    ends, the breakpoints inside it and one point between each pair cover it."""
     edges = sorted({p_low, p_high, *(b for b in breakpoints(settings) if p_low < b < p_high)})
     points = edges + [(a + b) / 2 for a, b in zip(edges, edges[1:])]
     outcomes = {(v.action, v.probe, v.queue)
                 for v in (decide(p, message, h, settings) for p in points for h in histories)}
     if len(outcomes) != 1:
         return None
-    middle = _sigmoid((_logit(p_low) + _logit(p_high)) / 2)
-    verdict = decide(middle, message, histories[0], settings)
+    verdict = decide(p, message, histories[0], settings)
     unread = Reason("meaning_unread", f"decided before reading it for meaning: its words and "
                     f"sender alone put it at {p_low:.0%} to {p_high:.0%} likely wanted")
     return replace(verdict, reasons=verdict.reasons + (unread,))
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-15), 1 - 1e-15)
-    return math.log(p / (1 - p))
-
-
-def _sigmoid(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
 
 
 def _is_probe(probe_key: str, settings: PolicySettings) -> bool:

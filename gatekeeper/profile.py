@@ -348,7 +348,7 @@ class InterestProfile:
         holds whatever the model would say."""
         self._check_fitted()
         coef = getattr(self, "coef_", None)
-        meaning = 0.0 if coef is None else float(np.linalg.norm(coef[:384])) * self.embedding_weight
+        meaning = 0.0 if coef is None else self.embedding_weight * np.linalg.norm(coef[:384])
         weight = 1.0 if coef is None else float(coef[-2])
         low = high = 0.0
         if len(self.interests_):
@@ -356,7 +356,7 @@ class InterestProfile:
         if len(self.disinterests_):
             low -= 1.0 - self.prior_offset
         prior = sorted((weight * self.prior_scale * low, weight * self.prior_scale * high))
-        return prior[0] - meaning, prior[1] + meaning
+        return float(prior[0] - meaning), float(prior[1] + meaning)
 
     def _block_contributions(self, X: Evidence) -> dict[str, np.ndarray]:
         if getattr(self, "coef_", None) is None:

@@ -119,7 +119,7 @@ def test_breakpoints_are_where_costs_cross_and_the_screener_band_ends():
 
 
 def test_a_range_wholly_above_the_pass_threshold_passes_and_says_the_model_did_not_read_it():
-    verdict = decide_within(0.85, 0.999, MESSAGE, (SEASONED,), SETTINGS)
+    verdict = decide_within(0.95, 0.85, 0.999, MESSAGE, (SEASONED,), SETTINGS)
     assert verdict.action == PASS
     assert 0.85 < verdict.probability < 0.999
     assert verdict.reasons[-1].code == "meaning_unread"
@@ -127,21 +127,22 @@ def test_a_range_wholly_above_the_pass_threshold_passes_and_says_the_model_did_n
 
 
 def test_a_range_across_a_threshold_is_not_settled():
-    assert decide_within(0.7, 0.9, MESSAGE, (SEASONED,), SETTINGS) is None
-    assert decide_within(0.001, 0.03, MESSAGE, (SEASONED,), SETTINGS) is None
+    assert decide_within(0.8, 0.7, 0.9, MESSAGE, (SEASONED,), SETTINGS) is None
+    assert decide_within(0.005, 0.001, 0.03, MESSAGE, (SEASONED,), SETTINGS) is None
 
 
 def test_a_hold_range_across_the_screener_band_is_not_settled():
     first_timer = History(profile_examples=500)
-    assert decide_within(0.3, 0.7, MESSAGE, (first_timer,), SETTINGS).queue == "screener"
-    assert decide_within(0.1, 0.5, MESSAGE, (first_timer,), SETTINGS) is None
+    assert decide_within(0.5, 0.3, 0.7, MESSAGE, (first_timer,), SETTINGS).queue == "screener"
+    assert decide_within(0.3, 0.1, 0.5, MESSAGE, (first_timer,), SETTINGS) is None
 
 
 def test_a_delete_that_depends_on_similar_mail_thrown_away_is_not_settled():
     unknown_sender = History(sender_messages=2, profile_examples=500)
     like_junk = History(sender_messages=2, profile_examples=500, similar_thrown_away=4)
-    assert decide_within(0.001, 0.01, MESSAGE, (unknown_sender, like_junk), SETTINGS) is None
-    assert decide_within(0.001, 0.01, MESSAGE, (SEASONED,), SETTINGS).action == DELETE
+    either = (unknown_sender, like_junk)
+    assert decide_within(0.003, 0.001, 0.01, MESSAGE, either, SETTINGS) is None
+    assert decide_within(0.003, 0.001, 0.01, MESSAGE, (SEASONED,), SETTINGS).action == DELETE
 
 
 @given(st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.floats(0.0, 1.0),
@@ -156,7 +157,7 @@ def test_a_settled_range_decides_every_probability_in_it_the_same_way(
                          correspondent=correspondent, profile_examples=100,
                          similar_thrown_away=similar))
     policy = PolicySettings(probe_share=0.5 if probe else 0.0)
-    verdict = decide_within(low, high, MESSAGE, histories, policy)
+    verdict = decide_within((low + high) / 2, low, high, MESSAGE, histories, policy)
     if verdict is not None:
         p = low + where * (high - low)
         for history in histories:
