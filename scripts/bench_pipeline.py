@@ -83,6 +83,12 @@ def trained_brain(embedder, history) -> Brain:
     return brain
 
 
+def daemon_batches(items: list, batch_size: int) -> list[list]:
+    """The first item alone (a message as it arrives), the rest as the pipeline fetches a
+    backlog."""
+    return [items[:1]] + [items[i:i + batch_size] for i in range(1, len(items), batch_size)]
+
+
 class TimedEmbedder(Embedder):
     """The real embedder, with the time it spends and the texts it reads counted."""
 
@@ -110,11 +116,10 @@ def decide_folder(brain_dir: Path, folder: Path, threads: int, batch_size: int,
     embedder = TimedEmbedder(OnnxEmbedder(threads=threads))
     brain = Brain.load(brain_dir, embedder)
     files = sorted(folder.iterdir())
-    batches = [files[:1]] + [files[i:i + batch_size] for i in range(1, len(files), batch_size)]
     parsing = assessing = 0.0
     first_decision = None
     verdicts = []
-    for batch in batches:
+    for batch in daemon_batches(files, batch_size):
         raws = [path.read_bytes() for path in batch]
         t0 = time.perf_counter()
         messages = [parse(raw) for raw in raws]
@@ -149,8 +154,7 @@ def verdicts_reading_every_message(brain: Brain, raws: list[bytes], batch_size: 
         brain.save(Path(folder))
         brain = Brain.load(Path(folder), brain.embedder)
     verdicts = []
-    for start in [0] + list(range(1, len(raws), batch_size)):
-        batch = raws[start:start + batch_size] if start else raws[:1]
+    for batch in daemon_batches(raws, batch_size):
         for assessment in brain.assess([parse(raw) for raw in batch], now=now):
             brain.observe(assessment, now)
             verdicts.append(verdict_kind(assessment))
