@@ -22,7 +22,10 @@ from .store import DONE, FolderState, Store
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 16  # messages fetched, embedded and decided together when a backlog waits
+# Messages fetched, embedded and decided together when a backlog waits. 64 rather than 16:
+# about a fifth of them need the model, and the embedder runs those side by side on
+# every core, which 3 texts of 16 leave idle (8% more messages/s, scripts/bench_pipeline.py).
+BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
