@@ -21,6 +21,7 @@ import pytest
 from gatekeeper.config import Settings, paths
 from gatekeeper.daemon import Daemon
 from gatekeeper.mailbox import MaildirMailbox
+from gatekeeper.pipeline import BATCH_SIZE
 from gatekeeper.policy import PolicySettings
 from gatekeeper.store import Store
 from gatekeeper.testing import HashEmbedder
@@ -154,7 +155,8 @@ def test_killed_mid_batch_and_restarted_every_message_is_acted_on_exactly_once(s
     write_config(server, mode="active")
     reader = Reader(server)
     ids = {}
-    for n in range(24):
+    # More than one batch: the kill lands while a later batch still waits to be fetched.
+    for n in range(BATCH_SIZE + 8):
         raw = wanted_message(n) if n % 3 == 0 else unwanted_message(n)
         reader.deliver(raw)
         ids[n] = f"{'wanted' if n % 3 == 0 else 'unwanted'}-{n}@" + \
