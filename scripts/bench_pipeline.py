@@ -19,7 +19,7 @@ Measured in one run, on the same messages:
   process over an mbox), so the ratios are read from this run.
 
     .venv/bin/python scripts/bench_pipeline.py [--messages 10000] [--json out.json]
-        [--markdown BENCHMARKS-pipeline.md]
+        [--markdown BENCHMARKS-pipeline.md] [--max-length TOKENS]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 
 from gatekeeper import baselines, corpus  # noqa: E402
 from gatekeeper.brain import Brain  # noqa: E402
-from gatekeeper.embed import Embedder, OnnxEmbedder  # noqa: E402
+from gatekeeper.embed import DEFAULT_MAX_LENGTH, Embedder, OnnxEmbedder  # noqa: E402
 from gatekeeper.message import parse  # noqa: E402
 from gatekeeper.pipeline import BATCH_SIZE  # noqa: E402
 
@@ -108,12 +108,12 @@ class TimedEmbedder(Embedder):
         return vectors
 
 
-def decide_folder(brain_dir: Path, folder: Path, threads: int, batch_size: int,
-                  started: float, now: float) -> dict:
+def decide_folder(brain_dir: Path, folder: Path, threads: int, max_length: int,
+                  batch_size: int, started: float, now: float) -> dict:
     """The daemon's work in this process (run by `decided_in_fresh_process`): the first
     message alone, the rest in the pipeline's batches, each batch assessed as the
     pipeline does (the model only where the words and sender leave the verdict open)."""
-    embedder = TimedEmbedder(OnnxEmbedder(threads=threads))
+    embedder = TimedEmbedder(OnnxEmbedder(threads=threads, max_length=max_length))
     brain = Brain.load(brain_dir, embedder)
     files = sorted(folder.iterdir())
     parsing = assessing = 0.0
@@ -175,6 +175,7 @@ def decided_in_fresh_process(brain: Brain, raws: list[bytes], threads: int,
         output = subprocess.run(
             [sys.executable, __file__, "--decide-folder", str(folder / "inbox"),
              "--brain", str(folder / "brain"), "--threads", str(threads),
+             "--max-length", str(brain.embedder.max_length),
              "--batch-size", str(batch_size), "--started", repr(started), "--now", repr(now)],
             capture_output=True, text=True, check=True, cwd=ROOT).stdout
         return json.loads(output.splitlines()[-1])
@@ -209,7 +210,8 @@ def markdown(figures: dict) -> str:
     lines = [
         "## Pipeline (scripts/bench_pipeline.py)", "",
         f"{figures['machine']}; {figures['source']}, {figures['corpus_messages']} messages; "
-        f"run {figures['date']}.", "",
+        f"the model reads up to {figures['max_length']} tokens of each; run {figures['date']}.",
+        "",
         "| what | messages | messages/s | model read | parse | embed | score and decide |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -254,6 +256,8 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=1000,
                         help="messages learned first (also the backfill measurement)")
     parser.add_argument("--baseline-messages", type=int, default=1000)
+    parser.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH,
+                        help="tokens the model reads per message (the config's max_length)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
     worker = parser.add_argument_group("the fresh process that decides (used by this script)")
@@ -266,6 +270,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.decide_folder:
         print(json.dumps(decide_folder(args.brain, args.decide_folder, args.threads,
+                                       args.max_length,
                                        args.batch_size, args.started, args.now)))
         return
 
@@ -280,11 +285,13 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, {platform.system()}",
         "date": time.strftime("%Y-%m-%d"), "source": source, "corpus_messages": len(messages),
+        "max_length": args.max_length,
         "pipeline": {},
     }
     print(f"{source}: {len(messages)} messages; history {len(history)}, deciding "
           f"{args.messages:,} (2 threads) and {args.one_thread_messages:,} (1 thread)", flush=True)
-    figures["backfill"], brain = timed_backfill(OnnxEmbedder(threads=2), history)
+    figures["backfill"], brain = timed_backfill(
+        OnnxEmbedder(threads=2, max_length=args.max_length), history)
     print(f"backfill: {figures['backfill']['per_s']:.1f} messages/s", flush=True)
     # The mail arrives just after the history learned (the corpus is from 2002: the
     # sender memory would otherwise have decayed for twenty years).
