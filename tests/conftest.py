@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from gatekeeper.config import AccountConfig
+from gatekeeper.store import Store
 
 import dovecot as dovecot_server
 from reader import PASSWORD
@@ -59,3 +60,11 @@ def account_for(server: dovecot_server.Dovecot, user: str = "alice", **changes) 
 @pytest.fixture(autouse=True)
 def test_password(monkeypatch):
     monkeypatch.setenv("GK_TEST_PASSWORD", PASSWORD)
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[Store]:
+    """A new gatekeeper database of its own (test_store.py opens its own on a path)."""
+    database = Store(tmp_path / "gatekeeper.db")
+    yield database
+    database.close()

@@ -54,13 +54,6 @@ def new_brain() -> Brain:
     return brain
 
 
-@pytest.fixture
-def store(tmp_path):
-    database = Store(tmp_path / "gatekeeper.db")
-    yield database
-    database.close()
-
-
 def pipeline_for(mailbox, store, mode: str, brain: Brain | None = None) -> Pipeline:
     return Pipeline(mailbox, brain or new_brain(), store, mode, start_at_existing=True)
 

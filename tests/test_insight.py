@@ -35,13 +35,6 @@ def central_european_time(monkeypatch):
     time.tzset()
 
 
-@pytest.fixture
-def store(tmp_path):
-    database = Store(tmp_path / "gatekeeper.db")
-    yield database
-    database.close()
-
-
 def local(*moment: int) -> float:
     """A local wall-clock time (year, month, day, hour, minute, second) as a timestamp."""
     return datetime(*moment).timestamp()

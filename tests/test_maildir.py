@@ -26,7 +26,7 @@ from gatekeeper.mailbox import (
 )
 from gatekeeper.pipeline import Pipeline
 from gatekeeper.policy import PolicySettings
-from gatekeeper.store import DONE, UNDONE, Store
+from gatekeeper.store import DONE, UNDONE
 from gatekeeper.testing import HashEmbedder, build_message
 
 from reader import SPACE, unwanted_message, wanted_message
@@ -263,13 +263,6 @@ def test_open_mailbox_needs_no_credentials_for_a_maildir(root, monkeypatch):
 
 
 # -- the pipeline over a Maildir ---------------------------------------------------------------
-@pytest.fixture
-def store(tmp_path):
-    database = Store(tmp_path / "gatekeeper.db")
-    yield database
-    database.close()
-
-
 def new_brain() -> Brain:
     brain = Brain(HashEmbedder(), settings=PolicySettings(probe_share=0.0))
     brain.set_interests([SPACE])
