@@ -24,8 +24,8 @@ logger = logging.getLogger(__name__)
 
 # Messages fetched, embedded and decided together when a backlog waits. 64 rather than 16:
 # about a fifth of them need the model, and the embedder runs those side by side on
-# every core, which 3 texts of 16 leave idle (8% more messages/s on 2 cores, measured in
-# four alternating runs of 1,200 corpus messages each).
+# every core, which 3 texts of 16 often leave idle. A small gain on 2 cores: 0% and 6% more
+# messages/s in two alternating `scripts/bench_pipeline.py --batch-size 16` / 64 runs.
 BATCH_SIZE = 64
 
 

@@ -19,7 +19,7 @@ Measured in one run, on the same messages:
   process over an mbox), so the ratios are read from this run.
 
     .venv/bin/python scripts/bench_pipeline.py [--messages 10000] [--json out.json]
-        [--markdown BENCHMARKS-pipeline.md] [--max-length TOKENS]
+        [--markdown BENCHMARKS-pipeline.md] [--max-length TOKENS] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -258,13 +258,14 @@ def main() -> None:
     parser.add_argument("--baseline-messages", type=int, default=1000)
     parser.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH,
                         help="tokens the model reads per message (the config's max_length)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help="messages decided together from a backlog (the pipeline's)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
     worker = parser.add_argument_group("the fresh process that decides (used by this script)")
     worker.add_argument("--decide-folder", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--brain", type=Path, help=argparse.SUPPRESS)
     worker.add_argument("--threads", type=int, help=argparse.SUPPRESS)
-    worker.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     worker.add_argument("--started", type=float, help=argparse.SUPPRESS)
     worker.add_argument("--now", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -297,14 +298,14 @@ def main() -> None:
     # sender memory would otherwise have decayed for twenty years).
     now = max(m.order for m in history) + 3600.0
     for threads, count in ((1, args.one_thread_messages), (2, args.messages)):
-        run = decided_in_fresh_process(brain, raws[:count], threads, BATCH_SIZE, now)
+        run = decided_in_fresh_process(brain, raws[:count], threads, args.batch_size, now)
         settled_verdicts = run.pop("verdicts")  # the first messages are the same each run
         figures["pipeline"][f"{threads} thread{'s' if threads > 1 else ''}"] = run
         print(f"{threads} thread(s): {run['per_s']:.1f} messages/s over {count:,}; stages "
               + ", ".join(f"{k} {v:.0%}" for k, v in run["stage_share"].items())
               + f"; RSS after {run['rss_mb']:.0f} MB", flush=True)
     reading_all = verdicts_reading_every_message(brain, raws[:args.one_thread_messages],
-                                                 BATCH_SIZE, now)
+                                                 args.batch_size, now)
     figures["same_verdicts"] = {"messages": len(reading_all), "agree": sum(
         a == b for a, b in zip(reading_all, settled_verdicts))}
     print(f"verdicts as when the model reads every message: "
