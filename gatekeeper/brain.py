@@ -154,10 +154,9 @@ class Brain:
         now = time.time() if now is None else now
         settled = self._settle_early(messages, now) if settle_early and embeddings is None else {}
         rest = [i for i in range(len(messages)) if i not in settled]
-        if embeddings is None:
-            embeddings = self.embed([messages[i] for i in rest])
-        else:
-            embeddings = np.asarray(embeddings)[rest]
+        # Given embeddings are never settled early, so they are all read, in order.
+        embeddings = self.embed([messages[i] for i in rest]) if embeddings is None else \
+            np.asarray(embeddings)
         read = dict(zip(rest, self._assess_reading_meaning([messages[i] for i in rest],
                                                            embeddings, now)))
         return [settled[i] if i in settled else read[i] for i in range(len(messages))]
