@@ -5,6 +5,10 @@ used to read but now ignores drifts down. Engagement is Bayesian-smoothed toward
 prior, so one read does not make a friend. A second, short half-life gives a trend: is
 the reader dis-engaging from this sender? Correspondents (people the reader has written
 to) are remembered for good.
+
+Counts decay linearly, so a reaction's contribution can be added at the time it happened
+in any order, and taken back exactly: replaying the store's reactions after a crash, or
+forgetting one the reader undid, gives the memory it would have had.
 """
 
 from __future__ import annotations
@@ -44,10 +48,16 @@ class DecayingCounts:
         factor = float(decay(now - self.updated, self.half_life))
         return {name: value * factor for name, value in self.values.items()}
 
-    def add(self, name: str, amount: float, now: float) -> None:
-        self.values = self.decayed_to(now)
-        self.values[name] = self.values.get(name, 0.0) + amount
-        self.updated = max(self.updated, now)
+    def add(self, name: str, amount: float, at: float) -> None:
+        """Add `amount` of `name` as it was at time `at`, in whatever order additions
+        come (an earlier one is added already decayed); a negative amount takes one back."""
+        if at >= self.updated:
+            self.values = self.decayed_to(at)
+            self.updated = at
+        else:
+            amount *= float(decay(self.updated - at, self.half_life))
+        # Taking back what was added leaves rounding dust, never a negative count.
+        self.values[name] = max(self.values.get(name, 0.0) + amount, 0.0)
 
 
 @dataclass
@@ -118,8 +128,15 @@ class SenderMemory:
         self.stats: dict[str, SenderStats] = {}
         self.correspondents: set[str] = set()
 
-    def record(self, keys: list[str], behaviour: str, now: float) -> None:
-        """Remember that the reader did `behaviour` (a BEHAVIOUR name) with this mail."""
+    def record(self, keys: list[str], behaviour: str, at: float) -> None:
+        """Remember that the reader did `behaviour` (a BEHAVIOUR name) with this mail at `at`."""
+        self._add(keys, behaviour, at, 1.0)
+
+    def forget(self, keys: list[str], behaviour: str, at: float) -> None:
+        """Take back a `record(keys, behaviour, at)`: the counts are as if it never happened."""
+        self._add(keys, behaviour, at, -1.0)
+
+    def _add(self, keys: list[str], behaviour: str, at: float, sign: float) -> None:
         if behaviour not in BEHAVIOUR:
             raise ValueError(f"unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOUR)}")
         positive, negative = BEHAVIOUR[behaviour]
@@ -127,9 +144,9 @@ class SenderMemory:
             stats = self.stats.setdefault(key, SenderStats(
                 DecayingCounts(self.half_life), DecayingCounts(self.trend_half_life)))
             for counts in (stats.long, stats.short):
-                counts.add(behaviour, 1.0, now)
-                counts.add("positive", positive, now)
-                counts.add("negative", negative, now)
+                counts.add(behaviour, sign, at)
+                counts.add("positive", sign * positive, at)
+                counts.add("negative", sign * negative, at)
 
     def add_correspondent(self, address: str) -> None:
         """The reader wrote to this address: never treat its mail as unwanted."""

@@ -21,10 +21,10 @@ def test_unknown_sender_is_neutral_with_no_evidence():
 
 def test_one_read_does_not_make_a_friend_but_many_do():
     memory = SenderMemory()
-    memory.record(KEYS, "read", now=0.0)
+    memory.record(KEYS, "read", at=0.0)
     once = memory.get(KEYS[0]).engagement(0.0)
     for day in range(1, 10):
-        memory.record(KEYS, "replied", now=day * DAY)
+        memory.record(KEYS, "replied", at=day * DAY)
     assert 0.5 < once < 0.7
     assert memory.get(KEYS[0]).engagement(10 * DAY) > 0.9
 
@@ -32,14 +32,14 @@ def test_one_read_does_not_make_a_friend_but_many_do():
 def test_deleting_unread_lowers_engagement():
     memory = SenderMemory()
     for day in range(5):
-        memory.record(KEYS, "deleted_unread", now=day * DAY)
+        memory.record(KEYS, "deleted_unread", at=day * DAY)
     assert memory.get(KEYS[1]).engagement(5 * DAY) < 0.2
     assert memory.get(KEYS[1]).count("deleted_unread", 5 * DAY) == pytest.approx(4.8, abs=0.2)
 
 
 def test_old_evidence_fades():
     memory = SenderMemory(half_life_days=30)
-    memory.record(KEYS, "junked", now=0.0)
+    memory.record(KEYS, "junked", at=0.0)
     assert memory.get(KEYS[0]).evidence(0.0) == pytest.approx(3.0)
     assert memory.get(KEYS[0]).evidence(60 * DAY) == pytest.approx(0.75)
 
@@ -47,9 +47,9 @@ def test_old_evidence_fades():
 def test_trend_turns_negative_when_the_reader_dis_engages():
     memory = SenderMemory()
     for day in range(0, 60, 2):
-        memory.record(KEYS, "read", now=day * DAY)
+        memory.record(KEYS, "read", at=day * DAY)
     for day in range(60, 80, 2):
-        memory.record(KEYS, "ignored", now=day * DAY)
+        memory.record(KEYS, "ignored", at=day * DAY)
     assert memory.get(KEYS[2]).trend(80 * DAY) < -0.1
 
 
@@ -62,12 +62,12 @@ def test_correspondents_are_case_insensitive():
 
 def test_unknown_behaviour_is_refused():
     with pytest.raises(ValueError, match="unknown behaviour"):
-        SenderMemory().record(KEYS, "liked", now=0.0)
+        SenderMemory().record(KEYS, "liked", at=0.0)
 
 
 def test_round_trip_through_plain_data():
     memory = SenderMemory()
-    memory.record(KEYS, "read_soon", now=DAY)
+    memory.record(KEYS, "read_soon", at=DAY)
     memory.add_correspondent("maria@example.org")
     copy = SenderMemory.from_dict(memory.to_dict())
     assert copy.features(KEYS, 2 * DAY) == memory.features(KEYS, 2 * DAY)
