@@ -13,8 +13,17 @@ logistic model over four blocks:
 
 The coefficients are regularised toward a prior mean in which only the interest prior
 counts, so on the first day the statements decide and, as evidence accumulates, the data
-takes over. Labelled examples are kept (bounded, with their time) so that `consolidate`
-can refit exactly with recency decay; `partial_fit` takes cheap gradient steps in between.
+takes over. Labelled examples are kept (bounded, with their time and the id of the
+reaction they came from) so that `consolidate` can refit exactly with recency decay, and
+`forget` can refit without the ones the reader took back; `partial_fit` takes cheap
+gradient steps in between.
+
+Learning is bounded, so one reaction cannot turn the profile over: an online step moves
+no message's log-odds by more than `MAX_STEP_LOG_ODDS` (the step is scaled down to fit
+the most any message could move, `_reach`), it leaves the weight of the reader's own
+statements alone (only a refit, over every example, estimates it), and a refit keeps
+that weight at or above `STATEMENTS_WEIGHT_FLOOR`: learning may trust the statements
+less, never turn them around.
 
 It does not import scikit-learn, whose import alone costs a daemon 64 MB of its memory:
 the words are hashed as scikit-learn's `HashingVectorizer` hashes them (a test holds the
@@ -36,11 +45,25 @@ from scipy import sparse
 
 from .errors import NotFittedError, ProfileFormatError
 
-FORMAT_VERSION = 2  # 2: examples keep term frequencies, weighted by IDF when used
+# 2: examples keep term frequencies, weighted by IDF when used; 3: examples keep the id of
+# their reaction, and the feature schema is saved with the profile.
+FORMAT_VERSION = 3
+EMBEDDING_DIMENSION = 384
 WORD_FEATURES = 2**18
 # Words, numbers and dotted names (domains, versions) as tokens.
 TOKEN_PATTERN = r"(?u)\b\w[\w'.-]*\w\b|\b\w\b"
-ONLINE_STEPS = 3  # gradient steps `partial_fit` takes on each batch
+BLOCKS = ("meaning", "words", "signals", "interests", "bias")  # the model's input, in order
+ONLINE_STEPS = 3  # gradient steps `partial_fit` takes on each reaction
+# The most one reaction's online step may move any message's log-odds: a factor of 4.5 in
+# the odds. Before this bound one rescue of a message its statements scored at -19 moved
+# the statements' weight from +1.58 to -1.09, and every message on a disinterest passed.
+MAX_STEP_LOG_ODDS = 1.5
+# Signals are clipped to [-3, 3], so the step bound holds for every message. No signal
+# reaches it on real mail: the largest, a log count of links or of sender events, needs
+# about 8,000 of them.
+SIGNAL_LIMIT = 3.0
+STATEMENTS_WEIGHT_FLOOR = 0.25  # a refit may weigh the reader's statements down to this
+NO_REACTION = -1  # the id of an example that came from no stored reaction
 
 
 @dataclass
@@ -51,13 +74,18 @@ class Evidence:
     (`Message.text_for_words`: subject, body start, header tokens), `signals` the header
     and sender features of `gatekeeper.features` (one fixed-width row per message),
     `notes` a short description per message that `explain` can quote ("Orbital Weekly:
-    This week in spaceflight").
+    This week in spaceflight"), `signal_names` the name of each signal column (a profile
+    is pinned to them; unnamed columns are called by their position). `words`, when
+    given, are the texts' hashed term counts already (`term_frequencies`): a lesson
+    kept in the store has no text.
     """
 
     embeddings: np.ndarray
     texts: Sequence[str]
     signals: np.ndarray
     notes: Sequence[str] = field(default_factory=list)
+    signal_names: Sequence[str] = ()
+    words: sparse.csr_matrix | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -65,8 +93,17 @@ class Evidence:
     def __getitem__(self, index: slice | Sequence[int]) -> Evidence:
         rows = np.arange(len(self))[index]
         notes = [self.notes[i] for i in rows] if len(self.notes) else []
+        words = None if self.words is None else self.words[rows]
         return Evidence(self.embeddings[rows], [self.texts[i] for i in rows],
-                        self.signals[rows], notes)
+                        self.signals[rows], notes, self.signal_names, words)
+
+    def term_frequencies(self) -> sparse.csr_matrix:
+        return self.words if self.words is not None else term_frequencies(self.texts)
+
+    def names(self) -> tuple[str, ...]:
+        """The signal columns' names, positional ones when none were given."""
+        width = np.asarray(self.signals).shape[1]
+        return tuple(self.signal_names) or tuple(f"signal {i}" for i in range(width))
 
 
 @dataclass(frozen=True)
@@ -154,7 +191,7 @@ class InterestProfile:
         self.interests_ = np.asarray(interests, dtype=np.float32).reshape(-1, 384)
         self.disinterests_ = np.asarray(disinterests, dtype=np.float32).reshape(-1, 384)
         if not hasattr(self, "coef_"):
-            self._start(n_signals=None)
+            self._start(signal_names=None)
         return self
 
     def interest_prior(self, embeddings: np.ndarray) -> np.ndarray:
@@ -167,14 +204,17 @@ class InterestProfile:
         return self.prior_scale * gap
 
     # -- features -------------------------------------------------------------------
-    def _rows(self, X: Evidence, term_frequencies: sparse.csr_matrix | None = None) -> _Rows:
+    def _rows(self, X: Evidence, counts: sparse.csr_matrix | None = None) -> _Rows:
         """The model's input, block by block: [embedding | words | signals | prior | 1]."""
         embeddings = np.asarray(X.embeddings, dtype=np.float32)
-        if term_frequencies is None:
-            term_frequencies = _term_frequencies(X.texts)
-        signals = np.asarray(X.signals, dtype=np.float64) * self.signal_weight
-        return _Rows(embeddings * self.embedding_weight, self._tf_idf(term_frequencies),
-                     signals, self.interest_prior(embeddings))
+        counts = X.term_frequencies() if counts is None else counts
+        return _Rows(embeddings * self.embedding_weight, self._tf_idf(counts),
+                     self._scaled_signals(X.signals), self.interest_prior(embeddings))
+
+    def _scaled_signals(self, signals: np.ndarray) -> np.ndarray:
+        """Signals clipped to the limit the step bound counts on, times their weight."""
+        clipped = np.clip(np.asarray(signals, dtype=np.float64), -SIGNAL_LIMIT, SIGNAL_LIMIT)
+        return clipped * self.signal_weight
 
     def _tf_idf(self, term_frequencies: sparse.csr_matrix) -> sparse.csr_matrix:
         """Term frequencies weighted by `idf_`, each row scaled to length `word_weight`."""
@@ -185,47 +225,94 @@ class InterestProfile:
         scale = np.divide(self.word_weight, lengths, out=np.zeros_like(lengths), where=lengths > 0)
         return sparse.diags(scale) @ words
 
-    def _start(self, n_signals: int | None) -> None:
+    def _start(self, signal_names: Sequence[str] | None) -> None:
         """Set the prior mean: only the interest prior counts, everything else is zero."""
-        self.n_signals_ = n_signals
+        self.signal_names_ = None if signal_names is None else tuple(signal_names)
+        self.n_signals_ = None if signal_names is None else len(signal_names)
         self.examples_ = None
         self.idf_ = None
-        if n_signals is None:
+        if signal_names is None:
             self.coef_ = None
             return
-        self.prior_coef_ = np.zeros(384 + WORD_FEATURES + n_signals + 2)
+        self.prior_coef_ = np.zeros(EMBEDDING_DIMENSION + WORD_FEATURES + self.n_signals_ + 2)
         self.prior_coef_[-2] = 1.0
         self.coef_ = self.prior_coef_.copy()
-        self.examples_ = _Examples.empty(n_signals)
+        self.examples_ = _Examples.empty(self.n_signals_)
         self.idf_ = np.zeros(WORD_FEATURES)
 
     def _ensure_started(self, X: Evidence) -> None:
         if not hasattr(self, "interests_"):
             self.set_statements(np.zeros((0, 384)), np.zeros((0, 384)))
         if getattr(self, "coef_", None) is None:
-            self._start(n_signals=np.asarray(X.signals).shape[1])
-        elif X.signals.shape[1] != self.n_signals_:
-            raise ValueError(f"expected {self.n_signals_} signals, got {X.signals.shape[1]}")
+            self._start(X.names())
+        else:
+            self._check_signals(X)
+
+    def _check_signals(self, X: Evidence) -> None:
+        """The evidence must carry the signals the profile learned, in the same order."""
+        names = X.names()
+        if names != self.signal_names_:
+            raise ProfileFormatError(
+                f"the profile learned the signals {', '.join(self.signal_names_)}; this "
+                f"evidence has {', '.join(names)}: relearn the profile from the reactions")
 
     # -- learning -------------------------------------------------------------------
-    def fit(self, X: Evidence, y, sample_weight=None, times=None) -> InterestProfile:
-        """Forget earlier examples, learn from these (labels: 1 wanted, 0 unwanted)."""
+    def fit(self, X: Evidence, y, sample_weight=None, times=None, ids=None) -> InterestProfile:
+        """Forget earlier examples, learn from these (labels: 1 wanted, 0 unwanted).
+
+        `ids` name the reaction each example came from, so `forget` can take it back.
+        """
         statements = (getattr(self, "interests_", None), getattr(self, "disinterests_", None))
-        self._start(n_signals=None)
+        self._start(signal_names=None)
         if statements[0] is not None:
             self.set_statements(*statements)
-        self._ensure_started(X)
-        self._remember(X, y, sample_weight, times)
-        return self.consolidate()
+        return self.add_examples(X, y, sample_weight, times, ids).consolidate()
 
-    def partial_fit(self, X: Evidence, y, sample_weight=None, times=None) -> InterestProfile:
-        """Learn from a few new examples now: cheap gradient steps, remembered for refits."""
+    def add_examples(self, X: Evidence, y, sample_weight=None, times=None,
+                     ids=None) -> InterestProfile:
+        """Keep these examples for the next refit, without learning from them yet (many
+        examples at once are learned better by one `consolidate` than by online steps)."""
         self._ensure_started(X)
-        rows, labels, weights = self._remember(X, y, sample_weight, times)
-        for _ in range(ONLINE_STEPS):
-            error = sigmoid(rows.dot(self.coef_)) - labels
-            self.coef_ -= self.learning_rate * rows.transpose_dot(weights * error)
+        self._remember(X, y, sample_weight, times, ids)
         return self
+
+    def partial_fit(self, X: Evidence, y, sample_weight=None, times=None,
+                    ids=None) -> InterestProfile:
+        """Learn from a few new examples now, one bounded online step each (see
+        `online_error`), and keep them for refits."""
+        self._ensure_started(X)
+        rows, labels, weights = self._remember(X, y, sample_weight, times, ids)
+        for index in range(len(labels)):
+            row = rows.select([index])
+            online = row.without_prior()
+            error = online_error(float(row.dot(self.coef_)[0]), labels[index], weights[index],
+                                 self.learning_rate, float(online.squared_norms()[0]),
+                                 float(self._reach(online)[0]))
+            self.coef_ -= self.learning_rate * online.transpose_dot(np.array([error]))
+        return self
+
+    def forget(self, ids: Sequence[int]) -> InterestProfile:
+        """Drop the examples learned from these reactions and refit without them; what
+        the profile learned from them is taken back."""
+        self._check_fitted()
+        if self.n_examples_ and self.examples_.keep_except(ids) is not None:
+            self.examples_ = self.examples_.keep_except(ids)
+            if not len(self.examples_.labels):
+                self.coef_ = self.prior_coef_.copy()
+                self.idf_ = np.zeros(WORD_FEATURES)
+                return self
+            self.consolidate()
+        return self
+
+    def _reach(self, rows: _Rows) -> np.ndarray:
+        """Per row r, the most |r . x| can be for any message's row x: the largest change
+        in any message's log-odds that a step of coefficients along r per unit makes.
+        Cauchy-Schwarz per block: embeddings are unit vectors (times their weight), word
+        rows have length `word_weight`, signals stay within `SIGNAL_LIMIT`, bias 1."""
+        embedding = self.embedding_weight * np.linalg.norm(rows.embeddings, axis=1)
+        words = self.word_weight * np.sqrt(np.asarray(rows.words.multiply(rows.words).sum(axis=1)).ravel())
+        signals = self.signal_weight * SIGNAL_LIMIT * np.abs(rows.signals).sum(axis=1)
+        return embedding + words + signals + 1.0
 
     def consolidate(self, now: float | None = None) -> InterestProfile:
         """Refit on every kept example, older ones decayed by `half_life_days`."""
@@ -239,8 +326,10 @@ class InterestProfile:
         self.idf_ = self._inverse_document_frequencies()
         rows = _Rows(examples.embeddings * self.embedding_weight, self._tf_idf(examples.words),
                      examples.signals, self.interest_prior(examples.embeddings))
+        floor = STATEMENTS_WEIGHT_FLOOR if len(self.interests_) or len(self.disinterests_) \
+            else None
         self.coef_ = _fit_logistic(rows, examples.labels, decayed, self.prior_coef_,
-                                   self.alpha, start=self.coef_)
+                                   self.alpha, start=self.coef_, statements_floor=floor)
         return self
 
     def _inverse_document_frequencies(self) -> np.ndarray:
@@ -257,16 +346,18 @@ class InterestProfile:
         idf[seen] = np.log((1.0 + documents) / (1.0 + frequency[seen])) + 1.0
         return idf
 
-    def _remember(self, X: Evidence, y, sample_weight, times) -> tuple[_Rows, np.ndarray, np.ndarray]:
+    def _remember(self, X: Evidence, y, sample_weight, times,
+                  ids) -> tuple[_Rows, np.ndarray, np.ndarray]:
         labels = np.asarray(y, dtype=np.float64).reshape(-1)
         weights = np.ones(len(labels)) if sample_weight is None else np.asarray(sample_weight, float)
         times = np.zeros(len(labels)) if times is None else np.asarray(times, float)
-        term_frequencies = _term_frequencies(X.texts)
+        ids = np.full(len(labels), NO_REACTION) if ids is None else np.asarray(ids, np.int64)
+        counts = X.term_frequencies()
         notes = list(X.notes) if len(X.notes) else [""] * len(labels)
         self.examples_ = self.examples_.extend(
-            X.embeddings, term_frequencies, np.asarray(X.signals) * self.signal_weight, notes,
-            labels, weights, times, self.max_examples)
-        return self._rows(X, term_frequencies), labels, weights
+            X.embeddings, counts, self._scaled_signals(X.signals), notes,
+            labels, weights, times, ids, self.max_examples)
+        return self._rows(X, counts), labels, weights
 
     # -- scoring --------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -281,6 +372,7 @@ class InterestProfile:
         self._check_fitted()
         if getattr(self, "coef_", None) is None:
             return self.interest_prior(np.asarray(X.embeddings, dtype=np.float32))
+        self._check_signals(X)
         return self._rows(X).dot(self.coef_)
 
     def predict_proba(self, X: Evidence) -> np.ndarray:
@@ -299,14 +391,13 @@ class InterestProfile:
         start = 384 + WORD_FEATURES
         return self.coef_[start:start + self.n_signals_] * self.signal_weight
 
-    def squared_norms(self, X: Evidence) -> np.ndarray:
-        """|row|^2 of each message's model input: one online step moves its own log-odds
-        by learning_rate * weight * error * |row|^2 (the simulator replays steps with it)."""
+    def online_norms(self, X: Evidence) -> tuple[np.ndarray, np.ndarray]:
+        """Per message, what its online step is made of (`partial_fit`; the simulator
+        replays steps with it): the squared length of the row the step moves along, and
+        that row's reach (`_reach`), both without the interest prior, which only refits move."""
         self._check_fitted()
-        rows = self._rows(X)
-        return (np.einsum("ij,ij->i", rows.embeddings, rows.embeddings)
-                + np.asarray(rows.words.multiply(rows.words).sum(axis=1)).ravel()
-                + np.einsum("ij,ij->i", rows.signals, rows.signals) + rows.prior ** 2 + 1.0)
+        rows = self._rows(X).without_prior()
+        return rows.squared_norms(), self._reach(rows)
 
     @property
     def classes_(self) -> np.ndarray:
@@ -336,8 +427,8 @@ class InterestProfile:
         if getattr(self, "coef_", None) is None:
             return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n)}
         # The model's rows with the embedding and the prior left at zero.
-        rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(_term_frequencies(texts)),
-                     np.asarray(signals, np.float64) * self.signal_weight, np.zeros(n))
+        rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(term_frequencies(texts)),
+                     self._scaled_signals(signals), np.zeros(n))
         blocks = rows.contributions(self.coef_)
         return {name: blocks[name] for name in ("words", "signals", "bias")}
 
@@ -372,44 +463,105 @@ class InterestProfile:
         return [(examples.notes[i], bool(examples.labels[i]), float(cosines[i])) for i in order]
 
     # -- persistence ----------------------------------------------------------------
-    def save(self, folder: Path) -> None:
-        """Write the profile as numpy arrays and JSON: no pickle, and no message text."""
+    def schema(self) -> dict:
+        """What the coefficients mean, block by block: a saved profile is only read back
+        by code whose features have this same layout."""
+        return {"blocks": list(BLOCKS), "embedding_dimension": EMBEDDING_DIMENSION,
+                "word_features": WORD_FEATURES, "token_pattern": TOKEN_PATTERN,
+                "signals": list(getattr(self, "signal_names_", None) or ())}
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict]:
+        """The profile as numpy arrays and JSON-able metadata: no pickle, no message text."""
         self._check_fitted()
-        folder.mkdir(parents=True, exist_ok=True)
         arrays = {"interests": self.interests_, "disinterests": self.disinterests_}
-        meta = {"format": FORMAT_VERSION, "params": self.get_params(), "n_signals": self.n_signals_}
+        meta = {"format": FORMAT_VERSION, "params": self.get_params(), "schema": self.schema()}
         if self.coef_ is not None:
             arrays |= {"coef": self.coef_, "prior_coef": self.prior_coef_, "idf": self.idf_}
             arrays |= self.examples_.arrays()
             meta["notes"] = self.examples_.notes
+        return arrays, meta
+
+    @classmethod
+    def from_state(cls, arrays, meta: dict, signal_names: Sequence[str] | None = None,
+                   where: str = "the saved profile") -> InterestProfile:
+        """The profile `state` gave; ProfileFormatError when it was written in another
+        format or for other features (`signal_names`, when given, are those of the code
+        that will use it): relearn it from the reactions then."""
+        if meta.get("format") == 2:  # the same model, before reaction ids and schemas
+            arrays, meta = _from_format_2(arrays, meta, signal_names)
+        if meta.get("format") != FORMAT_VERSION:
+            raise ProfileFormatError(f"{where} has format {meta.get('format')}, this version "
+                                     f"reads {FORMAT_VERSION}")
+        schema = meta["schema"]
+        expected = dict(cls().schema(), signals=list(signal_names or schema["signals"]))
+        if schema != expected:
+            changed = sorted(k for k in expected if schema.get(k) != expected[k])
+            raise ProfileFormatError(f"{where} was learned with other features "
+                                     f"({', '.join(changed)} changed)")
+        profile = cls(**meta["params"]).set_statements(arrays["interests"], arrays["disinterests"])
+        if "coef" in arrays:
+            profile._start(schema["signals"])
+            profile.coef_, profile.prior_coef_ = arrays["coef"], arrays["prior_coef"]
+            profile.examples_ = _Examples.from_arrays(arrays, meta["notes"])
+            profile.idf_ = arrays["idf"]
+        return profile
+
+    def save(self, folder: Path) -> None:
+        """Write the profile to `folder` (profile.npz and profile.json)."""
+        arrays, meta = self.state()
+        folder.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(folder / "profile.npz", **arrays)
         (folder / "profile.json").write_text(json.dumps(meta))
 
     @classmethod
-    def load(cls, folder: Path) -> InterestProfile:
+    def load(cls, folder: Path, signal_names: Sequence[str] | None = None) -> InterestProfile:
         meta = json.loads((folder / "profile.json").read_text())
-        if meta.get("format") != FORMAT_VERSION:
-            raise ProfileFormatError(
-                f"the profile in {folder} has format {meta.get('format')}, this version reads "
-                f"{FORMAT_VERSION}: run `gatekeeper train` to learn it again from the mailbox")
         with np.load(folder / "profile.npz", allow_pickle=False) as data:
-            profile = cls(**meta["params"]).set_statements(data["interests"], data["disinterests"])
-            if "coef" in data:
-                profile._start(meta["n_signals"])
-                profile.coef_, profile.prior_coef_ = data["coef"], data["prior_coef"]
-                profile.examples_ = _Examples.from_arrays(data, meta["notes"])
-                profile.idf_ = data["idf"]
-        return profile
+            return cls.from_state(dict(data), meta, signal_names, where=f"the profile in {folder}")
+
+
+def _from_format_2(arrays, meta: dict, signal_names: Sequence[str] | None) -> tuple[dict, dict]:
+    """A format-2 profile in format 3: its examples came from no stored reaction, and its
+    signals are taken to be `signal_names` when there are as many (format 2 kept only
+    their number)."""
+    width = meta.get("n_signals")
+    names = list(signal_names or ())
+    if width is not None and len(names) != width:
+        names = [f"signal {i}" for i in range(width)]  # refused as other features
+    arrays = dict(arrays)
+    if "labels" in arrays:
+        arrays["ids"] = np.full(len(arrays["labels"]), NO_REACTION, np.int64)
+    schema = dict(InterestProfile().schema(), signals=names)
+    return arrays, {**meta, "format": FORMAT_VERSION, "schema": schema}
 
 
 def _hyperparameter_names() -> list[str]:
     return [name for name in inspect.signature(InterestProfile).parameters]
 
 
+def online_error(z, label, weight, rate: float, norm, reach):
+    """The error of one reaction's online step, already bounded: the coefficients move by
+    -rate * error * row (the row without the interest prior).
+
+    `z` is the message's log-odds, `norm` the row's squared length and `reach` the most
+    one unit along it moves any message (`InterestProfile.online_norms`). `ONLINE_STEPS`
+    gradient steps are summed, then scaled down when they would move some message's
+    log-odds by more than `MAX_STEP_LOG_ODDS`. Takes numbers or arrays alike: the
+    campaign simulator replays a whole audience's steps with it.
+    """
+    total = 0.0
+    for _ in range(ONLINE_STEPS):
+        error = weight * (sigmoid(z) - label)
+        z = z - rate * error * norm
+        total = total + error
+    moved = rate * np.abs(total) * reach
+    return total * np.minimum(1.0, MAX_STEP_LOG_ODDS / np.maximum(moved, 1e-12))
+
+
 _TOKENS = re.compile(TOKEN_PATTERN)
 
 
-def _term_frequencies(texts: Sequence[str]) -> sparse.csr_matrix:
+def term_frequencies(texts: Sequence[str]) -> sparse.csr_matrix:
     """Hashed word counts, damped as 1 + log(count): a word said ten times is not ten
     times the evidence. Tokens are lower-cased words hashed to columns exactly as
     scikit-learn's HashingVectorizer(alternate_sign=False) does: |MurmurHash3_32(utf-8,
@@ -438,6 +590,19 @@ class _Rows:
 
     def _edges(self) -> np.ndarray:
         return np.cumsum([0, 384, self.words.shape[1], self.signals.shape[1], 1, 1])
+
+    def select(self, rows: Sequence[int]) -> _Rows:
+        return _Rows(self.embeddings[rows], self.words[rows], self.signals[rows],
+                     self.prior[rows])
+
+    def without_prior(self) -> _Rows:
+        """The same rows with the interest prior at zero: what an online step moves."""
+        return _Rows(self.embeddings, self.words, self.signals, np.zeros_like(self.prior))
+
+    def squared_norms(self) -> np.ndarray:
+        return (np.einsum("ij,ij->i", self.embeddings, self.embeddings, dtype=np.float64)
+                + np.asarray(self.words.multiply(self.words).sum(axis=1)).ravel()
+                + np.einsum("ij,ij->i", self.signals, self.signals) + self.prior ** 2 + 1.0)
 
     def dot(self, coef: np.ndarray) -> np.ndarray:
         """Log-odds: the rows times the coefficients."""
@@ -469,18 +634,20 @@ class _Examples:
 
     embeddings: np.ndarray
     words: sparse.csr_matrix  # term frequencies, 1 + log(count): the IDF is applied on use
-    signals: np.ndarray  # already scaled by signal_weight
+    signals: np.ndarray  # already clipped and scaled by signal_weight
     notes: list[str]
     labels: np.ndarray
     weights: np.ndarray
     times: np.ndarray
+    ids: np.ndarray  # the reaction each came from (NO_REACTION when none)
 
     @classmethod
     def empty(cls, n_signals: int) -> _Examples:
         return cls(np.zeros((0, 384), np.float32), sparse.csr_matrix((0, WORD_FEATURES)),
-                   np.zeros((0, n_signals)), [], np.zeros(0), np.zeros(0), np.zeros(0))
+                   np.zeros((0, n_signals)), [], np.zeros(0), np.zeros(0), np.zeros(0),
+                   np.zeros(0, np.int64))
 
-    def extend(self, embeddings, words, signals, notes, labels, weights, times,
+    def extend(self, embeddings, words, signals, notes, labels, weights, times, ids,
                limit: int) -> _Examples:
         """These examples plus the new ones, the oldest dropped beyond `limit`."""
         keep = slice(max(0, len(self.labels) + len(labels) - limit), None)
@@ -492,13 +659,24 @@ class _Examples:
             np.concatenate([self.labels, labels])[keep],
             np.concatenate([self.weights, weights])[keep],
             np.concatenate([self.times, times])[keep],
+            np.concatenate([self.ids, ids])[keep],
         )
+
+    def keep_except(self, ids: Sequence[int]) -> _Examples | None:
+        """The examples without those of these reactions; None when none of them is here."""
+        dropped = np.isin(self.ids, np.asarray(list(ids), np.int64)) & (self.ids != NO_REACTION)
+        if not dropped.any():
+            return None
+        kept = np.flatnonzero(~dropped)
+        return _Examples(self.embeddings[kept], self.words[kept], self.signals[kept],
+                         [self.notes[i] for i in kept], self.labels[kept], self.weights[kept],
+                         self.times[kept], self.ids[kept])
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"embeddings": self.embeddings, "signals": self.signals,
                 "words_data": self.words.data, "words_indices": self.words.indices,
                 "words_indptr": self.words.indptr, "labels": self.labels,
-                "weights": self.weights, "times": self.times}
+                "weights": self.weights, "times": self.times, "ids": self.ids}
 
     @classmethod
     def from_arrays(cls, data, notes: list[str]) -> _Examples:
@@ -506,16 +684,18 @@ class _Examples:
             (data["words_data"], data["words_indices"], data["words_indptr"]),
             shape=(len(data["labels"]), WORD_FEATURES))
         return cls(data["embeddings"], words, data["signals"], list(notes), data["labels"],
-                   data["weights"], data["times"])
+                   data["weights"], data["times"], data["ids"])
 
 
-def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.ndarray:
-    """Weighted logistic regression with a Gaussian prior around `prior_mean` (L-BFGS).
+def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start,
+                  statements_floor: float | None = None) -> np.ndarray:
+    """Weighted logistic regression with a Gaussian prior around `prior_mean` (L-BFGS-B).
 
     Minimises sum(w * log_loss) + alpha/2 * |coef - prior_mean|^2, divided by sum(w) for a
     well-scaled problem: with little evidence the prior dominates, with much the data.
     Hashed words that no example contains keep their prior value, so only the columns in
-    use are optimised (a few thousand of the 262,144).
+    use are optimised (a few thousand of the 262,144). The interest prior's weight stays
+    at or above `statements_floor` when one is given.
     """
     from scipy.optimize import minimize  # 28 MB: loaded when the daemon first learns
 
@@ -536,7 +716,12 @@ def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.
         gradient = (compact.transpose_dot(weights * (sigmoid(z) - labels)) + alpha * drift) / total
         return float(loss), gradient
 
-    result = minimize(loss_and_gradient, start[keep], jac=True, method="L-BFGS-B",
+    bounds = [(None, None)] * len(keep)
+    if statements_floor is not None:
+        bounds[-2] = (statements_floor, None)
+    initial = start[keep].copy()
+    initial[-2] = max(initial[-2], statements_floor or -np.inf)
+    result = minimize(loss_and_gradient, initial, jac=True, method="L-BFGS-B", bounds=bounds,
                       options={"maxiter": 300})
     coef = start.copy()
     coef[keep] = result.x

@@ -16,9 +16,9 @@ differs from its persona by
 A series (`sends > 1`) replays what the daemon does between sends, vectorised: each
 recipient reacts to what reached them (reads what they want, ignores or deletes the rest,
 now and then rescues wanted mail from the held folder), the sender memory records it with
-the formulas of `gatekeeper.senders`, and the profile takes the online steps of
-`InterestProfile.partial_fit`, replayed in closed form on the campaign's row. (The
-daemon's periodic consolidation refit is not replayed.) Recipients are modelled as
+the formulas of `gatekeeper.senders`, and the profile takes the bounded online steps of
+`InterestProfile.partial_fit` (`profile.online_error`), replayed in closed form on the
+campaign's row. (The daemon's periodic consolidation refit is not replayed.) Recipients are modelled as
 settled users of the gatekeeper: their profiles hold at least `SETTLED_EXAMPLES`
 examples, so the evidence guard rail does not apply, but the others do: a sender nobody
 has thrown away yet is held at worst, never deleted.
@@ -47,7 +47,7 @@ from .features import SIGNAL_NAMES
 from .lint import Finding, lint_message
 from .message import Message, parse
 from .policy import ACTIONS, History, PolicySettings, decide, pass_threshold
-from .profile import ONLINE_STEPS, Evidence, sigmoid
+from .profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
 from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
 
 SCHEMA = "gatekeeper.simulation/1"
@@ -221,10 +221,12 @@ class ReaderState:
         self.updated = now
 
     def memory_signals(self, has_list: bool) -> np.ndarray:
-        """(R, 9) sender-memory signals in SIGNAL_NAMES order (list ones only with a List-Id)."""
+        """(R, 9) sender-memory signals in SIGNAL_NAMES order (list ones only with a List-Id),
+        clipped as the profile clips every signal."""
         per_key = np.column_stack(key_signals(self.long_positive, self.long_negative,
                                               self.short_positive, self.short_negative))
-        return np.hstack([per_key, per_key, per_key if has_list else np.zeros_like(per_key)])
+        signals = np.hstack([per_key, per_key, per_key if has_list else np.zeros_like(per_key)])
+        return np.clip(signals, -SIGNAL_LIMIT, SIGNAL_LIMIT)
 
     def record(self, behaviour: np.ndarray) -> None:
         """Each recipient did BEHAVIOURS[behaviour[i]] (an index) with this send."""
@@ -244,7 +246,10 @@ class CampaignScores:
     logit: np.ndarray  # (S,) log-odds with no sender history
     interests: np.ndarray  # (S,) the interest prior's share of it
     memory_weights: np.ndarray  # (S, 9) log-odds per unit of each sender-memory signal
-    content_norm: np.ndarray  # (S,) |row|^2 of the campaign's row without sender signals
+    # The campaign's row as an online step moves along it (without the interest prior),
+    # without its sender-memory signals: its squared length, and its reach.
+    content_norm: np.ndarray  # (S,)
+    content_reach: np.ndarray  # (S,)
     signal_weight: np.ndarray  # (S,) the profiles' signal scale
     learning_rate: np.ndarray  # (S,)
     similar_thrown_away: np.ndarray  # (S,) persona examples like it that were thrown away
@@ -261,16 +266,17 @@ def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignS
         evidence.signals[:, MEMORY_COLUMNS] = 0.0
         explanation = profile.explain(evidence)[0]
         contributions = explanation.contributions
+        norm, reach = profile.online_norms(evidence)
         rows.append((
             sum(contributions.values()), contributions.get("interests", 0.0),
-            _memory_weights(profile), float(profile.squared_norms(evidence)[0]),
+            _memory_weights(profile), float(norm[0]), float(reach[0]),
             profile.signal_weight, profile.learning_rate,
             similar_thrown_away(explanation),
         ))
     columns = list(zip(*rows))
     return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),
                           np.array(columns[3]), np.array(columns[4]), np.array(columns[5]),
-                          np.array(columns[6]), embedding[0])
+                          np.array(columns[6]), np.array(columns[7]), embedding[0])
 
 
 def _memory_weights(profile) -> np.ndarray:
@@ -378,16 +384,15 @@ class Simulation:
         return behaviour, reads | rescued
 
     def _learn(self, logits: np.ndarray, signals: np.ndarray, behaviour: np.ndarray) -> None:
-        """The online steps `Brain.learn` takes for each recipient's reaction, in closed form."""
+        """The online step `Brain.learn` takes for each recipient's reaction, in closed form."""
         label, weight = LABEL[behaviour], WEIGHT[behaviour]
         seg, scores = self.population.segment, self.scores
-        norm = scores.content_norm[seg] + scores.signal_weight[seg] ** 2 * (signals ** 2).sum(1)
-        z = logits.copy()
-        for _ in range(ONLINE_STEPS):
-            step_error = weight * (sigmoid(z) - label)
-            z -= scores.learning_rate[seg] * step_error * norm
-            self.state.error_sum += step_error
-            self.state.error_signals += step_error[:, None] * signals
+        scale = scores.signal_weight[seg] ** 2
+        norm = scores.content_norm[seg] + scale * (signals ** 2).sum(1)
+        reach = scores.content_reach[seg] + scale * SIGNAL_LIMIT * np.abs(signals).sum(1)
+        error = online_error(logits, label, weight, scores.learning_rate[seg], norm, reach)
+        self.state.error_sum += error
+        self.state.error_signals += error[:, None] * signals
 
 
 # -- results ---------------------------------------------------------------------------
@@ -433,7 +438,8 @@ def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
         signals = brain.evidence([message], embeddings[:1], START).signals
         signals[:, MEMORY_COLUMNS] = 0.0
         evidence = Evidence(embeddings, [m.text_for_words() for m in [message, *variants]],
-                            np.repeat(signals, len(variants) + 1, axis=0))
+                            np.repeat(signals, len(variants) + 1, axis=0),
+                            signal_names=SIGNAL_NAMES)
         logits = brain.profile.decision_function(evidence)
         effects[row] = logits[0] - logits[1:]
     return sentences, effects[:, :-1], effects[:, -1]

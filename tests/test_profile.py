@@ -20,7 +20,7 @@ from gatekeeper.profile import (
     WORD_FEATURES,
     Evidence,
     InterestProfile,
-    _term_frequencies,
+    term_frequencies,
 )
 from gatekeeper.testing import HashEmbedder
 
@@ -46,7 +46,7 @@ def statements(profile: InterestProfile, interests: list[str], disinterests: lis
 
 
 def column(word: str) -> int:
-    return _term_frequencies([word]).indices[0]
+    return term_frequencies([word]).indices[0]
 
 
 def test_unfitted_profile_raises_not_fitted():
@@ -78,10 +78,10 @@ def test_words_are_hashed_exactly_as_scikit_learns_hashing_vectorizer():
     reference = HashingVectorizer(n_features=WORD_FEATURES, alternate_sign=False, norm=None,
                                   token_pattern=TOKEN_PATTERN, lowercase=True).transform(texts)
     reference.data = 1.0 + np.log(reference.data)
-    ours = _term_frequencies(texts)
+    ours = term_frequencies(texts)
     assert ours.shape == reference.shape
     assert abs(ours - reference).max() == 0
-    assert _term_frequencies([]).shape == (0, WORD_FEATURES)
+    assert term_frequencies([]).shape == (0, WORD_FEATURES)
 
 
 def test_scoring_does_not_import_scikit_learn():
@@ -195,11 +195,25 @@ def test_statement_only_profile_saves_and_loads(tmp_path):
                                profile.predict_proba(probe))
 
 
-def test_signal_width_must_not_change():
+def test_a_profile_is_pinned_to_the_signals_it_learned():
     profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
-    wrong = Evidence(EMBEDDER.embed_many(["x"]), ["x"], np.zeros((1, N_SIGNALS + 1)))
-    with pytest.raises(ValueError, match="signals"):
-        profile.partial_fit(wrong, [1])
+    wider = Evidence(EMBEDDER.embed_many(["x"]), ["x"], np.zeros((1, N_SIGNALS + 1)))
+    renamed = Evidence(EMBEDDER.embed_many(["x"]), ["x"], np.zeros((1, N_SIGNALS)),
+                       signal_names=[f"other {i}" for i in range(N_SIGNALS)])
+    for wrong in (wider, renamed):
+        with pytest.raises(ProfileFormatError, match="signals"):
+            profile.partial_fit(wrong, [1])
+        with pytest.raises(ProfileFormatError, match="signals"):
+            profile.predict_proba(wrong)
+
+
+def test_a_saved_profile_is_refused_by_code_with_other_signals(tmp_path):
+    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    profile.save(tmp_path / "p")
+    names = [f"signal {i}" for i in range(N_SIGNALS)]
+    assert InterestProfile.load(tmp_path / "p", names).n_examples_ == 11
+    with pytest.raises(ProfileFormatError, match="other features"):
+        InterestProfile.load(tmp_path / "p", names + ["a new signal"])
 
 
 def test_word_block_separates_what_meaning_alone_cannot():
@@ -249,7 +263,7 @@ def test_a_profile_of_another_format_is_refused_with_what_to_do(tmp_path):
     profile.save(tmp_path / "p")
     meta = json.loads((tmp_path / "p" / "profile.json").read_text())
     (tmp_path / "p" / "profile.json").write_text(json.dumps(meta | {"format": 1}))
-    with pytest.raises(ProfileFormatError, match="gatekeeper train"):
+    with pytest.raises(ProfileFormatError, match="has format 1"):
         InterestProfile.load(tmp_path / "p")
 
 
