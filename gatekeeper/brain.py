@@ -5,15 +5,22 @@ embeds messages (cached by content hash), scores them, gathers the `History` the
 needs, decides, and learns from what the reader does. The daemon's pipeline, the
 evaluation harness and the campaign simulator all go through it, so they measure exactly
 the code that runs on a real mailbox.
+
+Learning goes through lessons (`gatekeeper.lesson`): `lesson` fixes what a reaction
+teaches when it happens, `apply` learns it and `forget` takes it back. The brain's saved
+file is a checkpoint: it records how far through the store's reactions and decisions it
+has come (`Applied`), so the rest can be applied on start.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import time
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,16 +28,20 @@ import numpy as np
 
 from .embed import Embedder
 from .errors import ProfileFormatError
-from .features import message_keys, signal_matrix
+from .features import SIGNAL_NAMES, message_keys, signal_matrix
+from .lesson import SENT, Example, Lesson, evidence_of
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide, decide_within
-from .profile import Evidence, Explanation, InterestProfile, sigmoid
+from .profile import NO_REACTION, Evidence, Explanation, InterestProfile, sigmoid
 from .senders import BEHAVIOUR, SenderMemory
 
 logger = logging.getLogger(__name__)
 
 THROWN_AWAY = ("deleted_unread", "junked", "deleted_from_held", "moved_to_held")
 SIMILAR = 0.80  # cosine above which a kept example counts as "mail like this"
+CHECKPOINT = "checkpoint.npz"  # the brain's file in its folder
+CHECKPOINT_FORMAT = 1
+LEGACY_STATE = "brain.json"  # what versions before checkpoints saved beside profile/
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,23 @@ def describe(message: Message) -> str:
     """A short note about a message for explanations (never its body)."""
     sender = message.from_name or message.from_address or "unknown sender"
     return f"{sender}: {message.subject or '(no subject)'}"[:120]
+
+
+@dataclass
+class Applied:
+    """How far through the store's record a brain has come: its checkpoint's watermark."""
+
+    decisions: int = 0  # the last decision whose arrival the sender memory counted
+    reactions: int = 0  # the last reaction read
+    forgotten: set[int] = field(default_factory=set)  # reactions up to there not in the brain
+
+    def to_dict(self) -> dict:
+        return {"decisions": self.decisions, "reactions": self.reactions,
+                "forgotten": sorted(self.forgotten)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Applied:
+        return cls(data["decisions"], data["reactions"], set(data["forgotten"]))
 
 
 @dataclass
@@ -97,6 +125,8 @@ class Brain:
         self.lists = lists or Lists()
         self.sent_ids: set[str] = set()  # Message-IDs of mail the reader sent
         self.flagged_threads: set[str] = set()  # Message-IDs in threads the reader flagged
+        self.sent_to: Counter[str] = Counter()  # sent lessons naming each correspondent
+        self.applied: Applied | None = Applied()  # None: a legacy brain, see `_load_legacy`
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
@@ -113,10 +143,13 @@ class Brain:
 
     def learn_sent(self, message: Message) -> None:
         """The reader sent this message: its recipients are correspondents."""
-        for address in (*message.to, *message.cc):
-            self.memory.add_correspondent(address)
-        if message.message_id:
-            self.sent_ids.add(message.message_id)
+        self.apply(self.sent_lesson(message))
+
+    @staticmethod
+    def sent_lesson(message: Message) -> Lesson:
+        when = message.date.timestamp() if message.date else 0.0
+        return Lesson(SENT, when, message_id=message.message_id,
+                      recipients=tuple(a.lower() for a in (*message.to, *message.cc) if a))
 
     # -- scoring ---------------------------------------------------------------------
     def embed(self, messages: Sequence[Message]) -> np.ndarray:
@@ -139,7 +172,7 @@ class Brain:
     def evidence(self, messages: Sequence[Message], embeddings: np.ndarray, now: float) -> Evidence:
         return Evidence(embeddings, [m.text_for_words() for m in messages],
                         signal_matrix(list(messages), self.memory, now),
-                        [describe(m) for m in messages])
+                        [describe(m) for m in messages], SIGNAL_NAMES)
 
     def assess(self, messages: Sequence[Message], now: float | None = None,
                embeddings: np.ndarray | None = None,
@@ -225,88 +258,192 @@ class Brain:
     # -- learning --------------------------------------------------------------------
     def observe(self, assessment: Assessment, now: float) -> None:
         """Record that a message arrived and what was done with it."""
-        keys = message_keys(assessment.message)
-        self.memory.record(keys, "delivered", now)
-        if assessment.verdict.action == "hold":
-            self.memory.record(keys, "held", now)
+        self.count_arrival(message_keys(assessment.message),
+                           assessment.verdict.action == "hold", now)
+
+    def count_arrival(self, keys: Sequence[str], held: bool, at: float) -> None:
+        """The sender memory counts a message that arrived at `at` (and was held)."""
+        self.memory.record(list(keys), "delivered", at)
+        if held:
+            self.memory.record(list(keys), "held", at)
 
     def learn(self, assessment: Assessment, behaviour: str, now: float) -> None:
         """The reader did `behaviour` with this message: update memory and profile."""
-        message = assessment.message
-        if behaviour == "flagged" and message.message_id:
-            self.flagged_threads.add(message.message_id)
+        self.apply(self.lesson(assessment.message, behaviour, now, assessment.embedding))
+
+    def lesson(self, message: Message, behaviour: str, now: float,
+               embedding: np.ndarray | None = None, arrived: bool = False) -> Lesson:
+        """What the reader doing `behaviour` with `message` at `now` teaches, as the brain
+        sees it now: the sender signals as they were before this behaviour (learning from
+        a row that already counts its own label would teach the profile to trust sender
+        history far more than it deserves on mail from anyone new), and no example that
+        would teach it to dislike someone the reader writes to."""
         signal = learning_signal(behaviour)
         if signal is not None and signal[0] == 0 and self.memory.is_correspondent(
                 message.from_address):
-            signal = None  # never learn to dislike someone the reader writes to
+            signal = None
+        example = None
         if signal is not None:
-            # The sender signals as they were before this behaviour: learning from a row
-            # that already counts its own label would teach the profile to trust sender
-            # history far more than it deserves on mail from anyone new.
-            label, weight = signal
-            embedding = self.embed([message]) if assessment.embedding is None else \
-                assessment.embedding[None, :]
-            evidence = self.evidence([message], embedding, now)
-            self.profile.partial_fit(evidence, [label], sample_weight=[weight], times=[now])
-        self.memory.record(message_keys(message), behaviour, now)
+            vector = self.embed([message]) if embedding is None else np.asarray(embedding)[None, :]
+            example = Example.of(*signal, self.evidence([message], vector, now))
+        return Lesson(behaviour, now, tuple(message_keys(message)), message.message_id,
+                      arrived, example=example)
+
+    def apply(self, lesson: Lesson, reaction: int = NO_REACTION, step: bool = True) -> None:
+        """Learn a lesson (from the store's reaction `reaction`): count it in the sender
+        memory and, when it has an example, take a bounded online step (`step`) or only
+        keep the example for the next refit (many lessons at once)."""
+        self._count(lesson, +1)
+        example = lesson.example
+        if example is None:
+            return
+        evidence = evidence_of([example])
+        learn = self.profile.partial_fit if step else self.profile.add_examples
+        learn(evidence, [example.label], sample_weight=[example.weight], times=[lesson.at],
+              ids=[reaction])
+
+    def forget(self, lessons: Sequence[tuple[int, Lesson]]) -> None:
+        """Take back lessons learned from these reactions (id, lesson): their counts, and
+        their examples, with a refit of the profile without them."""
+        for _, lesson in lessons:
+            self._count(lesson, -1)
+        ids = [reaction for reaction, lesson in lessons if lesson.example is not None]
+        if ids:
+            self.profile.forget(ids)
+
+    def _count(self, lesson: Lesson, sign: int) -> None:
+        """What a lesson counts outside the profile, added (+1) or taken back (-1)."""
+        if lesson.behaviour == SENT:
+            self._count_sent(lesson, sign)
+            return
+        change = self.memory.record if sign > 0 else self.memory.forget
+        if lesson.arrived:
+            change(list(lesson.keys), "delivered", lesson.at)
+        change(list(lesson.keys), lesson.behaviour, lesson.at)
+        if lesson.behaviour == "flagged" and lesson.message_id:
+            (self.flagged_threads.add if sign > 0 else self.flagged_threads.discard)(
+                lesson.message_id)
+
+    def _count_sent(self, lesson: Lesson, sign: int) -> None:
+        self.sent_to.update({address: sign for address in lesson.recipients})
+        for address in lesson.recipients:
+            if sign > 0:
+                self.memory.add_correspondent(address)
+            elif self.sent_to[address] <= 0:
+                self.memory.correspondents.discard(address)
+        if lesson.message_id:
+            (self.sent_ids.add if sign > 0 else self.sent_ids.discard)(lesson.message_id)
+
+    def history_lessons(self, messages: Sequence[Message], embeddings: np.ndarray,
+                        behaviours: Sequence[str], times: Sequence[float],
+                        sent: Sequence[Lesson] = ()) -> list[Lesson]:
+        """Lessons of earlier mail, oldest first: each message's signals as they were when
+        it arrived, after the mail the reader `sent` and the messages before it counted.
+        The brain is left as it was: learn the lessons with `apply`, or record them."""
+        counted = list(sent)
+        for lesson in counted:
+            self._count(lesson, +1)
+        lessons = []
+        for message, vector, behaviour, when in zip(messages, embeddings, behaviours, times):
+            lesson = self.lesson(message, behaviour, when, vector, arrived=True)
+            self._count(lesson, +1)
+            lessons.append(lesson)
+        for lesson in reversed(counted + lessons):
+            self._count(lesson, -1)
+        return lessons
 
     def learn_history(self, messages: Sequence[Message], embeddings: np.ndarray,
                       behaviours: Sequence[str], times: Sequence[float]) -> int:
-        """Learn from what the reader did with earlier mail, oldest first (a fresh fit).
-
-        Each message's sender signals are taken as they were when it arrived, before
-        the reader's reaction, exactly as `learn` sees them. Returns the examples learned.
-        """
-        rows, labels, weights, kept = [], [], [], []
-        for index, (message, behaviour, when) in enumerate(zip(messages, behaviours, times)):
-            signal = learning_signal(behaviour)
-            if signal is not None and not (signal[0] == 0 and self.memory.is_correspondent(
-                    message.from_address)):
-                rows.append(signal_matrix([message], self.memory, when)[0])
-                labels.append(signal[0])
-                weights.append(signal[1])
-                kept.append(index)
-            self.memory.record(message_keys(message), "delivered", when)
-            self.memory.record(message_keys(message), behaviour, when)
-        if kept:
-            chosen = [messages[i] for i in kept]
-            evidence = Evidence(embeddings[kept], [m.text_for_words() for m in chosen],
-                                np.array(rows), [describe(m) for m in chosen])
-            self.profile.fit(evidence, labels, sample_weight=weights,
-                             times=[times[i] for i in kept])
-        return len(kept)
-
-    def learn_many(self, items: Iterable[tuple[Assessment, str]], now: float) -> None:
-        for assessment, behaviour in items:
-            self.learn(assessment, behaviour, now)
-        self.profile.consolidate(now=now)
+        """Learn from what the reader did with earlier mail, oldest first (a fresh fit of
+        the profile, as `history_lessons` sees each message). Returns the examples learned."""
+        lessons = self.history_lessons(messages, embeddings, behaviours, times)
+        for lesson in lessons:
+            self._count(lesson, +1)
+        taught = [lesson for lesson in lessons if lesson.example is not None]
+        if taught:
+            examples = [lesson.example for lesson in taught]
+            self.profile.fit(evidence_of(examples), [e.label for e in examples],
+                             sample_weight=[e.weight for e in examples],
+                             times=[lesson.at for lesson in taught])
+        return len(taught)
 
     # -- persistence -----------------------------------------------------------------
     def save(self, folder: Path) -> None:
-        """Write the profile and the sender memory (no message bodies)."""
+        """Write the checkpoint (profile, sender memory, watermark; no message bodies)
+        into `folder`, atomically: a crash leaves the old one or the new one whole."""
         folder.mkdir(parents=True, exist_ok=True)
-        self.profile.save(folder / "profile")
-        state = {"memory": self.memory.to_dict(), "sent_ids": sorted(self.sent_ids),
-                 "flagged_threads": sorted(self.flagged_threads)}
-        temporary = folder / "brain.json.tmp"
-        temporary.write_text(json.dumps(state))
-        temporary.replace(folder / "brain.json")
+        arrays, profile = self.profile.state()
+        meta = {"format": CHECKPOINT_FORMAT, "profile": profile, "memory": self.memory.to_dict(),
+                "sent_ids": sorted(self.sent_ids), "flagged_threads": sorted(self.flagged_threads),
+                "sent_to": dict(self.sent_to), "applied": self.applied.to_dict()}
+        arrays = {f"profile.{name}": value for name, value in arrays.items()}
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        temporary = folder / f"{CHECKPOINT}.tmp"
+        with open(temporary, "wb") as handle:
+            handle.write(buffer.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(folder / CHECKPOINT)
+
+    @staticmethod
+    def saved_applied(folder: Path) -> Applied | None:
+        """The watermark of the checkpoint in `folder`, None when there is none readable."""
+        try:
+            with np.load(folder / CHECKPOINT, allow_pickle=False) as data:
+                return Applied.from_dict(json.loads(data["meta"].tobytes())["applied"])
+        except (OSError, ValueError, KeyError):
+            return None
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder, settings: PolicySettings | None = None,
              lists: Lists | None = None) -> Brain:
-        """The brain saved in `folder`, or a new one when there is none yet."""
-        if not (folder / "brain.json").exists():
+        """The brain checkpointed in `folder`, or a new one when there is none yet.
+        ProfileFormatError when the checkpoint cannot be used (another format, other
+        features): relearn it from the store's reactions then."""
+        path = folder / CHECKPOINT
+        if not path.exists():
+            if (folder / LEGACY_STATE).exists():
+                return cls._load_legacy(folder, embedder, settings, lists)
             return cls(embedder, settings=settings, lists=lists)
-        state = json.loads((folder / "brain.json").read_text())
         try:
-            profile = InterestProfile.load(folder / "profile")
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(data["meta"].tobytes())
+                arrays = {name.removeprefix("profile."): data[name] for name in data.files
+                          if name.startswith("profile.")}
+        except (OSError, ValueError, KeyError) as error:
+            raise ProfileFormatError(f"the checkpoint {path} cannot be read ({error})") from error
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise ProfileFormatError(f"the checkpoint {path} has format {meta.get('format')}, "
+                                     f"this version reads {CHECKPOINT_FORMAT}")
+        profile = InterestProfile.from_state(arrays, meta["profile"], SIGNAL_NAMES,
+                                             where=f"the profile in {path}")
+        brain = cls(embedder, profile, SenderMemory.from_dict(meta["memory"]), settings, lists)
+        brain.sent_ids = set(meta["sent_ids"])
+        brain.flagged_threads = set(meta["flagged_threads"])
+        brain.sent_to = Counter(meta["sent_to"])
+        brain.applied = Applied.from_dict(meta["applied"])
+        return brain
+
+    @classmethod
+    def _load_legacy(cls, folder: Path, embedder: Embedder, settings: PolicySettings | None,
+                     lists: Lists | None) -> Brain:
+        """A brain saved by a version before checkpoints (brain.json and profile/). It
+        knows nothing of the store's order, so its `applied` is None: whatever the store
+        holds when it is first caught up is taken to be in it already."""
+        state = json.loads((folder / LEGACY_STATE).read_text())
+        try:
+            profile = InterestProfile.load(folder / "profile", SIGNAL_NAMES)
         except ProfileFormatError as error:
             # The sender memory, correspondents and threads still hold, and with them the
             # guard rails; only the learned examples start again.
-            logger.warning("%s; starting a new profile until then", error)
+            logger.warning("%s; starting a new profile", error)
             profile = None
         brain = cls(embedder, profile, SenderMemory.from_dict(state["memory"]), settings, lists)
         brain.sent_ids = set(state["sent_ids"])
         brain.flagged_threads = set(state["flagged_threads"])
+        # Each correspondent it knew counts as mail sent to them that is never taken back.
+        brain.sent_to = Counter(brain.memory.correspondents)
+        brain.applied = None
         return brain

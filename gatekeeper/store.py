@@ -6,7 +6,9 @@ One database per user (WAL mode, file mode 0600) with numbered migrations. Table
   is decided exactly once, with its Message-ID so it can be found again after a move;
 - `journal`: every action, written as an intent before it happens and confirmed after,
   so a crash between the two is reconciled and every move can be undone;
-- `feedback`: behaviour observed and learned from, with its source, undoable;
+- `feedback`: the reader's reactions, with their source and the lesson each teaches
+  (`gatekeeper.lesson`), undoable: the truth of what the gatekeeper learned, of which a
+  brain's file is only a checkpoint (`gatekeeper.learning`);
 - `lists`: the reader's allow and block lists.
 """
 
@@ -18,8 +20,11 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+
+from .lesson import Lesson, decode, encode
 
 MIGRATIONS = [
     """
@@ -59,9 +64,17 @@ MIGRATIONS = [
         PRIMARY KEY (account, message_id));
     CREATE INDEX tracked_by_folder ON tracked (account, folder);
     """,
+    # A reaction keeps what it teaches, and a decision the sender-memory keys its
+    # arrival counts under, so a brain can be caught up or relearned from the store.
+    """
+    ALTER TABLE feedback ADD COLUMN lesson BLOB;
+    ALTER TABLE messages ADD COLUMN sender_keys TEXT NOT NULL DEFAULT '[]';
+    CREATE INDEX feedback_by_account ON feedback (account, id);
+    """,
 ]
 
 INTENT, DONE, FAILED, UNDONE = "intent", "done", "failed", "undone"
+MOVER = "by pid "  # how an intent's detail names the process that writes it
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,36 @@ class Tracked:
     decided_at: float
     verdict: str
     learned: frozenset[str]  # behaviours already learned from, so none counts twice
+
+
+@dataclass(frozen=True)
+class Reaction:
+    """What the reader did with a message, and what it teaches."""
+
+    id: int
+    account: str
+    message_id: str
+    behaviour: str
+    source: str  # how it was observed: "review", "train", "flags INBOX", ...
+    at: float
+    undone: bool
+    encoded_lesson: bytes | None = field(default=None, repr=False)
+
+    @cached_property
+    def lesson(self) -> Lesson | None:
+        """What it teaches (None: recorded before reactions kept their lessons); read
+        only when asked for, as most reactions a query passes over are not learned again."""
+        return None if self.encoded_lesson is None else decode(self.encoded_lesson)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A decided message as the sender memory counts it."""
+
+    row: int  # the decision's row id: decisions are counted in this order
+    keys: tuple[str, ...]
+    held: bool
+    at: float
 
 
 @dataclass(frozen=True)
@@ -138,6 +181,10 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection commits to the database."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     # -- folders ---------------------------------------------------------------------
     def folder_state(self, account: str, folder: str) -> FolderState | None:
         row = self.db.execute(
@@ -167,13 +214,25 @@ class Store:
                         decision: dict) -> bool:
         """Record a decision once; False when this message was already decided."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, folder, uidvalidity, uid, decision["message_id"], decision["content_hash"],
              decision["sender"], decision["subject"], decision.get("at", time.time()),
              decision["action"], decision["probability"], decision["mode"],
              int(decision.get("probe", False)), decision.get("queue", ""),
-             json.dumps(decision.get("reasons", []))))
+             json.dumps(decision.get("reasons", [])), json.dumps(decision.get("sender_keys", []))))
         return cursor.rowcount == 1
+
+    def arrivals_after(self, account: str, row: int) -> list[Arrival]:
+        """The account's decisions after row id `row`, in order, as arrivals to count."""
+        rows = self.db.execute(
+            "SELECT rowid, sender_keys, action, decided_at FROM messages WHERE account = ? "
+            "AND rowid > ? ORDER BY rowid", (account, row))
+        return [Arrival(r[0], tuple(json.loads(r[1])), r[2] == "hold", r[3]) for r in rows]
+
+    def last_arrival(self, account: str) -> int:
+        row = self.db.execute("SELECT MAX(rowid) FROM messages WHERE account = ?",
+                              (account,)).fetchone()
+        return row[0] or 0
 
     def decisions(self, account: str | None = None, since: float = 0.0,
                   action: str | None = None) -> list[sqlite3.Row]:
@@ -241,12 +300,20 @@ class Store:
     # -- journal ---------------------------------------------------------------------
     def journal_intent(self, account: str, message_id: str, kind: str, source: str,
                        target: str) -> int:
-        """Write what is about to happen, before it happens."""
+        """Write what is about to happen, before it happens (and which process does it)."""
         cursor = self.db.execute(
-            "INSERT INTO journal (account, message_id, kind, source, target, state, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account, message_id, kind, source, target, INTENT, time.time()))
+            "INSERT INTO journal (account, message_id, kind, source, target, state, created_at, "
+            "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, message_id, kind, source, target, INTENT, time.time(),
+             f"{MOVER}{os.getpid()}"))
         return int(cursor.lastrowid)
+
+    def moves_in_flight(self, account: str) -> set[int]:
+        """Journal entries whose intent another process that is still running wrote: a
+        command moving mail right now, not a move a crash cut short."""
+        rows = self.db.execute("SELECT id, detail FROM journal WHERE account = ? AND state = ?",
+                               (account, INTENT))
+        return {entry for entry, detail in rows if _running_elsewhere(detail)}
 
     def journal_finish(self, entry_id: int, state: str, detail: str = "") -> None:
         self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ? WHERE id = ?",
@@ -263,19 +330,58 @@ class Store:
             query, params = query + " AND state = ?", params + [state]
         return [JournalEntry(*row) for row in self.db.execute(query + " ORDER BY id", params)]
 
+    def moving(self, account: str) -> set[str]:
+        """Message-IDs of messages a move is under way for (an open intent): where they
+        are is in flux, and their move is not the reader's."""
+        rows = self.db.execute("SELECT message_id FROM journal WHERE account = ? AND state = ?",
+                               (account, INTENT))
+        return {row[0] for row in rows}
+
+    def moves_of(self, account: str, message_id: str, first: int) -> list[JournalEntry]:
+        """The completed moves of one message from journal entry `first` on, in order."""
+        rows = self.db.execute(
+            "SELECT id, account, message_id, kind, source, target, state, created_at "
+            "FROM journal WHERE account = ? AND message_id = ? AND id >= ? AND state = ? "
+            "AND kind != 'tag' ORDER BY id", (account, message_id, first, DONE))
+        return [JournalEntry(*row) for row in rows]
+
     def journal_entry(self, entry_id: int) -> JournalEntry | None:
         row = self.db.execute(
             "SELECT id, account, message_id, kind, source, target, state, created_at "
             "FROM journal WHERE id = ?", (entry_id,)).fetchone()
         return JournalEntry(*row) if row else None
 
-    # -- feedback --------------------------------------------------------------------
-    def record_feedback(self, account: str, message_id: str, behaviour: str, source: str,
-                        at: float) -> int:
+    # -- reactions (the feedback table) --------------------------------------------------
+    def record_reaction(self, account: str, message_id: str, behaviour: str, source: str,
+                        at: float, lesson: Lesson | None = None) -> int:
+        """Record what the reader did and what it teaches; its id orders the learning."""
         cursor = self.db.execute(
-            "INSERT INTO feedback (account, message_id, behaviour, source, at) "
-            "VALUES (?, ?, ?, ?, ?)", (account, message_id, behaviour, source, at))
+            "INSERT INTO feedback (account, message_id, behaviour, source, at, lesson) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (account, message_id, behaviour, source, at,
+                                          None if lesson is None else encode(lesson)))
         return int(cursor.lastrowid)
+
+    def reactions(self, account: str, after: int = 0, up_to: int | None = None,
+                  undone: bool | None = None, source: str | None = None) -> list[Reaction]:
+        """The account's reactions with ids in (after, up_to], oldest first; only undone
+        or only live ones when `undone` says so, only from `source` when given."""
+        query = "SELECT * FROM feedback WHERE account = ? AND id > ?"
+        params: list = [account, after]
+        for clause, value in (("id <= ?", up_to), ("undone = ?", undone), ("source = ?", source)):
+            if value is not None:
+                query, params = f"{query} AND {clause}", params + [value]
+        return [_reaction(row) for row in self.db.execute(query + " ORDER BY id", params)]
+
+    def last_reaction(self, account: str) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM feedback WHERE account = ?",
+                              (account,)).fetchone()
+        return row[0] or 0
+
+    def take_back(self, account: str, source: str) -> int:
+        """Mark every live reaction from `source` undone (a new `train` replaces the
+        last one's); how many."""
+        return self.db.execute("UPDATE feedback SET undone = 1 WHERE account = ? AND "
+                               "source = ? AND undone = 0", (account, source)).rowcount
 
     def feedback(self, account: str | None = None, include_undone: bool = False) -> list[sqlite3.Row]:
         query = "SELECT * FROM feedback WHERE (? OR undone = 0)"
@@ -303,12 +409,18 @@ class Store:
             "decided_at, verdict) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (account, message_id, folder, uid, " ".join(sorted(flags)), decided_at, verdict))
 
+    def where_tracked(self, account: str, message_id: str) -> Tracked | None:
+        """Where a decided message was last seen, None when it is not tracked."""
+        row = self.db.execute(
+            "SELECT message_id, folder, uid, flags, decided_at, verdict, learned FROM tracked "
+            "WHERE account = ? AND message_id = ?", (account, message_id)).fetchone()
+        return None if row is None else _tracked(row)
+
     def tracked(self, account: str, folder: str) -> list[Tracked]:
         rows = self.db.execute(
             "SELECT message_id, folder, uid, flags, decided_at, verdict, learned FROM tracked "
             "WHERE account = ? AND folder = ?", (account, folder))
-        return [Tracked(r[0], r[1], r[2], frozenset(r[3].split()), r[4], r[5],
-                        frozenset(r[6].split())) for r in rows]
+        return [_tracked(row) for row in rows]
 
     def update_tracked(self, account: str, message_id: str, *, folder: str | None = None,
                        uid: int | None = None, flags: frozenset[str] | None = None,
@@ -345,3 +457,28 @@ class Store:
     def list_entries(self, kind: str) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT entry FROM lists WHERE kind = ?",
                                                   (kind,))}
+
+
+def _running_elsewhere(detail: str) -> bool:
+    """Whether the process named in an intent's detail is another one that still runs."""
+    pid = int(detail[len(MOVER):]) if detail.startswith(MOVER) and \
+        detail[len(MOVER):].isdigit() else 0
+    if pid in (0, os.getpid()):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it runs, as another user
+        return True
+    return True
+
+
+def _tracked(row) -> Tracked:
+    return Tracked(row[0], row[1], row[2], frozenset(row[3].split()), row[4], row[5],
+                   frozenset(row[6].split()))
+
+
+def _reaction(row: sqlite3.Row) -> Reaction:
+    return Reaction(row["id"], row["account"], row["message_id"], row["behaviour"],
+                    row["source"], row["at"], bool(row["undone"]), row["lesson"])

@@ -8,7 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from gatekeeper.brain import Brain, Lists, learning_signal
+from gatekeeper.brain import Applied, Brain, Lists, learning_signal
+from gatekeeper.errors import ProfileFormatError
+from gatekeeper.features import message_keys, signal_matrix
 from gatekeeper.message import parse
 from gatekeeper.policy import PolicySettings
 from gatekeeper.testing import HashEmbedder, build_message
@@ -123,20 +125,112 @@ def test_explanations_quote_the_nearest_kept_or_thrown_away_mail(brain):
     assert note == "Deals: discount sale 1" and wanted is False and cosine > 0.8
 
 
-def test_a_profile_of_an_old_format_starts_again_and_keeps_the_sender_memory(tmp_path, brain):
+def learned_history(brain: Brain) -> Brain:
     messages = [parse(news(i)) for i in range(3)] + [parse(promo(i)) for i in range(3)]
     brain.learn_sent(parse(build_message(sender="me@home.example", to="friend@pals.example")))
     brain.learn_history(messages, brain.embed(messages), ["read_soon"] * 3 + ["deleted_unread"] * 3,
                         [DAY * i for i in range(6)])
+    return brain
+
+
+def test_a_checkpoint_round_trips_the_whole_brain(tmp_path, brain):
+    learned_history(brain).applied = Applied(7, 12, {9})
     brain.save(tmp_path)
-    meta = json.loads((tmp_path / "profile" / "profile.json").read_text())
-    (tmp_path / "profile" / "profile.json").write_text(json.dumps(meta | {"format": 1}))
 
     loaded = Brain.load(tmp_path, HashEmbedder())
 
-    assert loaded.profile.n_examples_ == 0
-    assert loaded.memory.is_correspondent("friend@pals.example")
+    assert loaded.applied == Applied(7, 12, {9})
     assert loaded.memory.to_dict() == brain.memory.to_dict()
+    assert loaded.memory.is_correspondent("friend@pals.example")
+    probe = [parse(news(9))]
+    assert loaded.assess(probe, now=DAY)[0].probability == pytest.approx(
+        brain.assess(probe, now=DAY)[0].probability)
+    assert Brain.saved_applied(tmp_path) == Applied(7, 12, {9})
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize("damage", ["format", "signals", "garbage"])
+def test_a_checkpoint_that_cannot_be_used_is_refused_so_it_can_be_relearned(tmp_path, brain,
+                                                                            damage):
+    learned_history(brain).save(tmp_path)
+    path = tmp_path / "checkpoint.npz"
+    with np.load(path) as data:
+        arrays = dict(data)
+    meta = json.loads(arrays["meta"].tobytes())
+    if damage == "format":
+        meta["format"] = 0
+    elif damage == "signals":
+        meta["profile"]["schema"]["signals"] = meta["profile"]["schema"]["signals"][:-1]
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+    np.savez(path, **arrays)
+    if damage == "garbage":
+        path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ProfileFormatError):
+        Brain.load(tmp_path, HashEmbedder())
+
+
+def test_a_brain_saved_before_checkpoints_keeps_its_memory_and_examples(tmp_path, brain):
+    """What earlier versions wrote: brain.json beside a format-2 profile folder."""
+    learned_history(brain)
+    brain.profile.save(tmp_path / "profile")
+    meta = json.loads((tmp_path / "profile" / "profile.json").read_text())
+    legacy = {k: v for k, v in meta.items() if k != "schema"} | {"format": 2, "n_signals": 27}
+    (tmp_path / "profile" / "profile.json").write_text(json.dumps(legacy))
+    with np.load(tmp_path / "profile" / "profile.npz") as data:
+        np.savez(tmp_path / "profile" / "profile.npz",
+                 **{k: v for k, v in data.items() if k != "ids"})
+    (tmp_path / "brain.json").write_text(json.dumps(
+        {"memory": brain.memory.to_dict(), "sent_ids": [], "flagged_threads": []}))
+
+    loaded = Brain.load(tmp_path, HashEmbedder())
+
+    assert loaded.applied is None  # whatever the store holds is taken to be in it
+    assert loaded.profile.n_examples_ == 6
+    assert loaded.memory.to_dict() == brain.memory.to_dict()
+
+
+def test_a_lesson_fixes_the_sender_signals_as_they_were_before_the_reaction(brain):
+    message = parse(promo(1))
+    for i in range(3):
+        brain.memory.record(message_keys(message), "deleted_unread", i * DAY)
+    lesson = brain.lesson(message, "rescued", 3 * DAY)
+    before = signal_matrix([message], brain.memory, 3 * DAY)[0]
+    brain.apply(lesson)
+    assert lesson.example.label == 1 and lesson.example.weight == 3.0
+    np.testing.assert_array_equal(lesson.example.signals, before)
+    assert brain.memory.get(f"address:{message.from_address}").count("rescued", 3 * DAY) == 1
+
+
+def test_forgetting_a_lesson_takes_back_its_counts_and_its_example(brain):
+    learned_history(brain)
+    before = copy.deepcopy(brain)
+    message = parse(promo(7))
+    flag = brain.lesson(message, "flagged", 7 * DAY)
+    brain.apply(flag, reaction=41)
+    assert brain.profile.n_examples_ == 7 and message.message_id in brain.flagged_threads
+
+    brain.forget([(41, flag)])
+
+    assert brain.profile.n_examples_ == 6 and message.message_id not in brain.flagged_threads
+    address = brain.memory.get(f"address:{message.from_address}")
+    assert address.count("flagged", 7 * DAY) == pytest.approx(0.0, abs=1e-12)
+    expected = before.memory.get(f"address:{message.from_address}")
+    assert address.features(8 * DAY) == pytest.approx(expected.features(8 * DAY), abs=1e-9)
+    probe = [parse(news(9))]
+    before.profile.consolidate()
+    assert brain.assess(probe, now=8 * DAY)[0].probability == pytest.approx(
+        before.assess(probe, now=8 * DAY)[0].probability, abs=1e-4)
+
+
+def test_forgetting_mail_the_reader_sent_forgets_the_correspondent(brain):
+    sent = brain.sent_lesson(parse(build_message(sender="me@home.example",
+                                                 to="friend@pals.example")))
+    brain.apply(sent, reaction=1)
+    brain.apply(sent, reaction=2)  # written to twice
+    brain.forget([(1, sent)])
+    assert brain.memory.is_correspondent("friend@pals.example")
+    brain.forget([(2, sent)])
+    assert not brain.memory.is_correspondent("friend@pals.example")
 
 
 def trained(brain: Brain) -> Brain:

@@ -61,7 +61,7 @@ def fill_three_days() -> list[str]:
     store.update_tracked("personal", rescued, folder="INBOX")
     for message_id, behaviour in ((liked, "replied"), (liked, "read_soon"),
                                   (rescued, "rescued"), (unwanted, "deleted_unread")):
-        store.record_feedback("personal", message_id, behaviour, "test", now)
+        store.record_reaction("personal", message_id, behaviour, "test", now)
     store.close()
     first = date.fromtimestamp(before)
     return [(first + timedelta(days=n)).isoformat() for n in range(3)]

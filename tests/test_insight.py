@@ -114,7 +114,7 @@ def fill_a_week(store: Store) -> float:
     move(store, decide(store, 3, local(2026, 11, 23, 8, 0), "hold"), "hold")  # still held
     rescued = decide(store, 4, local(2026, 11, 22, 23, 59, 59), "hold")  # yesterday
     move(store, rescued, "hold")
-    store.record_feedback("personal", rescued, "rescued", "moved Held -> INBOX", now)
+    store.record_reaction("personal", rescued, "rescued", "moved Held -> INBOX", now)
     store.update_tracked("personal", rescued, folder="INBOX")
     undone = move(store, decide(store, 5, local(2026, 11, 20, 12, 0), "delete"), "delete")
     store.journal_finish(undone, UNDONE)
@@ -175,14 +175,14 @@ def fill_three_days(store: Store) -> float:
                        sender="promo@b.example"), "hold")
     decide(store, 7, local(2026, 11, 23, 9, 30), "delete", probability=0.05, mode="shadow")
     decide(store, 8, local(2026, 11, 22, 8, 0), "pass", account="work", probability=0.6)
-    store.record_feedback("personal", "m2@example.org", "replied", "flags INBOX", now - 60)
-    store.record_feedback("personal", "m3@example.org", "read_soon", "flags INBOX", now - 60)
-    store.record_feedback("personal", held, "rescued", "review", now - 60)
-    store.record_feedback("personal", "m4@example.org", "deleted_unread", "moved", now - 60)
-    store.record_feedback("personal", "m6@example.org", "deleted_from_held", "review", now - 60)
-    store.record_feedback("personal", "m1@example.org", "flagged", "flags INBOX",
+    store.record_reaction("personal", "m2@example.org", "replied", "flags INBOX", now - 60)
+    store.record_reaction("personal", "m3@example.org", "read_soon", "flags INBOX", now - 60)
+    store.record_reaction("personal", held, "rescued", "review", now - 60)
+    store.record_reaction("personal", "m4@example.org", "deleted_unread", "moved", now - 60)
+    store.record_reaction("personal", "m6@example.org", "deleted_from_held", "review", now - 60)
+    store.record_reaction("personal", "m1@example.org", "flagged", "flags INBOX",
                           local(2026, 11, 20, 12, 0))  # before the window
-    wrong = store.record_feedback("personal", "m6@example.org", "read", "flags Held", now - 60)
+    wrong = store.record_reaction("personal", "m6@example.org", "read", "flags Held", now - 60)
     store.undo_feedback(wrong)
     return now
 

@@ -96,7 +96,8 @@ def test_a_database_at_an_older_version_gets_only_the_missing_migrations(path):
     store = Store(path)
     assert store.list_entries("allow") == {"kept@example.org"}
     assert store.tracked("acct", "INBOX") == []  # migration 2 made the table
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert store.reactions("acct") == []  # migration 3 gave reactions their lessons
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     store.close()
 
 
@@ -205,9 +206,9 @@ def test_an_unknown_journal_entry_is_none(store):
 
 # -- feedback ------------------------------------------------------------------------------------
 def test_feedback_is_recorded_and_undone(store):
-    read = store.record_feedback("acct", "m1", "read_soon", "observer", 10.0)
-    rescued = store.record_feedback("acct", "m2", "rescued", "observer", 20.0)
-    store.record_feedback("other", "m3", "junked", "observer", 30.0)
+    read = store.record_reaction("acct", "m1", "read_soon", "observer", 10.0)
+    rescued = store.record_reaction("acct", "m2", "rescued", "observer", 20.0)
+    store.record_reaction("other", "m3", "junked", "observer", 30.0)
     assert [(r["message_id"], r["behaviour"], r["at"]) for r in store.feedback("acct")] == [
         ("m1", "read_soon", 10.0), ("m2", "rescued", 20.0)]
 
