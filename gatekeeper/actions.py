@@ -3,7 +3,8 @@
 An `Action` can say what it would do without doing it (shadow mode and dry runs come
 free). `apply` writes the intent to the journal, acts, then confirms; `reconcile` finishes
 intents a crash left open by looking the message up by Message-ID, so each message is
-acted on exactly once; `undo` moves a message back to where it came from.
+acted on exactly once; `undo` moves a message back to where it was before gatekeeper
+moved it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 KEYWORDS = {"pass": "$GkPassed", "hold": "$GkHeld", "delete": "$GkDelete"}
 SHADOW, TAG, ACTIVE = "shadow", "tag", "active"
+UNDOABLE = ("hold", "delete")  # journal kinds that moved a message away from where it was
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,10 @@ class Action:
 def reconcile(mailbox: Mailbox, store: Store) -> int:
     """Finish intents left open by a crash; returns how many were settled."""
     settled = 0
+    in_flight = store.moves_in_flight(mailbox.account)
     for entry in store.journal(mailbox.account, state=INTENT):
+        if entry.id in in_flight:
+            continue  # a command beside us is making this move now
         if entry.kind == "tag" or not entry.message_id:
             store.journal_finish(entry.id, FAILED, "not confirmed; left as it was")
         elif mailbox.find(entry.target, entry.message_id) is not None:
@@ -94,22 +99,56 @@ def reconcile(mailbox: Mailbox, store: Store) -> int:
 
 
 def undo(mailbox: Mailbox, store: Store, entry: JournalEntry) -> bool:
-    """Move a message back from where an action put it; False when it cannot be found."""
-    if entry.state != DONE or entry.kind not in ("hold", "delete"):
+    """Put the message `entry` moved back where it was before that move, whatever
+    happened to it since (held, then deleted in review: one call, one move back), and
+    take back what review learned from it since; False when it cannot be found.
+
+    The restore is journalled, and the message's tracked place updated, before it moves:
+    the observer sees a move that is under way, not the reader's, and learns nothing.
+    """
+    if entry.state != DONE or entry.kind not in UNDOABLE:
         raise MailboxError(f"journal entry {entry.id} is {entry.state} {entry.kind}; "
                            "only completed moves can be undone")
-    uid = mailbox.find(entry.target, entry.message_id)
-    if uid is None:
+    moves = store.moves_of(entry.account, entry.message_id, entry.id)
+    found = _locate(mailbox, store, entry, moves)
+    if found is None:
         return False
-    restore = store.journal_intent(entry.account, entry.message_id, "restore", entry.target,
-                                   entry.source)
-    mailbox.move(entry.target, uid, entry.source)
-    store.journal_finish(restore, DONE)
-    store.journal_finish(entry.id, UNDONE, f"undone by entry {restore}")
-    # Undoing a choice made in review takes back what review recorded, and puts the
-    # message where review (and the observer) will look for it again. A gatekeeper move
-    # undone is left for the observer, which learns from it as a rescue.
-    if store.undo_feedback_of(entry.account, entry.message_id, "review",
-                              since=entry.created_at - 1.0):
+    folder, uid = found
+    with store.transaction():
+        restore = store.journal_intent(entry.account, entry.message_id, "restore", folder,
+                                       entry.source)
         store.update_tracked(entry.account, entry.message_id, folder=entry.source, uid=0)
+    if folder != entry.source:
+        mailbox.move(folder, uid, entry.source)
+    with store.transaction():
+        store.journal_finish(restore, DONE)
+        for move in moves:
+            if move.kind in UNDOABLE:
+                store.journal_finish(move.id, UNDONE, f"undone by entry {restore}")
+        store.undo_feedback_of(entry.account, entry.message_id, "review",
+                               since=entry.created_at - 1.0)
     return True
+
+
+def undo_each(mailbox: Mailbox, store: Store, entries: list[JournalEntry]):
+    """Undo many moves: each message once, from its earliest move among `entries`, so it
+    goes back where it was before all of them, whatever order they come in. Yields
+    (entry, restored?) per message."""
+    first: dict[str, JournalEntry] = {}
+    for entry in sorted(entries, key=lambda e: e.id):
+        first.setdefault(entry.message_id, entry)
+    for entry in first.values():
+        yield entry, undo(mailbox, store, entry)
+
+
+def _locate(mailbox: Mailbox, store: Store, entry: JournalEntry,
+            moves: list[JournalEntry]) -> tuple[str, int] | None:
+    """Where the message is now: where it was last seen, else where the last move put it."""
+    tracked = store.where_tracked(entry.account, entry.message_id)
+    places = [tracked.folder] if tracked is not None and tracked.folder else []
+    places += [moves[-1].target if moves else entry.target]
+    for folder in dict.fromkeys(places):
+        uid = mailbox.find(folder, entry.message_id)
+        if uid is not None:
+            return folder, uid
+    return None

@@ -305,6 +305,8 @@ def status(last: int, as_json: bool) -> None:
 
     where = paths()
     daemon = json.loads(where.status_file.read_text()) if where.status_file.exists() else {}
+    # The lock, not the status file, says whether it runs: a killed daemon leaves its file.
+    daemon["running"] = _running_daemon() is not None
     store = Store(where.database)
     decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
     moves = [entry.__dict__ for entry in store.journal()[-last:]] if last else []
@@ -318,9 +320,9 @@ def status(last: int, as_json: bool) -> None:
                               indent=2, default=str))
         return
     settings = load_settings(where.config_file)
-    alive = daemon.get("running") and time.time() - daemon.get("updated", 0) < 30
+    running = _running_daemon()
     click.echo(f"mode: {settings.mode}    config: {where.config_file}    data: {where.data}")
-    click.echo(f"daemon: {'running, pid ' + str(daemon['pid']) if alive else 'not running'}")
+    click.echo(f"daemon: {f'running, pid {running.pid}' if running else 'not running'}")
     for name, account in daemon.get("accounts", {}).items():
         counts = ", ".join(f"{n} {v}" for v, n in sorted(account["decided"].items())) or "none"
         error = f" ({account['error']})" if account["error"] else ""
@@ -487,35 +489,54 @@ def undo(entry_ids: tuple[int, ...], since: str | None) -> None:
     """Move messages back to where they were before gatekeeper moved them.
 
     Give journal entry IDs (from `gatekeeper status`), or --since to undo every
-    hold and delete since a time. Messages are found again by Message-ID.
+    hold and delete since a time. Each message goes back where it was before the first
+    of those moves, whatever happened since (held, then deleted in review: back to the
+    inbox in one step), and what review learned from it is taken back. Messages are
+    found again by Message-ID. Works beside the running daemon, which learns what was
+    taken back within seconds and does not count these moves as yours.
 
     Example: gatekeeper undo --since 2h
     """
     from . import actions
-    from .config import load_settings, paths
-    from .mailbox import open_mailbox
+    from .config import paths
     from .store import DONE, Store
 
     if not entry_ids and not since:
         raise InputError("say what to undo: journal entry IDs, or --since TIME")
     store = Store(paths().database)
-    settings = load_settings()
-    if entry_ids:
-        entries = [e for e in map(store.journal_entry, entry_ids) if e is not None]
-    else:
-        entries = [e for e in store.journal(state=DONE, since=parse_since(since))
-                   if e.kind in ("hold", "delete")]
-    mailboxes: dict[str, object] = {}
-    for entry in entries:
-        mailbox = mailboxes.get(entry.account) or open_mailbox(settings.account(entry.account))
-        mailboxes[entry.account] = mailbox
-        restored = actions.undo(mailbox, store, entry)
-        click.echo(f"{entry.id}: {'restored to ' + entry.source if restored else 'not found'} "
-                   f"({entry.message_id})")
-    for mailbox in mailboxes.values():
-        mailbox.close()
+    try:
+        if entry_ids:
+            entries = [store.journal_entry(entry_id) for entry_id in entry_ids]
+            for entry_id in (i for i, e in zip(entry_ids, entries) if e is None):
+                click.echo(f"{entry_id}: no such journal entry (see `gatekeeper status`)")
+            entries = [e for e in entries if e is not None]
+        else:
+            entries = [e for e in store.journal(state=DONE, since=parse_since(since))
+                       if e.kind in actions.UNDOABLE]
+    finally:
+        store.close()
     if not entries:
         click.echo("nothing to undo")
+    for name in dict.fromkeys(entry.account for entry in entries):
+        _undo_in(name, [entry for entry in entries if entry.account == name])
+
+
+def _undo_in(account_name: str, entries: list) -> None:
+    from . import actions
+    from .config import load_settings
+
+    account = _open_account(None, "undo", config=load_settings().account(account_name))
+    try:
+        restored = 0
+        for entry, done in actions.undo_each(account.mailbox, account.store, entries):
+            restored += done
+            click.echo(f"{entry.id}: " + (f"restored to {entry.source}" if done
+                                          else "not found where gatekeeper left it")
+                       + f" ({entry.message_id})")
+        if restored:
+            click.echo(describe_commit(account.commit()))
+    finally:
+        account.close()
 
 
 def _edit_settings(change: Callable[[str], str]) -> Path:
@@ -601,7 +622,9 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
     unread mail in Trash, junked mail and bulk mail left unread for two weeks count
     against. Reports how well the result separates what you kept from what you threw
     away in the latest fifth of your mail, and what it would have done with last week's.
-    Stop the daemon first: it saves its own profile when it stops.
+    A new training replaces the last one's lessons; what you did with mail gatekeeper
+    decided is kept. It can run while the daemon watches: the daemon learns the result
+    within seconds.
 
     Example: gatekeeper train --days 90
     """
@@ -612,11 +635,9 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
         def render(self, task):
             return Text(f"{task.speed:.1f}/s" if task.speed else "")
 
+    from .account import Account
     from .config import load_settings, paths
-    from .daemon import load_brain
     from .embed import OnnxEmbedder
-    from .mailbox import open_mailbox
-    from .store import Store
     from .training import train as train_account
 
     where, settings = paths(), load_settings()
@@ -624,27 +645,25 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
     if not accounts:
         raise InputError("no accounts configured: run `gatekeeper init` first")
     embedder = OnnxEmbedder(max_length=settings.max_length, threads=threads)
-    store = Store(where.database)
-    reports = {}
-    for account in accounts:
-        brain = load_brain(account.name, settings, where, store, embedder)
-        mailbox = open_mailbox(account)
-        columns = (TextColumn(f"{account.name}: reading and learning"), BarColumn(),
+    reports, committed = {}, {}
+    for config in accounts:
+        account = Account.open(config, settings, where, embedder, "train")
+        columns = (TextColumn(f"{config.name}: reading and learning"), BarColumn(),
                    MofNCompleteColumn(), RateColumn(), TimeRemainingColumn())
         try:
             with Progress(*columns, console=console, disable=as_json) as bar:
                 task = bar.add_task("train", total=None)
-                report = train_account(mailbox, brain, days=days,
-                                       progress=lambda n: bar.advance(task, n),
-                                       total=lambda n: bar.update(task, total=n))
+                reports[config.name] = train_account(
+                    account.mailbox, account.brain, account.store, days=days,
+                    progress=lambda n: bar.advance(task, n),
+                    total=lambda n: bar.update(task, total=n))
+            committed[config.name] = account.commit()
         finally:
-            mailbox.close()
-        brain.save(where.profile_dir(account.name))
-        reports[account.name] = report
-    store.close()
+            account.close()
     if as_json:
         click.echo(json.dumps({name: {**r.__dict__, "behaviours": dict(r.behaviours),
-                                      "last_week": dict(r.last_week)}
+                                      "last_week": dict(r.last_week),
+                                      "learned_by": committed[name].by}
                                for name, r in reports.items()}, indent=2))
         return
     for name, r in reports.items():
@@ -660,6 +679,19 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
                        "how well it separates them")
         week = ", ".join(f"{action} {r.last_week.get(action, 0)}" for action in ACTIONS)
         click.echo(f"  with last week's mail it would have done: {week}")
+        click.echo(f"  {describe_commit(committed[name])}")
+
+
+def describe_commit(committed) -> str:
+    """Where what a command learned went: the checkpoint, or the running daemon."""
+    if committed.by == "this command":
+        return "saved the profile"
+    if committed.by and not committed.pending:
+        return f"{committed.by} has learned it"
+    if committed.by:
+        return (f"{committed.by} has not learned {committed.pending} of the reactions yet; "
+                "it will within seconds")
+    return "recorded; gatekeeper learns it when it next starts"
 
 
 @main.command()
@@ -737,16 +769,15 @@ def _configured_account(account_name: str | None):
     return account, settings, where
 
 
-def _account_brain(account_name: str | None):
-    """(account, its brain as saved, the store) for commands that score or learn."""
-    from .daemon import load_brain
+def _open_account(account_name: str | None, role: str, config=None):
+    """The account named (or the first, or `config`), open with its brain caught up."""
+    from .account import Account
     from .embed import OnnxEmbedder
-    from .store import Store
 
     account, settings, where = _configured_account(account_name)
-    store = Store(where.database)
+    config = config or account
     embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
-    return account, load_brain(account.name, settings, where, store, embedder), store
+    return Account.open(config, settings, where, embedder, role)
 
 
 @main.command()
@@ -768,10 +799,10 @@ def explain(target: str, account_name: str | None, as_json: bool) -> None:
     if target.isdigit() and not Path(target).exists():
         details = _explain_decision(int(target))
     else:
-        account, brain, store = _account_brain(account_name)
-        store.close()
+        account = _open_account(account_name, "explain")
+        account.close()
         message = parse(read_message_bytes(target))
-        (assessment,) = brain.assess([message])
+        (assessment,) = account.brain.assess([message])
         details = {
             "account": account.name, "sender": message.from_address, "subject": message.subject,
             "action": assessment.verdict.action, "probability": assessment.probability,
@@ -818,27 +849,25 @@ def _explain_decision(entry_id: int) -> dict:
 
 
 class _ReviewSession:
-    """The account, its mailbox, brain and store for one review; saves what was learned."""
+    """The open account and its reviewer for one review; what was learned is committed
+    when it closes (saved, or left to the running daemon)."""
 
-    def __init__(self, account, mailbox, brain, store, reviewer) -> None:
-        self.account, self.mailbox, self.brain = account, mailbox, brain
-        self.store, self.reviewer = store, reviewer
+    def __init__(self, account) -> None:
+        from .review import Reviewer
+
+        self.account, self.store = account, account.store
+        self.reviewer = Reviewer(account.mailbox, account.brain, account.store)
 
     @classmethod
     def open(cls, account_name: str | None) -> _ReviewSession:
-        from .mailbox import open_mailbox
-        from .review import Reviewer
-
-        account, brain, store = _account_brain(account_name)
-        mailbox = open_mailbox(account)
-        return cls(account, mailbox, brain, store, Reviewer(mailbox, brain, store))
+        return cls(_open_account(account_name, "review"))
 
     def close(self) -> None:
-        from .config import paths
-
-        self.mailbox.close()
-        self.brain.save(paths().profile_dir(self.account.name))
-        self.store.close()
+        try:
+            if self.account.recorded():
+                click.echo(describe_commit(self.account.commit()))
+        finally:
+            self.account.close()
 
 
 def _review_interactively(session: _ReviewSession, items) -> None:
@@ -889,7 +918,8 @@ def interests() -> None:
     """Say in plain words what you want and do not want in your mail.
 
     Used from the first minute (before gatekeeper has seen you read anything) and weighed
-    down as your behaviour teaches it more. Restart the daemon to apply.
+    down as your behaviour teaches it more, never turned around. A running daemon
+    applies a change within seconds.
 
     Example: gatekeeper interests add "space exploration, rockets"
     """
@@ -961,7 +991,8 @@ def _change_statements(text: str, disinterest: bool, add: bool) -> None:
         statements[kind].remove(text)
     path = _edit_settings(lambda t: set_statements(t, statements["interests"],
                                                    statements["disinterests"]))
-    click.echo(f"{'added to' if add else 'removed from'} {kind}: {text} ({path})")
+    click.echo(f"{'added to' if add else 'removed from'} {kind}: {text} ({path})"
+               f"{_daemon_applies_settings()}")
 
 
 @main.command()
@@ -971,14 +1002,49 @@ def mode(new_mode: str) -> None:
     """Choose what gatekeeper does: shadow (record only), tag (IMAP keywords) or active.
 
     Active mode moves held mail to the held folder and deleted mail to Trash; nothing is
-    ever expunged, and `gatekeeper undo` moves it back. Restart the daemon to apply.
+    ever expunged, and `gatekeeper undo` moves it back. A running daemon switches within
+    seconds.
 
     Example: gatekeeper mode tag
     """
     from .config import set_mode
 
     path = _edit_settings(lambda text: set_mode(text, new_mode))
-    click.echo(f"mode is now {new_mode} ({path})")
+    click.echo(f"mode is now {new_mode} ({path}){_daemon_applies_settings()}")
+
+
+SETTINGS_WAIT_SECONDS = 10.0  # how long a command waits to see the daemon apply settings
+
+
+def _running_daemon():
+    """The daemon holding this home, None when none runs."""
+    from .config import paths
+    from .homelock import DAEMON, HomeLock
+
+    holder = HomeLock(paths().lock_file).holder()
+    return holder if holder is not None and holder.role == DAEMON else None
+
+
+def _daemon_applies_settings() -> str:
+    """When a daemon runs: wait until each of its accounts has applied the settings file
+    as it is now, and say so."""
+    from .config import paths, settings_file_state
+
+    daemon = _running_daemon()
+    if daemon is None:
+        return ""
+    where = paths()
+    wanted = settings_file_state(where.config_file)
+    deadline = time.monotonic() + SETTINGS_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            accounts = json.loads(where.status_file.read_text())["accounts"].values()
+        except (OSError, ValueError, KeyError):
+            accounts = []
+        if accounts and all(a.get("settings_applied") == wanted for a in accounts):
+            return f"; the running gatekeeper (pid {daemon.pid}) applied it"
+        time.sleep(0.2)
+    return f"; the running gatekeeper (pid {daemon.pid}) applies it within seconds"
 
 
 def _list_command(kind: str):

@@ -47,6 +47,10 @@ class Paths:
     def status_file(self) -> Path:
         return self.data / "status.json"
 
+    @property
+    def lock_file(self) -> Path:
+        return self.data / "gatekeeper.lock"
+
     @classmethod
     def under(cls, root: Path) -> Paths:
         """The layout under one folder, as GATEKEEPER_HOME gives it."""
@@ -178,6 +182,16 @@ def parse_settings(text: str, source: str = "config") -> Settings:
     if settings.mode not in MODES:
         raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
     return settings
+
+
+def settings_file_state(path: Path) -> list | None:
+    """What tells one version of the settings file from another: its modification time
+    and size (None when there is no file). The daemon reports the one it applied."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_mtime_ns, stat.st_size]
 
 
 def default_config_text() -> str:

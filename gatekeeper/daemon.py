@@ -3,9 +3,16 @@
 One thread per account. Errors are sorted: bad credentials or a bad folder or setting
 stop that account and say why (no retry storm); a dropped connection is cleaned up and
 retried with capped exponential back-off and jitter, then catches up on what arrived.
-SIGTERM and Ctrl-C take the same clean path: the current step finishes, the profile is
-saved, and the process exits within about two seconds. State for `gatekeeper status`
-goes to a JSON file beside the database.
+SIGTERM and Ctrl-C take the same clean path: the current step finishes (or, after a few
+seconds, is left to the store's journal and lessons, which survive anything), and the
+process exits.
+
+One daemon per home: it holds the home's lock (`gatekeeper.homelock`) while it runs, and
+is the only writer of its accounts' brain checkpoints. What commands do beside it reaches
+it within seconds: a change to the settings file (mode, interests, costs) is applied, and
+a change to the store (review, undo, train, allow and block) wakes the accounts, which
+learn it by catching up with the store. State for `gatekeeper status` goes to a JSON file
+beside the database, at most once a second.
 """
 
 from __future__ import annotations
@@ -21,26 +28,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .account import Account
 from .brain import Brain, Lists
-from .config import AccountConfig, Paths, Settings
+from .config import AccountConfig, Paths, Settings, load_settings, settings_file_state
 from .embed import Embedder, OnnxEmbedder
-from .errors import ConfigError, ConnectionLostError, GatekeeperError
+from .errors import ConfigError, ConnectionLostError, GatekeeperError, HomeLockedError
 from .feedback import Observer
+from .homelock import DAEMON, HomeLock
 from .mailbox import Mailbox, open_mailbox
 from .pipeline import Decision, Pipeline
 from .store import Store
 
 logger = logging.getLogger(__name__)
 
-
-def load_brain(account: str, settings: Settings, paths: Paths, store: Store,
-               embedder: Embedder) -> Brain:
-    """An account's brain as saved, with the allow and block lists and the settings
-    file's statements (they belong to the file: `gatekeeper interests` edits them)."""
-    lists = Lists(store.list_entries("allow"), store.list_entries("block"))
-    brain = Brain.load(paths.profile_dir(account), embedder, settings.policy, lists)
-    brain.set_interests(settings.interests, settings.disinterests)
-    return brain
+STOP_GRACE_SECONDS = 4.0  # after SIGTERM, how long the accounts may take to finish a step
+STATUS_EVERY_SECONDS = 1.0
 
 
 def backoff_delays(base: float = 1.0, cap: float = 300.0, rng: random.Random | None = None):
@@ -53,9 +55,10 @@ def backoff_delays(base: float = 1.0, cap: float = 300.0, rng: random.Random | N
 
 
 class Watch:
-    """What the daemon does for one account each time it wakes: decide the new mail, learn
-    what the reader did since the last look, and, when asked, fold that into the profile.
-    The daemon runs it on every wake-up; the demo runs it on simulated days."""
+    """What the daemon does for one account each time it wakes: settle moves a crash cut
+    short, decide the new mail, learn what the reader did since the last look, and, when
+    asked, fold that into the profile. The daemon runs it on every wake-up; the demo runs
+    it on simulated days."""
 
     def __init__(self, mailbox: Mailbox, brain: Brain, store: Store, mode: str,
                  start_at_existing: bool = False) -> None:
@@ -66,8 +69,10 @@ class Watch:
     def step(self, now: float, stop: Callable[[], bool] = lambda: False,
              consolidate: bool = False) -> list[Decision]:
         """One wake-up at `now`; returns what was decided."""
+        self.pipeline.recover()
         decisions = self.pipeline.run_once(now, stop=stop)
-        self.observer.observe(now)
+        if not stop():
+            self.observer.observe(now)
         if consolidate:
             self.brain.profile.consolidate(now=now)
         return decisions
@@ -81,32 +86,47 @@ class AccountStatus:
     error: str = ""
     last_sync: float = 0.0
     decided: dict[str, int] = field(default_factory=dict)
+    mode: str = ""
+    settings_applied: list | None = None  # the settings file's state it has applied
+    learned_up_to: int = 0  # the last reaction in the store its brain has learned
+    examples: int = 0  # examples its profile has learned from
 
 
 class AccountWorker:
     """Watches one account until told to stop."""
 
     def __init__(self, config: AccountConfig, settings: Settings, paths: Paths,
-                 embedder: Embedder, stop: threading.Event, start_at_existing: bool = False,
-                 connect=open_mailbox) -> None:
+                 embedder: Embedder, stop: threading.Event, lock: HomeLock,
+                 start_at_existing: bool = False, connect=open_mailbox) -> None:
         self.config = config
         self.settings = settings
         self.paths = paths
         self.embedder = embedder
         self.stop = stop
+        self.lock = lock
         self.start_at_existing = start_at_existing
         self.connect = connect
-        self.status = AccountStatus()
+        self.status = AccountStatus(mode=settings.mode,
+                                    settings_applied=settings_file_state(paths.config_file))
+        self.nudged = threading.Event()  # the store or the settings changed: look now
+        self._new_settings: tuple[Settings, list | None] | None = None
         self.last_learned = time.monotonic()
+
+    def update(self, settings: Settings, file_state: list | None) -> None:
+        """New settings from the file (in `file_state`); applied by the account's own
+        thread at its next wake."""
+        self._new_settings = settings, file_state
+        self.nudged.set()
 
     def run(self) -> None:
         delays = backoff_delays()
-        store = Store(self.paths.database)
-        brain = load_brain(self.config.name, self.settings, self.paths, store, self.embedder)
+        account = Account.open(self.config, self.settings, self.paths, self.embedder, DAEMON,
+                               self.lock)
+        self._report(account.brain)
         try:
             while not self.stop.is_set():
                 try:
-                    self._watch(self.connect(self.config), brain, store)
+                    self._watch(self.connect(self.config), account)
                     delays = backoff_delays()
                 except ConnectionLostError as error:
                     self._retry_after(next(delays), str(error))
@@ -118,41 +138,76 @@ class AccountWorker:
                     logger.exception("%s: unexpected error", self.config.name)
                     self._retry_after(next(delays), f"unexpected error: {error!r}")
         finally:
-            brain.save(self.paths.profile_dir(self.config.name))
-            store.close()
-            if self.status.state != "failed":
-                self.status.state = "stopped"
+            try:
+                account.save()
+            finally:
+                account.close()
+                if self.status.state != "failed":
+                    self.status.state = "stopped"
 
     def _retry_after(self, delay: float, why: str) -> None:
         self.status.state, self.status.error = "reconnecting", why
         logger.warning("%s: %s; retrying in %.1f s", self.config.name, why, delay)
         self.stop.wait(delay)
 
-    def _watch(self, mailbox: Mailbox, brain: Brain, store: Store) -> None:
-        watch = Watch(mailbox, brain, store, self.settings.mode, self.start_at_existing)
+    def _watch(self, mailbox: Mailbox, account: Account) -> None:
+        watch = Watch(mailbox, account.brain, account.store, self.settings.mode,
+                      self.start_at_existing)
         try:
-            watch.pipeline.recover()
             while not self.stop.is_set():
-                self._step(watch, brain)
+                self._apply_changes(watch, account)
+                self._step(watch, account)
                 # Watching once the first pass has fixed where new mail starts.
                 self.status.state, self.status.error = "watching", ""
-                mailbox.wait(watch.pipeline.folders.inbox, timeout=540, stop=self.stop.is_set)
+                mailbox.wait(watch.pipeline.folders.inbox, timeout=540,
+                             stop=lambda: self.stop.is_set() or self.nudged.is_set())
         finally:
             mailbox.close()
 
-    def _step(self, watch: Watch, brain: Brain) -> None:
+    def _apply_changes(self, watch: Watch, account: Account) -> None:
+        """What commands changed beside the daemon: settings, lists, reactions."""
+        self.nudged.clear()
+        change, self._new_settings = self._new_settings, None
+        if change is not None:
+            self._apply_settings(change[0], watch, account.brain)
+            self.status.settings_applied = change[1]
+        store = account.store
+        account.brain.lists = Lists(store.list_entries("allow"), store.list_entries("block"))
+        caught = account.catch_up()
+        if caught:
+            logger.info("%s: learned %d reactions and took back %d recorded beside the daemon",
+                        self.config.name, caught.learned, caught.forgotten)
+
+    def _apply_settings(self, settings: Settings, watch: Watch, brain: Brain) -> None:
+        old, self.settings = self.settings, settings
+        if settings.mode != old.mode:
+            logger.info("%s: mode %s -> %s", self.config.name, old.mode, settings.mode)
+            watch.pipeline.mode = settings.mode
+        if (settings.interests, settings.disinterests) != (old.interests, old.disinterests):
+            logger.info("%s: interests changed; %d interests, %d disinterests",
+                        self.config.name, len(settings.interests), len(settings.disinterests))
+            brain.set_interests(settings.interests, settings.disinterests)
+        brain.settings = settings.policy
+
+    def _step(self, watch: Watch, account: Account) -> None:
         now = time.time()
         learn = time.monotonic() - self.last_learned >= self.settings.learn_every_seconds
         for decision in watch.step(now, stop=self.stop.is_set, consolidate=learn):
             self.status.decided[decision.verdict] = self.status.decided.get(decision.verdict, 0) + 1
         self.status.last_sync = now
         if learn:
-            brain.save(self.paths.profile_dir(self.config.name))
+            account.save()
             self.last_learned = time.monotonic()
+        self._report(account.brain)
+
+    def _report(self, brain: Brain) -> None:
+        self.status.mode = self.settings.mode
+        self.status.learned_up_to = brain.applied.reactions if brain.applied else 0
+        self.status.examples = brain.profile.n_examples_
 
 
 class Daemon:
-    """All accounts, the signal handling and the status file."""
+    """All accounts, the signal handling, the settings file and the status file."""
 
     def __init__(self, settings: Settings, paths: Paths, embedder: Embedder | None = None,
                  start_at_existing: bool = False, connect=open_mailbox) -> None:
@@ -162,40 +217,90 @@ class Daemon:
         self.settings = settings
         self.paths = paths
         self.stop = threading.Event()
+        self.lock = HomeLock(paths.lock_file)
         embedder = embedder or OnnxEmbedder(max_length=settings.max_length,
                                             threads=settings.threads)
-        self.workers = [AccountWorker(a, settings, paths, embedder, self.stop,
+        self.workers = [AccountWorker(a, settings, paths, embedder, self.stop, self.lock,
                                       start_at_existing, connect) for a in settings.accounts]
+        self._status_written = 0.0
+        self._config_seen = settings_file_state(paths.config_file)
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop.set())
 
     def run(self) -> int:
-        """Run until stopped; exit code 0, or 1 when an account failed."""
+        """Run until stopped; exit code 0, or 1 when an account failed. HomeLockedError
+        when another daemon already runs for this home."""
+        if not self.lock.acquire(DAEMON):
+            holder = self.lock.holder()
+            since = time.strftime("%Y-%m-%d %H:%M", time.localtime(holder.since)) if holder else "?"
+            raise HomeLockedError(
+                f"gatekeeper is already running for this home (pid {holder.pid if holder else '?'}, "
+                f"{holder.role if holder else 'unknown'} since {since}); stop it first, or set "
+                "GATEKEEPER_HOME to run another")
+        try:
+            return self._run()
+        finally:
+            self.lock.release()
+
+    def _run(self) -> int:
         # Create and migrate the database once, before the workers open it side by side.
-        Store(self.paths.database).close()
+        watcher = Store(self.paths.database)
+        changes = watcher.data_version()
         threads = [threading.Thread(target=w.run, name=w.config.name, daemon=True)
                    for w in self.workers]
         for thread in threads:
             thread.start()
-        while any(t.is_alive() for t in threads):
-            self.write_status()
-            if all(w.status.state == "failed" for w in self.workers):
-                break
-            self.stop.wait(1.0)
+        try:
+            while not self.stop.is_set() and any(t.is_alive() for t in threads):
+                self.write_status()
+                if all(w.status.state == "failed" for w in self.workers):
+                    break
+                changes = self._notice_changes(watcher, changes)
+                self.stop.wait(0.5)
+        finally:
+            watcher.close()
         self.stop.set()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
         for thread in threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.write_status(running=False)
         return 1 if any(w.status.state == "failed" for w in self.workers) else 0
 
+    def _notice_changes(self, watcher: Store, seen: int) -> int:
+        """Wake the accounts when another process wrote to the store, and hand them the
+        settings file when it changed; the store's new data version."""
+        version = watcher.data_version()
+        if version != seen:
+            for worker in self.workers:
+                worker.nudged.set()
+        state = settings_file_state(self.paths.config_file)
+        if state != self._config_seen:
+            self._config_seen = state
+            try:
+                settings = load_settings(self.paths.config_file)
+            except ConfigError as error:
+                logger.error("the settings file changed but cannot be used (%s); keeping the "
+                             "settings in use", error)
+            else:
+                for worker in self.workers:
+                    worker.update(settings, state)
+        return version
+
     def write_status(self, running: bool = True) -> None:
+        """The status file for `gatekeeper status`, at most once a second while running."""
+        now = time.monotonic()
+        if running and now - self._status_written < STATUS_EVERY_SECONDS:
+            return
+        self._status_written = now
         status = {"pid": os.getpid(), "running": running, "updated": time.time(),
-                  "mode": self.settings.mode,
+                  "mode": self.workers[0].settings.mode,
                   "accounts": {w.config.name: w.status.__dict__ for w in self.workers}}
         path: Path = self.paths.status_file
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
         temporary.write_text(json.dumps(status, indent=2))
         temporary.replace(path)
+
+

@@ -70,3 +70,7 @@ class ProfileFormatError(GatekeeperError):
 
 class CorpusError(GatekeeperError):
     """A labelled corpus cannot be found or read."""
+
+
+class HomeLockedError(GatekeeperError):
+    """Another gatekeeper process holds this home (one daemon per home)."""

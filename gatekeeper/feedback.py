@@ -4,8 +4,9 @@ For each decided message the store tracks where it is and its flags. A look comp
 that with the server: flags added (read, replied, flagged) and messages gone from where
 they were, found again by Message-ID (in Trash: deleted; in Junk: junked; back in the
 inbox from Held: rescued; moved into Held by the reader: unwanted). Each behaviour is
-learned once, recorded with its source so it can be undone, and never teaches the
-profile to dislike a correspondent.
+recorded once, with its source and its lesson, so it can be undone; the brain learns it
+by catching up with the store (`gatekeeper.learning`). A move the gatekeeper itself is
+making (review, undo: a journal intent still open) is not the reader's and is left alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from .brain import Brain
+from .learning import catch_up
 from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
 from .message import Message, parse
 from .store import Store, Tracked
@@ -70,14 +72,16 @@ def _move_behaviour(item: Tracked, target: str, folders: Folders) -> str | None:
     return None
 
 
-def learn_behaviour(brain: Brain, store: Store, account: str, message: Message,
-                    message_id: str, behaviour: str, source: str, now: float) -> None:
-    """Learn what the reader did with a message, record it with its source, and mark it
-    learned so the same behaviour never counts twice."""
-    (assessment,) = brain.assess([message], now=now)
-    brain.learn(assessment, behaviour, now)
-    store.record_feedback(account, message_id, behaviour, source, now)
-    store.add_learned(account, message_id, behaviour)
+def record_reaction(brain: Brain, store: Store, account: str, message: Message,
+                    message_id: str, behaviour: str, source: str, now: float) -> int:
+    """Record what the reader did with a message and what it teaches (as `brain` sees it
+    now), marked learned for the message so the same behaviour never counts twice; the
+    reaction's id. Brains learn it by catching up with the store."""
+    lesson = brain.lesson(message, behaviour, now)
+    with store.transaction():
+        reaction = store.record_reaction(account, message_id, behaviour, source, now, lesson)
+        store.add_learned(account, message_id, behaviour)
+    return reaction
 
 
 class Observer:
@@ -98,10 +102,13 @@ class Observer:
             events += self._observe_folder(folders, folder, now)
         for event in events:
             self._learn(event, now)
+        catch_up(self.brain, self.store, self.mailbox.account)
         return events
 
     def _observe_folder(self, folders: Folders, folder: str, now: float) -> list[FeedbackEvent]:
-        tracked = self.store.tracked(self.mailbox.account, folder)
+        moving = self.store.moving(self.mailbox.account)
+        tracked = [t for t in self.store.tracked(self.mailbox.account, folder)
+                   if t.message_id not in moving]
         if not tracked:
             return []
         modseq = self.mailbox.status(folder).highest_modseq  # before looking: miss nothing
@@ -166,6 +173,6 @@ class Observer:
         fetched = self.mailbox.fetch(event.folder, [event.uid])
         if not fetched:
             return
-        learn_behaviour(self.brain, self.store, account, parse(fetched[0].raw),
+        record_reaction(self.brain, self.store, account, parse(fetched[0].raw),
                         event.message_id, event.behaviour, event.source, now)
-        logger.info("%s: learned %s from %s", account, event.behaviour, event.source)
+        logger.info("%s: the reader %s (%s)", account, event.behaviour, event.source)

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 from .actions import Action, reconcile
 from .brain import Assessment, Brain
+from .features import message_keys
+from .learning import catch_up
 from .mailbox import Fetched, Folders, Mailbox
 from .message import parse
 from .store import DONE, FolderState, Store
@@ -115,6 +117,7 @@ class Pipeline:
                 decisions.append(self._decide_one(item, assessment, state, now))
             state = FolderState(state.uidvalidity, item.uid, state.highest_modseq)
             self.store.save_folder_state(self.account, self.folders.inbox, state)
+        catch_up(self.brain, self.store, self.account)  # the sender memory counts the batch
         return decisions
 
     def _decide_one(self, item: Fetched, assessment: Assessment, state: FolderState,
@@ -129,17 +132,16 @@ class Pipeline:
                  "sender": message.from_address, "subject": message.subject[:200], "at": now,
                  "action": verdict.action, "probability": assessment.probability,
                  "mode": self.mode, "probe": verdict.probe, "queue": verdict.queue,
-                 "reasons": [asdict(r) for r in verdict.reasons]})
+                 "reasons": [asdict(r) for r in verdict.reasons],
+                 "sender_keys": message_keys(message)})
             entry = action.intend(self.store) if recorded else None
             if recorded and message.message_id:
                 where = action.target if action.moves else self.folders.inbox
                 self.store.track(self.account, message.message_id, where,
                                  0 if action.moves else item.uid, item.flags, now, verdict.action)
-        if recorded:
-            if entry is not None:
-                action.perform(self.mailbox)
-                self.store.journal_finish(entry, DONE)
-            self.brain.observe(assessment, now)
+        if recorded and entry is not None:
+            action.perform(self.mailbox)
+            self.store.journal_finish(entry, DONE)
         logger.info("%s: uid %s %s (p=%.2f): %s", self.account, item.uid, verdict.action,
                     assessment.probability, action.describe())
         return Decision(item.uid, message.message_id, message.from_address, message.subject,

@@ -3,8 +3,10 @@
 A held message is known by the journal ID of the action that held it (the same IDs
 `gatekeeper status` and `undo` use). Passing moves it back where it came from and teaches
 "rescued"; deleting moves it to Trash (journaled, so `undo` can bring it back) and teaches
-"deleted_from_held". Either way the tracked location is updated and the behaviour marked
-learned, so the observer does not count the same move a second time.
+"deleted_from_held". Either way the move is journalled and the tracked location updated
+before it happens, and the reaction is recorded with its lesson and marked learned, so
+the observer never counts the same move a second time; the brain learns it by catching
+up with the store, here or in the running daemon.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 from .actions import undo
 from .brain import Brain
 from .errors import InputError
-from .feedback import learn_behaviour
+from .feedback import record_reaction
+from .learning import catch_up
 from .mailbox import Mailbox
 from .message import Message, parse
 from .store import DONE, JournalEntry, Store
@@ -80,7 +83,7 @@ class Reviewer:
         found = self._locate(entry)
         if found is None or not undo(self.mailbox, self.store, entry):
             return False
-        self._learn(found[1], entry.message_id, entry.source, "rescued", now)
+        self._learn(found[1], entry.message_id, "rescued", now)
         return True
 
     def discard(self, item_id: int, now: float | None = None) -> bool:
@@ -90,16 +93,19 @@ class Reviewer:
         if found is None:
             return False
         uid, message = found
-        intent = self.store.journal_intent(entry.account, entry.message_id, "delete",
-                                           entry.target, self.folders.trash)
-        self.mailbox.move(entry.target, uid, self.folders.trash)
+        trash = self.folders.trash
+        with self.store.transaction():
+            intent = self.store.journal_intent(entry.account, entry.message_id, "delete",
+                                               entry.target, trash)
+            self.store.update_tracked(entry.account, entry.message_id, folder=trash, uid=0)
+        self.mailbox.move(entry.target, uid, trash)
         self.store.journal_finish(intent, DONE, f"deleted in review of entry {entry.id}")
-        self._learn(message, entry.message_id, self.folders.trash, "deleted_from_held", now)
+        self._learn(message, entry.message_id, "deleted_from_held", now)
         return True
 
-    def _learn(self, message: Message, message_id: str, folder: str, behaviour: str,
+    def _learn(self, message: Message, message_id: str, behaviour: str,
                now: float | None) -> None:
         now = time.time() if now is None else now
-        learn_behaviour(self.brain, self.store, self.mailbox.account, message, message_id,
+        record_reaction(self.brain, self.store, self.mailbox.account, message, message_id,
                         behaviour, "review", now)
-        self.store.update_tracked(self.mailbox.account, message_id, folder=folder, uid=0)
+        catch_up(self.brain, self.store, self.mailbox.account)

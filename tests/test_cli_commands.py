@@ -4,6 +4,7 @@ service. Run through click's CliRunner in a private GATEKEEPER_HOME, with no ser
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 from gatekeeper.cli import main
 from gatekeeper.config import default_config_text, load_settings, paths
 from gatekeeper.daemon import AccountStatus
+from gatekeeper.homelock import DAEMON, HomeLock
 from gatekeeper.insight import TIME_SAVED_ASSUMPTION
 from gatekeeper.store import DONE, Store
 
@@ -117,7 +119,8 @@ def test_status_before_any_daemon_ran(runner):
 def test_status_json_before_any_daemon_ran(runner):
     result = runner.invoke(main, ["status", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"daemon": {}, "activity": {}, "decisions": [],
+    assert json.loads(result.output) == {"daemon": {"running": False}, "activity": {},
+                                         "decisions": [],
                                          "journal": [],
                                          "time_saved_assumption": TIME_SAVED_ASSUMPTION}
 
@@ -183,12 +186,27 @@ def write_daemon_status(updated: float, **account) -> None:
 
 def test_status_shows_a_running_daemon_and_its_accounts(runner):
     write_daemon_status(time.time(), state="watching", decided={"pass": 5, "hold": 3})
-    result = runner.invoke(main, ["status"])
+    lock = HomeLock(paths().lock_file)
+    assert lock.acquire(DAEMON)  # as `gatekeeper run` holds it
+    try:
+        result = runner.invoke(main, ["status"])
+        report = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    finally:
+        lock.release()
     assert result.exit_code == 0, result.output
-    assert "daemon: running, pid 4242" in result.output
+    assert f"daemon: running, pid {os.getpid()}" in result.output
     assert "  personal: watching; decided since start: 3 hold, 5 pass" in result.output
-    report = json.loads(runner.invoke(main, ["status", "--json"]).output)
-    assert report["daemon"]["pid"] == 4242
+    assert report["daemon"]["running"] is True
+
+
+def test_status_of_a_killed_daemon_says_it_is_not_running(runner):
+    """A daemon killed with SIGKILL leaves a status file that says it runs; its lock,
+    which the system let go of, says otherwise."""
+    write_daemon_status(time.time(), state="watching")
+    result = runner.invoke(main, ["status"])
+    assert "daemon: not running" in result.output
+    assert json.loads(runner.invoke(main, ["status", "--json"]).output)["daemon"]["running"] \
+        is False
 
 
 def test_status_shows_an_account_error(runner):

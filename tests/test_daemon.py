@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import pytest
 
+from gatekeeper.brain import CHECKPOINT
 from gatekeeper.config import Settings, paths
 from gatekeeper.daemon import Daemon
 from gatekeeper.mailbox import MaildirMailbox
@@ -200,4 +201,4 @@ def test_sigterm_stops_the_daemon_cleanly_within_two_seconds(server):
     assert process.wait(timeout=10) == 0  # scripts/bench_daemon.py measures how fast
     status = json.loads(paths().status_file.read_text())
     assert status["running"] is False and status["accounts"]["alice"]["state"] == "stopped"
-    assert (paths().profile_dir("alice") / "brain.json").exists()
+    assert (paths().profile_dir("alice") / CHECKPOINT).exists()

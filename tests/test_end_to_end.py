@@ -195,7 +195,7 @@ def test_a_new_user_goes_from_init_to_a_reviewed_held_folder(server, private_hom
     assert behaviours == {"read": 16, "deleted_unread": 16, "replied": 2, "flagged": 2}
     assert heldout == 8 and auc >= 90
     assert sum(last_week.values()) == 2 and last_week["pass"] == 1  # space-15 and deal-15
-    assert (private_home / "data" / "profiles" / "alice" / "brain.json").is_file()
+    assert (private_home / "data" / "profiles" / "alice" / "checkpoint.npz").is_file()
 
     # 5. active mode.
     assert "mode is now active" in gatekeeper("mode", "active")

@@ -22,16 +22,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from ..account import Account
 from ..brain import Brain
 from ..config import AccountConfig, Paths, Settings, default_config_text, parse_settings
 from ..config import set_mode, set_statements
-from ..daemon import Watch, load_brain
+from ..daemon import Watch
 from ..embed import Embedder
 from ..errors import InputError
 from ..mailbox import MaildirMailbox
 from ..onboarding import add_account
 from ..policy import HOLD, PASS
-from ..store import Store
+from ..store import Reaction, Store
+from ..training import SOURCE as TRAINING
 from ..training import TrainingReport, train
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
@@ -72,36 +74,39 @@ def run_demo(embedder: Embedder, folder: Path | None = None, messages: int = 400
     inbox = generate_inbox(messages, seed)
     where = Paths.under(folder / "home")
     settings = write_settings(where, folder / "Mail")
-    store = Store(where.database)
     history_end = CALENDAR_START + timedelta(days=HISTORY_DAYS)
+    # The demo's home is its own, so it holds that home's lock as the daemon would.
+    account = Account.open(settings.accounts[0], settings, where, embedder, "demo")
     try:
-        brain = load_brain(ACCOUNT, settings, where, store, embedder)
-        mailbox = MaildirMailbox(settings.accounts[0])
+        store, brain = account.store, account.brain
+        mailbox = account.mailbox
         reader = _Reader(MailClient(folder / "Mail"), behaviour, seed)
-        training = _learn_history(inbox, history_end, mailbox, brain, reader, progress)
+        training = _learn_history(inbox, history_end, mailbox, brain, store, reader, progress)
         _live(inbox, history_end, Watch(mailbox, brain, store, settings.mode), reader, progress)
-        brain.save(where.profile_dir(ACCOUNT))
-        feedback = store.feedback(ACCOUNT)
+        account.commit()
+        # What the reader did while the gatekeeper ran (the history is train's).
+        feedback = [reaction for reaction in store.reactions(ACCOUNT, undone=False)
+                    if reaction.source != TRAINING]
         result = DemoResult(
             folder=folder, home=folder / "home", persona=PERSONA,
             history=sum(m.when < history_end for m in inbox.received), sent=len(inbox.sent),
             training=training, decided=_decided(store, feedback, inbox, history_end),
-            reactions=Counter(row["behaviour"] for row in feedback),
+            reactions=Counter(reaction.behaviour for reaction in feedback),
             examples=brain.profile.n_examples_,
             senders_known=sum(key.startswith("address:") for key in brain.memory.stats),
             correspondents=len(brain.memory.correspondents), start=history_end,
             seconds=time.monotonic() - started)
     finally:
-        store.close()
+        account.close()
     return result
 
 
-def _decided(store: Store, feedback: list, inbox: DemoInbox,
+def _decided(store: Store, feedback: list[Reaction], inbox: DemoInbox,
              start: datetime) -> list[DecidedMail]:
     """Every decision the store recorded, with the reader's truth and whether they
-    rescued it (from the `feedback` rows)."""
+    rescued it (from the `feedback` reactions)."""
     by_id = {mail.message_id: mail for mail in inbox.received}
-    rescued = {row["message_id"] for row in feedback if row["behaviour"] == "rescued"}
+    rescued = {reaction.message_id for reaction in feedback if reaction.behaviour == "rescued"}
     return [decided_mail(row, by_id[row["message_id"]], start, rescued)
             for row in store.decisions(ACCOUNT)]
 
@@ -188,7 +193,8 @@ class _Reader:
 
 
 def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMailbox,
-                   brain: Brain, reader: _Reader, progress: Progress) -> TrainingReport:
+                   brain: Brain, store: Store, reader: _Reader,
+                   progress: Progress) -> TrainingReport:
     """Leave the earlier weeks in the Maildir as the reader did, and train on them."""
     past = [mail for mail in inbox.received if mail.when < history_end]
     progress.stage(f"writing {HISTORY_DAYS // 7} weeks of history", len(past))
@@ -200,7 +206,7 @@ def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMail
     for mail in past:
         reader.file_past(mail)
         progress.advance(1)
-    return train(mailbox, brain, days=HISTORY_DAYS + 1, now=history_end.timestamp(),
+    return train(mailbox, brain, store, days=HISTORY_DAYS + 1, now=history_end.timestamp(),
                  progress=progress.advance,
                  total=lambda n: progress.stage("learning from the history", n))
 
