@@ -18,8 +18,8 @@ from .store import Store
 
 logger = logging.getLogger(__name__)
 
-# More lessons than this at once (a `train`, a relearned checkpoint) are learned by one
-# refit over every example rather than an online step each: a refit is the profile's
+# More lessons than this at once (a `train`, a daemon back after a while) are learned by
+# one refit over every example rather than an online step each: a refit is the profile's
 # best estimate, and steps taken one by one would only approach it.
 ONLINE_LIMIT = 20
 
@@ -50,10 +50,11 @@ def catch_up(brain: Brain, store: Store, account: str) -> CaughtUp:
     forgotten = _forget_taken_back(brain, store, account)
     pending = store.reactions(account, after=applied.reactions)
     live = [r for r in pending if not r.undone and r.lesson is not None]
-    online = len(live) <= ONLINE_LIMIT
+    # A brain that starts from nothing (a new one, or a checkpoint relearned) is fitted.
+    online = len(live) <= ONLINE_LIMIT and applied.reactions > 0
     for reaction in live:
         brain.apply(reaction.lesson, reaction.id, step=online)
-    if not online:
+    if live and not online:
         brain.profile.consolidate(now=max(r.lesson.at for r in live))
     # Reactions read already undone were never learned, so there is nothing to take back.
     applied.forgotten |= {r.id for r in pending if r.undone or r.lesson is None}

@@ -81,7 +81,7 @@ def encode(lesson: Lesson) -> bytes:
                            "signal_names": list(example.signal_names), "note": example.note}
         arrays = {"embedding": example.embedding.astype(np.float32),
                   "word_columns": example.words.indices.astype(np.int32),
-                  "word_counts": example.words.data.astype(np.float32),
+                  "word_counts": example.words.data.astype(np.float64),
                   "signals": example.signals.astype(np.float64)}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
     buffer = io.BytesIO()
