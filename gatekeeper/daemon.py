@@ -111,6 +111,7 @@ class AccountWorker:
         self.nudged = threading.Event()  # the store or the settings changed: look now
         self._new_settings: tuple[Settings, list | None] | None = None
         self.last_learned = time.monotonic()
+        self._refitted_at = -1  # the reaction watermark of the last refit
 
     def update(self, settings: Settings, file_state: list | None) -> None:
         """New settings from the file (in `file_state`); applied by the account's own
@@ -139,6 +140,7 @@ class AccountWorker:
                     self._retry_after(next(delays), f"unexpected error: {error!r}")
         finally:
             try:
+                self._refit(account.brain)  # what is saved on a clean stop is a refit
                 account.save()
             finally:
                 account.close()
@@ -196,9 +198,16 @@ class AccountWorker:
             self.status.decided[decision.verdict] = self.status.decided.get(decision.verdict, 0) + 1
         self.status.last_sync = now
         if learn:
+            self._refitted_at = account.brain.applied.reactions
             account.save()
             self.last_learned = time.monotonic()
         self._report(account.brain)
+
+    def _refit(self, brain: Brain) -> None:
+        """Fold the online steps since the last refit into a refit of the profile."""
+        if brain.applied.reactions != self._refitted_at and brain.profile.n_examples_:
+            brain.profile.consolidate()
+            self._refitted_at = brain.applied.reactions
 
     def _report(self, brain: Brain) -> None:
         self.status.mode = self.settings.mode

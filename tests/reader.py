@@ -81,6 +81,45 @@ class Reader:
         return [name for _, _, name in self.client.list_folders()]
 
 
+class ImapMailClient:
+    """The demo's simulated reader at an IMAP mail client: the `deliver`, `mark`, `move`
+    and `folder` of `gatekeeper.demo.mailclient.MailClient`, on a real server."""
+
+    FLAGS = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged"}
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def _flags(self, letters: str) -> list[str]:
+        return [self.FLAGS[letter] for letter in letters]
+
+    def folder(self, name: str) -> str:
+        if name not in self.reader.folders():
+            self.reader.client.create_folder(name)
+        return name
+
+    def deliver(self, folder: str, mail, letters: str = "", when=None) -> None:
+        """Deliver a demo message with these flags, arriving on its date (or `when`)."""
+        self.reader.client.append(folder, mail.raw, flags=self._flags(letters),
+                                  msg_time=when or mail.when)
+
+    def mark(self, folder: str, message_id: str, letters: str) -> bool:
+        try:
+            self.reader.add_flags(folder, message_id, self._flags(letters))
+        except ValueError:  # not there (any more)
+            return False
+        return True
+
+    def move(self, message_id: str, source: str, target: str, letters: str = "") -> bool:
+        try:
+            if letters:
+                self.reader.add_flags(source, message_id, self._flags(letters))
+            self.reader.move(message_id, source, target)
+        except ValueError:
+            return False
+        return True
+
+
 def wait_for(condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
     """Poll until `condition()` is truthy; fail the test after `timeout` seconds."""
     deadline = time.monotonic() + timeout

@@ -80,7 +80,7 @@ def run_demo(embedder: Embedder, folder: Path | None = None, messages: int = 400
     try:
         store, brain = account.store, account.brain
         mailbox = account.mailbox
-        reader = _Reader(MailClient(folder / "Mail"), behaviour, seed)
+        reader = SimulatedReader(MailClient(folder / "Mail"), behaviour, seed)
         training = _learn_history(inbox, history_end, mailbox, brain, store, reader, progress)
         _live(inbox, history_end, Watch(mailbox, brain, store, settings.mode), reader, progress)
         account.commit()
@@ -138,8 +138,10 @@ def write_settings(where: Paths, maildir: Path) -> Settings:
     return parse_settings(text, str(where.config_file))
 
 
-class _Reader:
-    """The reader at the mail client: the behaviour model acting on the Maildir."""
+class SimulatedReader:
+    """The reader at the mail client: the behaviour model acting on a mailbox through a
+    client with `deliver`, `mark`, `move` and `folder` (the demo's Maildir one; the
+    soak test's speaks IMAP)."""
 
     def __init__(self, client: MailClient, behaviour: Behaviour, seed: int) -> None:
         self.client = client
@@ -177,14 +179,22 @@ class _Reader:
 
     def review_held(self, held_folder: str, day: int) -> None:
         """A look at the held folder: rescue some wanted mail, delete some of the rest."""
-        for message_id, mail in list(self.held.items()):
-            action = self.behaviour.on_review(mail, self._dice(mail, f"review on day {day}"))
+        for message_id, action in self.review_choices(day):
             if action == RESCUE:
                 self.client.move(message_id, held_folder, INBOX, letters="S")
-            elif action == DELETE:
+            else:
                 self.client.move(message_id, held_folder, TRASH_FOLDER)
+
+    def review_choices(self, day: int) -> list[tuple[str, str]]:
+        """What the reader decides on a look at the held folder, (Message-ID, RESCUE or
+        DELETE) each; those messages are no longer waiting."""
+        choices = []
+        for message_id, mail in list(self.held.items()):
+            action = self.behaviour.on_review(mail, self._dice(mail, f"review on day {day}"))
             if action is not None:
+                choices.append((message_id, action))
                 del self.held[message_id]
+        return choices
 
     def _dice(self, mail: DemoMail, occasion: str) -> random.Random:
         """The reader's chances for one message on one occasion: the same for a seed
@@ -193,7 +203,7 @@ class _Reader:
 
 
 def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMailbox,
-                   brain: Brain, store: Store, reader: _Reader,
+                   brain: Brain, store: Store, reader: SimulatedReader,
                    progress: Progress) -> TrainingReport:
     """Leave the earlier weeks in the Maildir as the reader did, and train on them."""
     past = [mail for mail in inbox.received if mail.when < history_end]
@@ -211,7 +221,7 @@ def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMail
                  total=lambda n: progress.stage("learning from the history", n))
 
 
-def _live(inbox: DemoInbox, history_end: datetime, watch: Watch, reader: _Reader,
+def _live(inbox: DemoInbox, history_end: datetime, watch: Watch, reader: SimulatedReader,
           progress: Progress) -> None:
     """Deliver the later mail a day at a time: decide, react, learn."""
     new = [mail for mail in inbox.received if mail.when >= history_end]
