@@ -70,3 +70,11 @@ class ProfileFormatError(GatekeeperError):
 
 class CorpusError(GatekeeperError):
     """A labelled corpus cannot be found or read."""
+
+
+class BaselineUnavailableError(GatekeeperError):
+    """A filter run beside gatekeeper in an evaluation is not installed."""
+
+
+class BaselineFailedError(GatekeeperError):
+    """A filter run beside gatekeeper in an evaluation did not start or answer."""
