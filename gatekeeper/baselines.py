@@ -3,12 +3,14 @@
 Evaluation only: the product never imports this module, so its scikit-learn import is
 the one exception to "only profile.py imports scikit-learn". Each baseline learns from
 raw messages labelled wanted or not and scores others with P(wanted); the external tools
-(bogofilter, SpamAssassin from Debian) train with their own commands in a private
-temporary folder and classify natively.
+(bogofilter, SpamAssassin and rspamd from Debian) train with their own commands or
+protocol in a private temporary folder and classify natively. A tool that is not
+installed is left out with a warning that says how to install it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import shutil
@@ -19,7 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GatekeeperError
+from . import corpus
+from .errors import BaselineFailedError, BaselineUnavailableError, GatekeeperError
+from .rspamd import SPAM_SCORE, PrivateRspamd
+
+logger = logging.getLogger(__name__)
 
 _SCORE = re.compile(rb"score=(-?[\d.]+)\s+required=(-?[\d.]+)")
 
@@ -39,6 +45,10 @@ class Baseline:
 
     def score(self, raws: Sequence[bytes]) -> np.ndarray:
         raise NotImplementedError
+
+    def _require_installed(self) -> None:
+        if not self.available():
+            raise BaselineUnavailableError(f"{self.name} is not installed: {self.install_hint}")
 
 
 class NaiveBayesBaseline(Baseline):
@@ -87,6 +97,7 @@ class BogofilterBaseline(Baseline):
         return shutil.which("bogofilter") is not None
 
     def fit(self, raws, wanted):
+        self._require_installed()
         self.home = Path(tempfile.mkdtemp(prefix="gk-bogofilter-"))
         for flag, label in (("-n", True), ("-s", False)):
             paths = _write_files(self.home / f"train-{flag}", [r for r, w in zip(raws, wanted) if w == label])
@@ -127,6 +138,7 @@ class SpamAssassinBaseline(Baseline):
         return prefs
 
     def fit(self, raws, wanted):
+        self._require_installed()
         self.home = Path(tempfile.mkdtemp(prefix="gk-spamassassin-"))
         prefs = self._prefs()
         for flag, label in (("--ham", True), ("--spam", False)):
@@ -145,9 +157,65 @@ class SpamAssassinBaseline(Baseline):
         for index, message in _split_mbox(result.stdout):
             match = _SCORE.search(message.split(b"\n\n", 1)[0])
             if match and index < len(raws):
-                scores[index] = 1.0 / (1.0 + math.exp(min(float(match[1]) - float(match[2]), 50.0)))
+                scores[index] = _p_wanted(float(match[1]), float(match[2]))
         shutil.rmtree(self.home, ignore_errors=True)
         return scores
+
+
+class RspamdBaseline(Baseline):
+    """rspamd (Debian) with its rules and its Bayes on redis, network checks off.
+
+    Runs privately (`rspamd.PrivateRspamd`: own config, redis, resolver and ports). Its
+    Bayes speaks once each class has `min_learns` messages learned (rspamd's default 200,
+    as SpamAssassin's); with fewer it scores by its rules alone, and a warning says so.
+    P(wanted) is a logistic of the distance below the score from which rspamd files mail
+    as spam (6, "add header").
+    """
+
+    name = "rspamd"
+    install_hint = "apt-get install rspamd redis-server"
+
+    def __init__(self, min_learns: int = 200, cache_dir: Path | None = None) -> None:
+        self.min_learns = min_learns
+        self.cache_dir = cache_dir  # its compiled regular expressions are kept here
+
+    @classmethod
+    def available(cls) -> bool:
+        return all(shutil.which(tool) for tool in ("rspamd", "redis-server"))
+
+    def fit(self, raws, wanted):
+        self._require_installed()
+        self.server = PrivateRspamd(min_learns=self.min_learns,
+                                    cache_dir=self.cache_dir or corpus.default_cache_dir()).start()
+        try:
+            learned = [self.server.learn([r for r, w in zip(raws, wanted) if w == label],
+                                         spam=not label) for label in (True, False)]
+        except BaseException:
+            self.server.stop()
+            raise
+        self._check_learned(learned, len(raws))
+        return self
+
+    def _check_learned(self, learned: list[int], total: int) -> None:
+        if total and not any(learned):
+            self.server.stop()
+            raise BaselineFailedError(f"rspamd learned none of {total} messages")
+        if min(learned) < self.min_learns:
+            logger.warning("rspamd learned %d wanted and %d unwanted messages, fewer than the "
+                           "%d of each its Bayes needs: it scores by its rules alone",
+                           *learned, self.min_learns)
+
+    def score(self, raws):
+        try:
+            scores = self.server.scan(raws)
+        finally:
+            self.server.stop()
+        return np.array([0.5 if s is None else _p_wanted(s, SPAM_SCORE) for s in scores])
+
+
+def _p_wanted(score: float, spam_line: float) -> float:
+    """A spam score as P(wanted): 1/2 on the filter's spam line, lower above it."""
+    return 1.0 / (1.0 + math.exp(min(score - spam_line, 50.0)))
 
 
 _FROM_LINE = re.compile(rb"^(>*From )", re.M)
@@ -170,8 +238,12 @@ def _split_mbox(data: bytes) -> list[tuple[int, bytes]]:
             for i, mark in enumerate(marks)]
 
 
-ALL = (NaiveBayesBaseline, BogofilterBaseline, SpamAssassinBaseline)
+ALL = (NaiveBayesBaseline, BogofilterBaseline, SpamAssassinBaseline, RspamdBaseline)
 
 
 def available_baselines() -> list[Baseline]:
+    """One of each baseline that is installed; the others are named in a warning."""
+    for cls in ALL:
+        if not cls.available():
+            logger.warning("%s is left out: it is not installed (%s)", cls.name, cls.install_hint)
     return [cls() for cls in ALL if cls.available()]

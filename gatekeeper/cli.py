@@ -215,7 +215,8 @@ class _BarProgress:
 @click.option("--train-share", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
               help="Earlier share of the mail learned from; the rest is decided.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
-              help="Run naive Bayes, bogofilter and SpamAssassin side by side when installed.")
+              help="Run naive Bayes, bogofilter, SpamAssassin and rspamd side by side when "
+                   "installed.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write JSON, Markdown and a PNG here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full results as JSON.")
 @reports_errors

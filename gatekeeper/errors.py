@@ -74,3 +74,11 @@ class CorpusError(GatekeeperError):
 
 class HomeLockedError(GatekeeperError):
     """Another gatekeeper process holds this home (one daemon per home)."""
+
+
+class BaselineUnavailableError(GatekeeperError):
+    """A filter run beside gatekeeper in an evaluation is not installed."""
+
+
+class BaselineFailedError(GatekeeperError):
+    """A filter run beside gatekeeper in an evaluation did not start or answer."""

@@ -6,8 +6,9 @@ Tasks:
   by date learned, later half decided; batch and online protocols.
 - 20news: a reader who wants sci.space, rec.autos and comp.graphics and none of the other
   17 groups; cold start from three interest statements, then online learning.
-Baselines in the same run on the same split: TF-IDF + naive Bayes, and bogofilter and
-SpamAssassin when installed (apt-get install bogofilter-sqlite spamassassin).
+Baselines in the same run on the same split: TF-IDF + naive Bayes, and bogofilter,
+SpamAssassin and rspamd when installed (apt-get install bogofilter-sqlite spamassassin
+rspamd redis-server).
 
     .venv/bin/python scripts/bench_quality.py [--corpus-dir ../shared/corpora]
         [--limit N] [--max-length TOKENS] [--out bench-results/quality]
