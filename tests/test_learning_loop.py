@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -199,3 +200,36 @@ def test_train_beside_the_running_daemon_is_learned_and_not_overwritten(server):
     assert saved_examples() == {r.id for r in reactions(source="train", undone=False)
                                 if r.lesson.example}
     reader.close()
+
+
+def test_the_daemon_stops_within_seconds_after_a_mass_undo(server):
+    """Seen in use: after a mass undo the daemon ignored SIGTERM for minutes while it
+    rewrote its status file over and over."""
+    write_config(server)
+    reader = Reader(server)
+    daemon = Running()
+    reader.client.multiappend("INBOX", [unwanted_message(n) for n in range(30)])
+    wait_for(lambda: len(reader.message_ids(HELD)) == 30, timeout=60, what="30 messages held")
+    held = held_ids()
+    gatekeeper("review", *[arg for item in held[:20] for arg in ("--delete", str(item))])
+    writes = []
+    original = Daemon.write_status
+    daemon.daemon.write_status = lambda running=True: writes.append(running) or \
+        original(daemon.daemon, running)
+    gatekeeper("undo", "--since", "1h")
+    started = time.monotonic()
+    daemon.stop()
+    assert time.monotonic() - started < 5.0
+    assert len(writes) <= 2 * (time.monotonic() - started) + 20  # not 130 a second
+    reader.close()
+
+
+def test_the_status_file_is_written_at_most_once_a_second(server, monkeypatch):
+    write_config(server)
+    daemon = Daemon(load_settings(), paths(), embedder=HashEmbedder())
+    replaced = []
+    monkeypatch.setattr("pathlib.Path.replace", lambda self, target: replaced.append(target))
+    for _ in range(100):
+        daemon.write_status()
+    daemon.write_status(running=False)  # the last word is always written
+    assert len(replaced) == 2
