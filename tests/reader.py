@@ -80,6 +80,15 @@ class Reader:
     def folders(self) -> list[str]:
         return [name for _, _, name in self.client.list_folders()]
 
+    def where_is(self) -> dict[str, str]:
+        """Message-ID -> the folder it is in, over every folder on the server; fails when
+        a message is in two places."""
+        folders = [name for flags, _, name in self.client.list_folders()
+                   if not {b"\\Noselect", b"\\NonExistent"} & set(flags)]
+        found = [(mid, folder) for folder in folders for mid in self.message_ids(folder)]
+        assert len(found) == len(dict(found)), f"a message is in two places: {found}"
+        return dict(found)
+
 
 class ImapMailClient:
     """The demo's simulated reader at an IMAP mail client: the `deliver`, `mark`, `move`
@@ -89,6 +98,7 @@ class ImapMailClient:
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
+        self.dates_moved_by = None  # a timedelta: delivered mail arrives this much later
 
     def _flags(self, letters: str) -> list[str]:
         return [self.FLAGS[letter] for letter in letters]
@@ -98,10 +108,11 @@ class ImapMailClient:
             self.reader.client.create_folder(name)
         return name
 
-    def deliver(self, folder: str, mail, letters: str = "", when=None) -> None:
-        """Deliver a demo message with these flags, arriving on its date (or `when`)."""
-        self.reader.client.append(folder, mail.raw, flags=self._flags(letters),
-                                  msg_time=when or mail.when)
+    def deliver(self, folder: str, mail, letters: str = "") -> None:
+        """Deliver a demo message with these flags: now, or on its date moved by
+        `dates_moved_by` (history, as it would have arrived)."""
+        when = None if self.dates_moved_by is None else mail.when + self.dates_moved_by
+        self.reader.client.append(folder, mail.raw, flags=self._flags(letters), msg_time=when)
 
     def mark(self, folder: str, message_id: str, letters: str) -> bool:
         try:

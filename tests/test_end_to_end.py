@@ -91,7 +91,7 @@ def fill_history(reader: Reader, now: datetime) -> set[str]:
         sender="Orbital Weekly <news@orbital.example>", date=old, subject="Old launch report",
         body="A rocket from long ago.", message_id="<old@orbital.example>"), old,
         flags=("\\Seen",))
-    return set(where_is(reader))
+    return set(reader.where_is())
 
 
 def new_mail() -> list[bytes]:
@@ -109,16 +109,6 @@ def new_mail() -> list[bytes]:
                       message_id=f"<{RESCUE}>"),
         wanted_message(2), unwanted_message(2),
     ]
-
-
-def where_is(reader: Reader) -> dict[str, str]:
-    """Message-ID -> the folder it is in, over every folder on the server; fails when a
-    message is in two places."""
-    folders = [name for flags, _, name in reader.client.list_folders()
-               if not {b"\\Noselect", b"\\NonExistent"} & set(flags)]
-    found = [(mid, folder) for folder in folders for mid in reader.message_ids(folder)]
-    assert len(found) == len(dict(found)), f"a message is in two places: {found}"
-    return dict(found)
 
 
 def daemon_state() -> str:
@@ -213,7 +203,7 @@ def test_a_new_user_goes_from_init_to_a_reviewed_held_folder(server, private_hom
     assert daemon["accounts"]["alice"]["decided"] == dict(Counter(decided.values()))
 
     # 7. on the server: each message where its decision put it, unread, and none lost.
-    where = where_is(reader)
+    where = reader.where_is()
     assert set(where) == history | set(decided)
     assert {mid: where[mid] for mid in decided} == {
         mid: ON_ARRIVAL[action] for mid, action in decided.items()}
@@ -231,7 +221,7 @@ def test_a_new_user_goes_from_init_to_a_reviewed_held_folder(server, private_hom
     screen = run_in_terminal("".join(keys.get(mid, "s") for mid in held_ids))
     assert f"[{len(held)}/{len(held)}]" in screen and "Mars rover spots an ancient" in screen
     assert f"reviewed: 1 passed, 1 deleted, {len(held) - 2} skipped" in screen
-    after_review = where_is(reader)
+    after_review = reader.where_is()
     assert (after_review[RESCUE], after_review[UNWANTED[2]]) == ("INBOX", "Trash")
     assert {mid: after_review[mid] for mid in held_ids if mid not in keys} == {
         mid: HELD for mid in held_ids if mid not in keys}
@@ -246,7 +236,7 @@ def test_a_new_user_goes_from_init_to_a_reviewed_held_folder(server, private_hom
     assert (deleted["source"], deleted["target"], deleted["state"]) == (HELD, "Trash", "done")
     assert f"{deleted['id']}: restored to {HELD} ({UNWANTED[2]})" in gatekeeper(
         "undo", str(deleted["id"]))
-    after_undo = where_is(reader)
+    after_undo = reader.where_is()
     assert after_undo == {**after_review, UNWANTED[2]: HELD}
     journal = {entry["id"]: entry for entry in status()["journal"]}
     assert journal[deleted["id"]]["state"] == "undone"

@@ -111,15 +111,6 @@ def write_settings(server, mode: str, interests: list[str], disinterests: list[s
         "poll_seconds = 1\ntimeout_seconds = 10\n")
 
 
-def where_is(reader: Reader) -> dict[str, str]:
-    """Message-ID -> folder over every folder; fails when a message is in two places."""
-    folders = [name for flags, _, name in reader.client.list_folders()
-               if not {b"\\Noselect", b"\\NonExistent"} & set(flags)]
-    found = [(mid, folder) for folder in folders for mid in reader.message_ids(folder)]
-    assert len(found) == len(dict(found)), f"a message is in two places: {Counter(found)}"
-    return dict(found)
-
-
 def saved_brain() -> Brain:
     return Brain.load(paths().profile_dir(ACCOUNT), OnnxEmbedder())
 
@@ -171,6 +162,10 @@ BORDERLINE = [
     ("Stargazers", "stargazers.example", "Telescope night at the observatory",
      "Join our telescope night: planets, nebulae and a talk on the moon landing."),
 ]
+# Wanted, but close to the declared disinterest: the rescue that turned the profile over.
+TRUCK = ("Truck Talk", "trucktalk.example", "Mounting a rifle rack in my pickup truck",
+         "The engine bay is fine; where do I mount the gun rack, and is it legal to carry "
+         "a rifle in the cab?")
 
 
 def test_a_rescue_in_review_does_not_turn_the_profile_over(server, tmp_path):
@@ -193,19 +188,20 @@ def test_a_rescue_in_review_does_not_turn_the_profile_over(server, tmp_path):
            shop_post(20, today), gun_post(30, today, "Rifle News <news@rifles.example>")]
     # Mail from senders never seen, on topics the history says little about: the held.
     new += [post(f"{name} <hello@{domain}>", subject, body, n, today)
-            for n, (name, domain, subject, body) in enumerate(BORDERLINE)]
+            for n, (name, domain, subject, body) in enumerate([*BORDERLINE, TRUCK])]
     reader.client.multiappend("INBOX", new)
     wait_for(lambda: len(decided_ids()) == len(new), timeout=60, what="the new mail decided")
     held = json.loads(gatekeeper("review", "--list", "--json"))
     assert len(held) >= 4, held
-    held.sort(key=lambda item: item["probability"])
+    rescue = next(item for item in held if item["subject"] == TRUCK[2])
+    others = sorted((item for item in held if item is not rescue),
+                    key=lambda item: item["probability"])
     gun = parse(gun_post(99, today, "Second Amendment Times <ed@2a-times.example>"))
     (tmp_path / "gun.eml").write_bytes(gun_post(99, today, "Second Amendment Times <ed@2a-times.example>"))
     before = json.loads(gatekeeper("explain", str(tmp_path / "gun.eml"), "--json"))
 
-    for item in held[:3]:
+    for item in others[:3]:
         assert "has learned it" in gatekeeper("review", "--delete", str(item["id"]))
-    rescue = held[-1]  # the one it was least sure to be unwanted
     assert "has learned it" in gatekeeper("review", "--pass", str(rescue["id"]))
 
     after = json.loads(gatekeeper("explain", str(tmp_path / "gun.eml"), "--json"))
@@ -240,23 +236,22 @@ def test_two_weeks_of_a_reader_with_commands_and_crashes_beside_the_daemon(serve
     person = SimulatedReader(client, Behaviour(), seed=11)
     for name in ("Sent", "Junk", "Trash"):
         client.folder(name)
-    # The history as the reader left it, shifted to end now, for `train` to read.
-    shift = datetime.now(timezone.utc) - history_end
+    # The history as the reader left it, its dates moved to end now, for `train` to read.
+    client.dates_moved_by = datetime.now(timezone.utc) - history_end
     for mail in inbox.sent:
         if mail.when < history_end:
-            client.deliver("Sent", mail, "S", when=mail.when + shift)
-    for mail in (m for m in inbox.received if m.when < history_end):
-        actions = person.behaviour.on_arrival(mail, person._dice(mail, "arrival"))
-        folder = "Junk" if "junk" in actions else "Trash" if "delete" in actions else "INBOX"
-        from gatekeeper.demo.mailclient import letters_for
-        client.deliver(folder, mail, letters_for(actions), when=mail.when + shift)
+            client.deliver("Sent", mail, "S")
+    for mail in inbox.received:
+        if mail.when < history_end:
+            person.file_past(mail)
+    client.dates_moved_by = None  # the new mail arrives as it is delivered
     write_settings(server, "shadow", list(PERSONA.interests), list(PERSONA.disinterests))
     gatekeeper("train", "--days", "30")
 
     daemon = Service(tmp_path / "run.log")
     daemon.start()
     live = [m for m in inbox.received if m.when >= history_end]
-    mode, undone_at, figures = "shadow", None, Counter()
+    mode, figures = "shadow", Counter()
     for day in range(LIVE_DAYS):
         start = history_end + timedelta(days=day)
         today = [m for m in live if start <= m.when < start + timedelta(days=1)]
@@ -292,11 +287,10 @@ def test_two_weeks_of_a_reader_with_commands_and_crashes_beside_the_daemon(serve
             person.react(mail, verdicts[mail.message_id] if mode == "active" else "pass")
         if person.behaviour.looks_at_held(day):
             _review(person, day, use_command=day % 4 == 1, figures=figures)
-        undone_at = undone_at or (day == 8)
     daemon.stop()
 
     # Every message in exactly one folder, none lost.
-    where = where_is(reader)
+    where = reader.where_is()
     everything = {m.message_id for m in inbox.received} | {
         m.message_id for m in inbox.sent if m.when < history_end}
     assert set(where) == everything
