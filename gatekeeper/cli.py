@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -24,8 +23,9 @@ from . import __version__
 from .errors import GatekeeperError, InputError
 from .message import Message, parse
 from .policy import ACTIONS
+from .terminal import inert, inert_data, safe_console
 
-console = Console()
+console = safe_console()
 
 
 def reports_errors(command: Callable) -> Callable:
@@ -36,7 +36,7 @@ def reports_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except GatekeeperError as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {inert(error)}", err=True)
             sys.exit(2)
 
     return wrapper
@@ -94,7 +94,7 @@ def print_summary(summary: dict) -> None:
             value = ", ".join(f"{k}={v or '-'}" for k, v in value.items())
         elif isinstance(value, list):
             value = ", ".join(map(str, value)) or "-"
-        table.add_row(key.replace("_", " "), "-" if value in (None, "") else str(value))
+        table.add_row(key.replace("_", " "), "-" if value in (None, "") else inert(value))
     console.print(table)
 
 
@@ -122,7 +122,7 @@ def score(source: str, max_length: int, as_json: bool) -> None:
     summary["embedding_norm"] = round(float((vector**2).sum() ** 0.5), 6)
     summary["embedding_head"] = [round(float(x), 4) for x in vector[:4]]
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summary, indent=2))  # ASCII: \u escapes, inert
     else:
         print_summary(summary)
 
@@ -324,15 +324,17 @@ def status(last: int, as_json: bool) -> None:
     for name, account in daemon.get("accounts", {}).items():
         counts = ", ".join(f"{n} {v}" for v, n in sorted(account["decided"].items())) or "none"
         error = f" ({account['error']})" if account["error"] else ""
-        click.echo(f"  {name}: {account['state']}{error}; decided since start: {counts}")
+        click.echo(inert(f"  {name}: {account['state']}{error}; decided since start: {counts}"))
     _print_activity(activity)
     if decisions:
         table = Table("decided", "account", "action", "P(wanted)", "from", "subject",
                       title="latest decisions")
         for row in decisions:
             table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
-                          row["account"], row["action"] + (" (probe)" if row["probe"] else ""),
-                          f"{row['probability']:.2f}", row["sender"], row["subject"][:60])
+                          inert(row["account"]),
+                          row["action"] + (" (probe)" if row["probe"] else ""),
+                          f"{row['probability']:.2f}", inert(row["sender"]),
+                          inert(row["subject"][:60]))
         console.print(table)
     if moves:
         table = Table("id", "when", "account", "action", "from", "to", "state",
@@ -340,8 +342,8 @@ def status(last: int, as_json: bool) -> None:
         for entry in moves:
             table.add_row(str(entry["id"]),
                           time.strftime("%m-%d %H:%M", time.localtime(entry["created_at"])),
-                          entry["account"], entry["kind"], entry["source"], entry["target"],
-                          entry["state"])
+                          *map(inert, (entry["account"], entry["kind"], entry["source"],
+                                       entry["target"], entry["state"])))
         console.print(table)
 
 
@@ -357,7 +359,7 @@ def _print_activity(activity) -> None:
     click.echo("activity (local time; last 7 days = today and the 6 days before):")
     for account in activity:
         today, week = account.today, account.last_7_days
-        click.echo(f"  {account.account}: today {_decision_counts(today.decisions)}; "
+        click.echo(f"  {inert(account.account)}: today {_decision_counts(today.decisions)}; "
                    f"last 7 days {_decision_counts(week.decisions)}")
         click.echo(f"    {account.waiting_in_review} waiting in review; time saved about "
                    f"{format_duration(today.seconds_saved)} today, "
@@ -425,7 +427,7 @@ def _print_stats(report) -> None:
     from .insight import TIME_SAVED_ASSUMPTION, describe_reversals, format_duration
 
     totals = {action: sum(report.per_day[action]) for action in ACTIONS}
-    click.echo(f"{report.account or 'all accounts'}: {report.total} decisions "
+    click.echo(f"{inert(report.account or 'all accounts')}: {report.total} decisions "
                f"({_decision_counts(totals)}) from {report.days[0]} to {report.days[-1]}")
     per_day = [{action: report.per_day[action][n] for action in ACTIONS}
                for n in range(len(report.days))]
@@ -445,7 +447,7 @@ def _print_stats(report) -> None:
         if senders:
             table = Table("sender", "for", "against", "what you did", title=title)
             for s in senders:
-                table.add_row(s.sender, f"{s.positive:g}", f"{s.negative:g}", ", ".join(
+                table.add_row(inert(s.sender), f"{s.positive:g}", f"{s.negative:g}", ", ".join(
                     f"{behaviour} {n}" for behaviour, n in sorted(s.behaviours.items())))
             console.print(table)
     click.echo(describe_reversals(report))
@@ -510,8 +512,8 @@ def undo(entry_ids: tuple[int, ...], since: str | None) -> None:
         mailbox = mailboxes.get(entry.account) or open_mailbox(settings.account(entry.account))
         mailboxes[entry.account] = mailbox
         restored = actions.undo(mailbox, store, entry)
-        click.echo(f"{entry.id}: {'restored to ' + entry.source if restored else 'not found'} "
-                   f"({entry.message_id})")
+        click.echo(inert(f"{entry.id}: {'restored to ' + entry.source if restored else 'not found'}"
+                         f" ({entry.message_id})"))
     for mailbox in mailboxes.values():
         mailbox.close()
     if not entries:
@@ -574,9 +576,9 @@ def init(address: str | None, no_verify: bool, **given) -> None:
                                                   hide_input=True))
     if not no_verify:
         folders = onboarding.verify(account)
-        click.echo("logged in; folders: " + ", ".join(
+        click.echo("logged in; folders: " + inert(", ".join(
             f"{role} = {getattr(folders, role) or '(none)'}"
-            for role in ("inbox", "held", "trash", "junk", "sent", "archive")))
+            for role in ("inbox", "held", "trash", "junk", "sent", "archive"))))
     path = _edit_settings(lambda text: onboarding.add_account(text, account))
     from .config import load_settings
 
@@ -722,7 +724,7 @@ def _print_held(items, as_json: bool) -> None:
     table = Table("id", "held", "P(wanted)", "from", "subject", title=f"{len(items)} held")
     for item in items:
         table.add_row(str(item.id), time.strftime("%m-%d %H:%M", time.localtime(item.held_at)),
-                      f"{item.probability:.2f}", item.sender, item.subject[:60])
+                      f"{item.probability:.2f}", inert(item.sender), inert(item.subject[:60]))
     console.print(table)
 
 
@@ -783,20 +785,21 @@ def explain(target: str, account_name: str | None, as_json: bool) -> None:
             "expected_costs": assessment.verdict.costs,
         }
     if as_json:
-        click.echo(json.dumps(details, indent=2, ensure_ascii=False, default=str))
+        click.echo(json.dumps(details, indent=2, default=str))  # ASCII: \u escapes, inert
         return
     for key, value in details.items():
         if isinstance(value, dict):
             click.echo(f"{key}:")
             for name, number in value.items():
-                click.echo(f"  {name}: {number:.3f}" if isinstance(number, float)
-                           else f"  {name}: {number}")
+                click.echo(f"  {inert(name)}: {number:.3f}" if isinstance(number, float)
+                           else f"  {inert(name)}: {inert(number)}")
         elif isinstance(value, list):
             click.echo(f"{key}:")
             for entry in value:
-                click.echo(f"  - {entry}")
+                click.echo(f"  - {inert(entry)}")
         else:
-            click.echo(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+            click.echo(f"{key}: {value:.3f}" if isinstance(value, float)
+                       else f"{key}: {inert(value)}")
 
 
 def _explain_decision(entry_id: int) -> dict:
@@ -848,19 +851,19 @@ def _review_interactively(session: _ReviewSession, items) -> None:
     done = {"passed": 0, "deleted": 0, "skipped": 0}
     for position, item in enumerate(items, start=1):
         message = session.reviewer.message(item.id)
-        click.echo(f"\n[{position}/{len(items)}] id {item.id}  from {item.sender}\n"
-                   f"  subject: {item.subject}\n  P(wanted) {item.probability:.2f}")
+        click.echo(f"\n[{position}/{len(items)}] id {item.id}  from {inert(item.sender)}\n"
+                   f"  subject: {inert(item.subject)}\n  P(wanted) {item.probability:.2f}")
         for reason in item.reasons:
-            click.echo(f"  - {reason['text']}")
+            click.echo(f"  - {inert(reason['text'])}")
         if message is not None:
-            click.echo(f"  {message.snippet}")
+            click.echo(f"  {inert(message.snippet)}")
         while True:
             click.echo("[p]ass  [d]elete  [s]kip  [o]pen  [a]llow sender  [b]lock sender  [q]uit: ",
                        nl=False)
             key = click.getchar().lower()
             click.echo(key)
             if key == "o" and message is not None:
-                click.echo(message.text)
+                click.echo(inert(message.text, lines=True))
                 continue
             if key in ("a", "b"):
                 session.store.add_to_list("allow" if key == "a" else "block", item.sender)
@@ -1104,7 +1107,7 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
-        for part in terminal_report(data):
+        for part in terminal_report(inert_data(data)):
             console.print(part)
         if html_file:
             console.print(f"Report written to {html_file}")
