@@ -292,8 +292,10 @@ def status(last: int, as_json: bool) -> None:
     database knows them, without asking the server); and an estimate of the time saved:
     10 s for each unwanted message you no longer triage by hand, less 3 s for each held
     one you glance at in review (active mode only; decisions you undid or rescued do not
-    count). Reads the daemon's status file and the local database; works whether or not
-    the daemon is running. Journal IDs shown here are what `gatekeeper undo` takes.
+    count); and the messages it could not read or move (passed or left where they were,
+    each with its error). Reads the daemon's status file and the local database; works
+    whether or not the daemon is running. Journal IDs shown here are what `gatekeeper
+    undo` takes.
 
     Example: gatekeeper status --last 20
     """
@@ -309,12 +311,15 @@ def status(last: int, as_json: bool) -> None:
     decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
     moves = [entry.__dict__ for entry in store.journal()[-last:]] if last else []
     activity = account_activity(store, time.time())
+    failed_count, failed = store.failed_decisions(limit=last)
     store.close()
     if as_json:
         click.echo(json.dumps({"daemon": daemon,
                                "activity": {a.account: asdict(a) for a in activity},
                                "time_saved_assumption": TIME_SAVED_ASSUMPTION,
-                               "decisions": decisions, "journal": moves},
+                               "decisions": decisions, "journal": moves,
+                               "failed": {"count": failed_count,
+                                          "latest": [dict(row) for row in failed]}},
                               indent=2, default=str))
         return
     settings = load_settings(where.config_file)
@@ -326,6 +331,7 @@ def status(last: int, as_json: bool) -> None:
         error = f" ({account['error']})" if account["error"] else ""
         click.echo(inert(f"  {name}: {account['state']}{error}; decided since start: {counts}"))
     _print_activity(activity)
+    _print_failed(failed_count, failed)
     if decisions:
         table = Table("decided", "account", "action", "P(wanted)", "from", "subject",
                       title="latest decisions")
@@ -345,6 +351,19 @@ def status(last: int, as_json: bool) -> None:
                           *map(inert, (entry["account"], entry["kind"], entry["source"],
                                        entry["target"], entry["state"])))
         console.print(table)
+
+
+def _print_failed(count: int, rows) -> None:
+    if not count:
+        return
+    table = Table("decided", "account", "action", "from", "subject", "what went wrong",
+                  title=f"{count} messages it could not read or move (passed unread, or left "
+                        "where they were; never tried again)")
+    for row in rows:
+        table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
+                      *map(inert, (row["account"], row["action"], row["sender"],
+                                   row["subject"][:60], row["error"])))
+    console.print(table)
 
 
 def _decision_counts(decisions: dict[str, int]) -> str:

@@ -5,7 +5,8 @@ that with the server: flags added (read, replied, flagged) and messages gone fro
 they were, found again by Message-ID (in Trash: deleted; in Junk: junked; back in the
 inbox from Held: rescued; moved into Held by the reader: unwanted). Each behaviour is
 learned once, recorded with its source so it can be undone, and never teaches the
-profile to dislike a correspondent.
+profile to dislike a correspondent. A message that cannot be found, fetched, read or
+learned from is logged and left out; the others are learned from all the same.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, replace
 from .brain import Brain
 from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
 from .message import Message, parse
+from .pipeline import failure, isolated
 from .store import Store, Tracked
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,14 @@ class Observer:
                 for b in _flag_events(item, flags, now, item.folder) if b not in item.learned]
 
     def _moved(self, folders: Folders, item: Tracked) -> list[FeedbackEvent]:
-        found = _where_moved(self.mailbox, folders, item)
+        try:
+            found = _where_moved(self.mailbox, folders, item)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            logger.warning("%s: %s is not followed any more: %s", self.mailbox.account,
+                           item.message_id, failure("finding it", error))
+            found = None
         if found is None:  # expunged by the reader or another client: nothing to learn from
             self.store.update_tracked(self.mailbox.account, item.message_id, folder=GONE, uid=0)
             return []
@@ -163,9 +172,16 @@ class Observer:
 
     def _learn(self, event: FeedbackEvent, now: float) -> None:
         account = self.mailbox.account
-        fetched = self.mailbox.fetch(event.folder, [event.uid])
-        if not fetched:
+        try:
+            fetched = self.mailbox.fetch(event.folder, [event.uid])
+            if not fetched:
+                return
+            learn_behaviour(self.brain, self.store, account, parse(fetched[0].raw),
+                            event.message_id, event.behaviour, event.source, now)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            logger.warning("%s: did not learn %s from %s (%s): %s", account, event.behaviour,
+                           event.source, event.message_id, failure("learning", error))
             return
-        learn_behaviour(self.brain, self.store, account, parse(fetched[0].raw),
-                        event.message_id, event.behaviour, event.source, now)
         logger.info("%s: learned %s from %s", account, event.behaviour, event.source)

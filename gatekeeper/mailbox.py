@@ -537,12 +537,13 @@ class MaildirMailbox:
         return {uid: value for uid, value in found.items() if value}
 
     def move(self, folder: str, uid: int, target: str) -> None:
+        """A rename into the target's same subfolder, as mail clients move in a Maildir:
+        the bytes and the flags in the file name stay as they were."""
         source, key = self._folder(folder), self._key(folder, uid)
         if key is None:
             raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
-        message = source.get_message(key)
-        self._folder(target).add(message)
-        source.remove(key)
+        name = source._lookup(key)  # "new/<key>" or "cur/<key>:2,FS"
+        Path(source._path, name).rename(Path(self._folder(target)._path, name))
 
     def tag(self, folder: str, uid: int, keyword: str) -> None:
         logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, uid)

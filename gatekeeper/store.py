@@ -3,7 +3,8 @@
 One database per user (WAL mode, file mode 0600) with numbered migrations. Tables:
 - `folders`: sync state per (account, folder): UIDVALIDITY, last UID seen, HIGHESTMODSEQ;
 - `messages`: every decision, keyed by (account, folder, UIDVALIDITY, UID) so each message
-  is decided exactly once, with its Message-ID so it can be found again after a move;
+  is decided exactly once, with its Message-ID so it can be found again after a move, and
+  the error when it could not be read or acted on (it was then passed, or left in place);
 - `journal`: every action, written as an intent before it happens and confirmed after,
   so a crash between the two is reconciled and every move can be undone;
 - `feedback`: behaviour observed and learned from, with its source, undoable;
@@ -58,6 +59,10 @@ MIGRATIONS = [
         verdict TEXT NOT NULL, learned TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (account, message_id));
     CREATE INDEX tracked_by_folder ON tracked (account, folder);
+    """,
+    # A message that could not be read or acted on: what went wrong, for `status`.
+    """
+    ALTER TABLE messages ADD COLUMN error TEXT NOT NULL DEFAULT '';
     """,
 ]
 
@@ -167,13 +172,28 @@ class Store:
                         decision: dict) -> bool:
         """Record a decision once; False when this message was already decided."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, "
+            "content_hash, sender, subject, decided_at, action, probability, mode, probe, "
+            "queue, reasons, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, folder, uidvalidity, uid, decision["message_id"], decision["content_hash"],
              decision["sender"], decision["subject"], decision.get("at", time.time()),
              decision["action"], decision["probability"], decision["mode"],
              int(decision.get("probe", False)), decision.get("queue", ""),
-             json.dumps(decision.get("reasons", []))))
+             json.dumps(decision.get("reasons", [])), decision.get("error", "")))
         return cursor.rowcount == 1
+
+    def record_decision_error(self, account: str, folder: str, uidvalidity: int, uid: int,
+                              error: str) -> None:
+        """Note what went wrong after a message was decided (its move failed, say)."""
+        self.db.execute("UPDATE messages SET error = ? WHERE account = ? AND folder = ? AND "
+                        "uidvalidity = ? AND uid = ?", (error, account, folder, uidvalidity, uid))
+
+    def failed_decisions(self, limit: int = 10) -> tuple[int, list[sqlite3.Row]]:
+        """How many messages could not be read or acted on, and the latest `limit` of them."""
+        count = self.db.execute("SELECT COUNT(*) FROM messages WHERE error != ''").fetchone()[0]
+        rows = self.db.execute("SELECT * FROM messages WHERE error != '' "
+                               "ORDER BY decided_at DESC LIMIT ?", (limit,)).fetchall()
+        return count, rows
 
     def decisions(self, account: str | None = None, since: float = 0.0,
                   action: str | None = None) -> list[sqlite3.Row]:

@@ -85,6 +85,11 @@ def _kinds(n: int) -> dict[str, bytes]:
 KINDS = tuple(_kinds(0))
 
 
+def kind(name: str, n: int = 0) -> bytes:
+    """The message of one kind, numbered `n` (its Message-ID says so)."""
+    return _kinds(n)[name]
+
+
 def corpus(copies: int = 1) -> list[tuple[str, bytes]]:
     """(kind, raw bytes) of every kind, `copies` times with different Message-IDs."""
     return [(kind, raw) for n in range(copies) for kind, raw in _kinds(n).items()]
