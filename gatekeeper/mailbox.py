@@ -24,12 +24,17 @@ from typing import Protocol
 
 from .config import AccountConfig
 from .errors import AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError
+from .message import parse
 
 logger = logging.getLogger(__name__)
 
 SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
 RECENT = "\\Recent"
-_MESSAGE_ID = re.compile(r"<([^<>]+)>")
+# What a SEARCH may carry of a Message-ID: characters of an IMAP atom, which imapclient
+# sends as they are (no quoting, no literal, no charset), at a length any server takes.
+_ATOM_RUN = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
+SEARCH_NEEDLE_CHARS = 200
+MESSAGE_ID_BYTES = 4096  # of a Message-ID header read back to compare; real ones take <100
 FETCH_CHUNK = 2000  # UIDs per FETCH command: about 14 KB of command line
 IDLE_RENEW_SECONDS = 9 * 60
 IDLE_CHECK_SECONDS = 1.0  # how often an IDLE wait looks at its stop flag  # servers may drop an IDLE after 10 to 30 minutes
@@ -304,24 +309,34 @@ class ImapMailbox:
         return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
 
     def find(self, folder: str, message_id: str) -> int | None:
+        """The newest UID of the message with this Message-ID (as `parse` reads it).
+
+        Any bytes can sit in a Message-ID (Dovecot stores a NUL as 0x80), and IMAP can
+        carry few of them: the SEARCH carries only the longest run of atom characters (a
+        substring search), and the candidates' Message-IDs are read back to compare."""
         if not message_id:
             return None
         self._ensure(folder)
-        found = self._call(self._client.search, ["HEADER", "Message-ID", f"<{message_id}>"])
+        whole = f"<{message_id}>"
+        needle = max(_ATOM_RUN.findall(whole), key=len, default="")[:SEARCH_NEEDLE_CHARS]
+        found = self._call(self._client.search, ["HEADER", "Message-ID", needle])
+        if needle != whole:
+            found = [uid for uid, value in self.message_ids(folder, found).items()
+                     if value == message_id]
         return max(found) if found else None
 
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
-        """UID -> Message-ID (without brackets) of those messages, in one FETCH."""
+        """UID -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
         uids = list(uids)
         if not uids:
             return {}
         self._ensure(folder)
-        response = self._fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        response = self._fetch(uids, [f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]<0.{MESSAGE_ID_BYTES}>"])
         found = {}
         for uid, data in response.items():
             header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
-            if match := _MESSAGE_ID.search(_text(header or b"")):
-                found[uid] = match[1].strip()
+            if message_id := parse(header or b"").message_id:
+                found[uid] = message_id
         return found
 
     # -- changing -------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""Hostile mail and hostile circumstances against a real Dovecot (issue 15): Message-IDs
+no IMAP command can carry as they are (F2), folders the reader renames or deletes (F5),
+huge headers (F10), and a server that strips STARTTLS (F16)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from gatekeeper.feedback import Observer
+from gatekeeper.mailbox import ImapMailbox
+from gatekeeper.message import parse
+from gatekeeper.testing import build_message
+
+from conftest import account_for
+from reader import PASSWORD, Reader
+from test_imap import new_brain, pipeline_for
+
+HOSTILE_IDS = [
+    b"nul\x00id@hostile.example",  # Dovecot stores the NUL as 0x80
+    b"8bit\x80\xff@hostile.example",
+    b"utf8-caf\xc3\xa9@hostile.example",
+    b"esc\x1b[2J@hostile.example",
+    b'q"uo\\te@hostile.example',
+    b"paren(s){5}%*]@hostile.example",
+    b"with space@hostile.example",
+    b"\x80\x81\x82",  # nothing an IMAP atom can carry
+]
+
+
+@pytest.fixture
+def reader(server):
+    session = Reader(server)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def mailbox(server):
+    box = ImapMailbox(account_for(server), PASSWORD)
+    yield box
+    box.close()
+
+
+def with_raw_id(raw_id: bytes, n: int = 1) -> bytes:
+    message = build_message(subject=f"Hostile id {n}", body="Cheap shoes, buy now.",
+                            message_id=f"<placeholder-{n}@hostile.example>")
+    return message.replace(f"<placeholder-{n}@hostile.example>".encode(), b"<" + raw_id + b">")
+
+
+def uid_of_only_message(reader: Reader, folder: str) -> int:
+    reader.client.select_folder(folder)
+    (uid,) = reader.client.search("ALL")
+    return uid
+
+
+# -- F2: every IMAP command that carries message data takes any bytes ---------------------------
+@pytest.mark.parametrize("raw_id", HOSTILE_IDS)
+def test_a_message_is_found_by_its_message_id_whatever_bytes_it_holds(mailbox, reader, raw_id):
+    reader.deliver(build_message(message_id="<decoy@hostile.example>"))
+    reader.deliver(with_raw_id(raw_id))
+    fetched = mailbox.fetch_new("INBOX", 0, 10)
+    message_id = parse(fetched[1].raw).message_id
+    assert message_id  # as the pipeline reads it
+
+    assert mailbox.find("INBOX", message_id) == fetched[1].uid
+    assert mailbox.message_ids("INBOX", [f.uid for f in fetched])[fetched[1].uid] == message_id
+    assert mailbox.find("Trash", message_id) is None
+
+
+@pytest.mark.parametrize("raw_id", HOSTILE_IDS)
+def test_the_observer_follows_a_message_whatever_bytes_its_message_id_holds(mailbox, reader,
+                                                                          store, raw_id):
+    brain = new_brain()
+    reader.deliver(with_raw_id(raw_id, 1))
+    reader.deliver(with_raw_id(b"plain-2@hostile.example", 2))
+    pipeline_for(mailbox, store, "shadow", brain).run_once()
+    reader.client.select_folder("INBOX")
+    reader.client.move(reader.client.search("ALL"), "Trash")  # the reader deletes both unread
+
+    events = Observer(mailbox, brain, store).observe(time.time())
+
+    assert sorted(e.behaviour for e in events) == ["deleted_unread", "deleted_unread"]
+    assert len(store.feedback()) == 2
