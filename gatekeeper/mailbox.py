@@ -24,7 +24,7 @@ from typing import Protocol
 
 from .config import AccountConfig
 from .errors import AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError
-from .message import parse
+from .message import MAX_HEADER_BYTES, parse
 
 logger = logging.getLogger(__name__)
 
@@ -277,16 +277,18 @@ class ImapMailbox:
         if not uids:
             return []
         self._ensure(folder)
-        start = f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"
-        response = self._fetch(uids, ["FLAGS", "BODY.PEEK[HEADER]", start])
+        # Both capped: a header block too is only read as far as `parse` reads it.
+        items = ["FLAGS", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
+                 f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"]
+        response = self._fetch(uids, items)
         fetched = []
         for uid in uids:
             data = response.get(uid)
             if data is None:
                 continue  # vanished between SEARCH and FETCH
-            header = data.get(b"BODY[HEADER]") or b""
+            header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER]")), b"")
             raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
-            if len(header) > len(raw):  # headers longer than fetch_bytes: keep them whole
+            if len(header or b"") > len(raw):  # headers past fetch_bytes: as far as parse reads
                 raw = header
             fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"])))
         return fetched

@@ -10,7 +10,7 @@ import pytest
 
 from gatekeeper.feedback import Observer
 from gatekeeper.mailbox import ImapMailbox
-from gatekeeper.message import parse
+from gatekeeper.message import MAX_HEADER_BYTES, parse
 from gatekeeper.testing import build_message
 
 from conftest import account_for
@@ -83,3 +83,19 @@ def test_the_observer_follows_a_message_whatever_bytes_its_message_id_holds(mail
 
     assert sorted(e.behaviour for e in events) == ["deleted_unread", "deleted_unread"]
     assert len(store.feedback()) == 2
+
+
+# -- F10: a header block is fetched only as far as parse reads it ------------------------------
+def with_huge_header(megabytes: float, n: int = 1) -> bytes:
+    head, _, body = build_message(subject=f"Huge header {n}", body="Short body.",
+                                  message_id=f"<huge-{n}@hostile.example>").partition(b"\n\n")
+    line = b"X-Filler: " + b"a" * 988 + b"\r\n"  # 1,000 bytes: within the 998-octet line limit
+    return head + b"\n" + line * int(megabytes * 1000) + b"\n" + body
+
+
+def test_a_huge_header_block_is_fetched_only_as_far_as_parse_reads_it(mailbox, reader, store):
+    reader.deliver(with_huge_header(megabytes=3))
+    (fetched,) = mailbox.fetch_new("INBOX", 0, 10)
+    assert 65536 < len(fetched.raw) <= MAX_HEADER_BYTES
+    (decision,) = pipeline_for(mailbox, store, "shadow").run_once()
+    assert (decision.subject, decision.error) == ("Huge header 1", "")
