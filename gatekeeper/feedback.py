@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from .brain import Brain
+from .errors import FolderMissingError
 from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
 from .message import Message, parse
 from .pipeline import failure, isolated
@@ -97,7 +98,12 @@ class Observer:
         folders = self.mailbox.folders()
         events: list[FeedbackEvent] = []
         for folder in (folders.inbox, folders.held):
-            events += self._observe_folder(folders, folder, now)
+            try:
+                events += self._observe_folder(folders, folder, now)
+            except FolderMissingError as error:  # renamed or deleted: its mail is gone from view
+                logger.warning("%s: %s; looking for the folders again", self.mailbox.account,
+                               error)
+                folders = self.mailbox.folders(refresh=True)
         for event in events:
             self._learn(event, now)
         return events

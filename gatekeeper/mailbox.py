@@ -82,7 +82,7 @@ class Mailbox(Protocol):
 
     account: str
 
-    def folders(self) -> Folders: ...
+    def folders(self, refresh: bool = False) -> Folders: ...
     def status(self, folder: str) -> FolderStatus: ...
     def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]: ...
     def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]: ...
@@ -207,17 +207,21 @@ class ImapMailbox:
             self._select(folder)
 
     # -- folders ----------------------------------------------------------------------
-    def folders(self) -> Folders:
-        if self._folders is None:
+    def folders(self, refresh: bool = False) -> Folders:
+        """The folders to use, listed once per connection, or again with `refresh` (the
+        reader renamed or deleted one): the held folder and, on a server without one, a
+        Trash folder are created; the others are found by SPECIAL-USE, then by name."""
+        if self._folders is None or refresh:
             listing = self._call(self._client.list_folders)
             separator = next((_text(sep) for _, sep, _ in listing if sep), "/")
             names = {name: {_text(f) for f in flags} for flags, _, name in listing}
             found = {role: self._special(role, names) for role in SPECIAL_USES}
             held = self._ensure_folder(self.config.held_folder.replace("/", separator), names)
-            if not found["trash"]:
-                raise FolderMissingError(f"{self.account}: no Trash folder found; set "
-                                         "trash_folder in the account's settings")
-            self._folders = Folders(self.config.inbox, held, **found)
+            found["trash"] = found["trash"] or self._ensure_folder("Trash", names)
+            folders = Folders(self.config.inbox, held, **found)
+            if self._folders not in (None, folders):
+                logger.warning("%s: folders found again: %s", self.account, folders)
+            self._folders = folders
         return self._folders
 
     def _special(self, role: str, names: dict[str, set[str]]) -> str:
@@ -234,7 +238,9 @@ class ImapMailbox:
 
     def _ensure_folder(self, name: str, names: dict[str, set[str]]) -> str:
         if name not in names:
-            logger.info("%s: creating folder %s", self.account, name)
+            log = logger.warning if self._folders is not None else logger.info
+            log("%s: creating folder %s%s", self.account, name, " again (renamed or deleted?)"
+                if self._folders is not None else "")
             self._call(self._client.create_folder, name)
             self._call(self._client.subscribe_folder, name)
         return name
@@ -318,7 +324,10 @@ class ImapMailbox:
         substring search), and the candidates' Message-IDs are read back to compare."""
         if not message_id:
             return None
-        self._ensure(folder)
+        try:
+            self._ensure(folder)
+        except FolderMissingError:
+            return None  # a folder that is not there holds no message
         whole = f"<{message_id}>"
         needle = max(_ATOM_RUN.findall(whole), key=len, default="")[:SEARCH_NEEDLE_CHARS]
         found = self._call(self._client.search, ["HEADER", "Message-ID", needle])
@@ -343,14 +352,21 @@ class ImapMailbox:
 
     # -- changing -------------------------------------------------------------------------
     def move(self, folder: str, uid: int, target: str) -> None:
+        from imapclient.exceptions import IMAPClientError
+
         self._ensure(folder)
-        if self.has("MOVE"):
-            self._call(self._client.move, [uid], target)
-            return
-        if not self.has("UIDPLUS"):
+        if not (self.has("MOVE") or self.has("UIDPLUS")):
             raise MailboxError(f"{self.account}: the server has neither MOVE nor UIDPLUS, so "
                                "a message cannot be moved without expunging others")
-        self._call(self._client.copy, [uid], target)
+        try:
+            if self.has("MOVE"):
+                self._call(self._client.move, [uid], target)
+                return
+            self._call(self._client.copy, [uid], target)
+        except IMAPClientError as error:  # NO or BAD: the connection itself is fine
+            kind = FolderMissingError if "TRYCREATE" in str(error) else MailboxError
+            raise kind(f"{self.account}: cannot move {uid} from {folder} to {target} "
+                       f"({error})") from error
         self._call(self._client.add_flags, [uid], [DELETED])
         self._call(self._client.uid_expunge, [uid])
 
@@ -486,18 +502,19 @@ class MaildirMailbox:
     def _key(self, name: str, uid: int) -> str | None:
         return next((k for k, u in self._uid_map(name)["keys"].items() if u == uid), None)
 
-    def folders(self) -> Folders:
+    def folders(self, refresh: bool = False) -> Folders:
+        """Looked up on every call (`refresh` changes nothing); the held folder and a Trash
+        folder are created when missing."""
         names = set(self.root.list_folders())
-        for name in (self.config.held_folder.replace("/", "."),):
-            if name not in names:
-                self.root.add_folder(name)
+        held = self.config.held_folder.replace("/", ".")
         found = {role: getattr(self.config, f"{role}_folder")
                  or next((n for n in FALLBACK_NAMES[role] if n in names), "")
                  for role in SPECIAL_USES}
-        if not found["trash"]:
-            self.root.add_folder("Trash")
-            found["trash"] = "Trash"
-        return Folders(self.config.inbox, self.config.held_folder.replace("/", "."), **found)
+        found["trash"] = found["trash"] or "Trash"
+        for name in {held, found["trash"]} - names:
+            logger.info("%s: creating folder %s", self.account, name)
+            self.root.add_folder(name)
+        return Folders(self.config.inbox, held, **found)
 
     def status(self, folder: str) -> FolderStatus:
         data = self._uid_map(folder)
@@ -540,9 +557,12 @@ class MaildirMailbox:
         return self.flags(folder, uids)  # Maildir has no modification sequences
 
     def find(self, folder: str, message_id: str) -> int | None:
-        box, keys = self._folder(folder), self._uid_map(folder)["keys"]
         if not message_id:
             return None
+        try:
+            box, keys = self._folder(folder), self._uid_map(folder)["keys"]
+        except FolderMissingError:
+            return None  # a folder that is not there holds no message
         for key, uid in sorted(keys.items(), key=lambda item: -item[1]):  # newest first
             if _maildir_message_id(box, key) == message_id:
                 return uid

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 from .actions import Action, reconcile
 from .brain import Assessment, Brain
-from .errors import ConnectionLostError
+from .errors import ConnectionLostError, FolderMissingError
 from .mailbox import Fetched, Folders, Mailbox
 from .message import Message, parse
 from .policy import PASS
@@ -92,7 +92,9 @@ class Pipeline:
         return self._folders
 
     def recover(self) -> int:
-        """Settle actions a crash left half done; call after every (re)connect."""
+        """Settle actions a crash left half done; call after every (re)connect. The folders
+        come first: a held folder the reader removed meanwhile is created again."""
+        self._folders = self.mailbox.folders(refresh=True)
         return reconcile(self.mailbox, self.store)
 
     def sync_state(self) -> FolderState:
@@ -198,7 +200,7 @@ class Pipeline:
         """Do what was decided and confirm it; "" when done, else the error, noted with the
         decision while the message stays where it was."""
         try:
-            action.perform(self.mailbox)
+            self._perform(action, entry)
         except Exception as error:
             if not isolated(error):
                 raise  # the intent stays open: `reconcile` settles it after reconnecting
@@ -215,6 +217,24 @@ class Pipeline:
             return detail
         self.store.journal_finish(entry, DONE)
         return ""
+
+    def _perform(self, action: Action, entry: int) -> None:
+        """Act; when the target folder is gone (renamed or deleted by the reader), look for
+        the folders again, which creates the held folder anew, and act once more."""
+        try:
+            action.perform(self.mailbox)
+        except FolderMissingError as error:
+            logger.warning("%s: %s; looking for the folders again", self.account, error)
+            self._folders = self.mailbox.folders(refresh=True)
+            again = Action.for_verdict(action.verdict, action.mode, action.account,
+                                       action.folder, action.uid, action.message_id,
+                                       self._folders)
+            if again.target != action.target:
+                self.store.journal_retarget(entry, again.target)
+                if action.message_id:
+                    self.store.update_tracked(self.account, action.message_id,
+                                              folder=again.target)
+            again.perform(self.mailbox)
 
     def _remember(self, assessment: Assessment, now: float) -> None:
         try:

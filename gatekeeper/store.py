@@ -272,6 +272,11 @@ class Store:
         self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ? WHERE id = ?",
                         (state, time.time(), detail, entry_id))
 
+    def journal_retarget(self, entry_id: int, target: str) -> None:
+        """The folder an action moves to changed before it happened (found again by
+        SPECIAL-USE after the reader renamed it)."""
+        self.db.execute("UPDATE journal SET target = ? WHERE id = ?", (target, entry_id))
+
     def journal(self, account: str | None = None, state: str | None = None,
                 since: float = 0.0) -> list[JournalEntry]:
         query = ("SELECT id, account, message_id, kind, source, target, state, created_at "

@@ -8,14 +8,18 @@ import time
 
 import pytest
 
+from gatekeeper.actions import Action
+from gatekeeper.config import paths
 from gatekeeper.feedback import Observer
 from gatekeeper.mailbox import ImapMailbox
 from gatekeeper.message import MAX_HEADER_BYTES, parse
+from gatekeeper.store import DONE, Store
 from gatekeeper.testing import build_message
 
 from conftest import account_for
-from reader import PASSWORD, Reader
-from test_imap import new_brain, pipeline_for
+from reader import PASSWORD, Reader, unwanted_message, wait_for
+from test_daemon import RunningDaemon, settings_for
+from test_imap import HELD, new_brain, pipeline_for
 
 HOSTILE_IDS = [
     b"nul\x00id@hostile.example",  # Dovecot stores the NUL as 0x80
@@ -99,3 +103,95 @@ def test_a_huge_header_block_is_fetched_only_as_far_as_parse_reads_it(mailbox, r
     assert 65536 < len(fetched.raw) <= MAX_HEADER_BYTES
     (decision,) = pipeline_for(mailbox, store, "shadow").run_once()
     assert (decision.subject, decision.error) == ("Huge header 1", "")
+
+
+# -- F5: folders the reader renames or deletes ------------------------------------------------
+def gone(reader: Reader, folder: str, how: str) -> None:
+    """The reader renames or deletes a folder in their mail client."""
+    reader.client.select_folder("INBOX")  # not the folder that goes
+    if how == "renamed":
+        reader.client.rename_folder(folder, f"{folder} {time.monotonic_ns()}")
+    else:
+        reader.client.delete_folder(folder)
+
+
+@pytest.mark.parametrize("how", ["renamed", "deleted"])
+def test_a_held_folder_the_reader_removes_is_created_again_and_the_account_goes_on(server, reader,
+                                                                                 how):
+    running = RunningDaemon(settings_for(account_for(server)))
+    wait_for(lambda: running.state("alice") == "watching", what="the daemon to watch")
+    reader.deliver(unwanted_message(1))
+    wait_for(lambda: "unwanted-1@shoes.example" in reader.message_ids(HELD), what="a hold")
+    gone(reader, HELD, how)
+    reader.deliver(unwanted_message(2))
+    wait_for(lambda: "unwanted-2@shoes.example" in held_if_there(reader), timeout=20,
+             what="the next hold, into a new held folder")
+    wait_for(lambda: running.state("alice") == "watching", what="the account to go on")
+    running.stop()
+
+    gone(reader, HELD, how)  # and again while it is not running: a restart copes too
+    reader.deliver(unwanted_message(3))
+    running = RunningDaemon(settings_for(account_for(server)))
+    wait_for(lambda: "unwanted-3@shoes.example" in held_if_there(reader), timeout=20,
+             what="a hold after the restart")
+    wait_for(lambda: running.state("alice") == "watching", what="the account to go on")
+    running.stop()
+    assert all(not row["error"] for row in Store(paths().database).decisions())
+
+
+def held_if_there(reader: Reader) -> dict:
+    return reader.message_ids(HELD) if HELD in reader.folders() else {}
+
+
+@pytest.mark.parametrize("how", ["renamed", "deleted"])
+def test_a_move_left_open_by_a_crash_is_finished_though_its_folder_was_removed(server, reader,
+                                                                             store, how):
+    reader.deliver(unwanted_message(1))
+    box = ImapMailbox(account_for(server), PASSWORD)
+    action = Action.for_verdict("hold", "active", "alice", "INBOX", 1, "unwanted-1@shoes.example",
+                                box.folders())
+    action.intend(store)  # then killed before the move
+    box.close()
+    gone(reader, HELD, how)
+
+    box = ImapMailbox(account_for(server), PASSWORD)  # the restart
+    pipeline_for(box, store, "active").recover()
+    box.close()
+
+    assert set(reader.message_ids(HELD)) == {"unwanted-1@shoes.example"}
+    assert [e.state for e in store.journal()] == [DONE]
+
+
+@pytest.mark.parametrize(("renamed_to", "trash_after"), [
+    ("Deleted Items", "Deleted Items"),  # found again by its common name
+    ("Old stuff", "Trash"),  # none left: created again
+    (None, "Trash"),  # deleted: created again
+])
+def test_a_trash_folder_the_reader_removes_is_found_or_made_again(start_dovecot, store,
+                                                                 renamed_to, trash_after):
+    server = start_dovecot(without=("SPECIAL-USE",))  # Trash known only by its name
+    reader = Reader(server)
+    reader.client.create_folder("Trash")
+    reader.deliver(build_message(message_id="<old@example.org>"), folder="Trash")
+    box = ImapMailbox(account_for(server), PASSWORD)
+    brain = new_brain()
+    brain.lists.blocked.add("shoes.example")
+    pipeline = pipeline_for(box, store, "active", brain)
+    pipeline.run_once()
+    if renamed_to:
+        reader.client.rename_folder("Trash", renamed_to)
+    else:
+        reader.client.delete_folder("Trash")
+    reader.deliver(unwanted_message(1))
+
+    (decision,) = pipeline.run_once()
+    Observer(box, brain, store).observe(time.time())
+    box.close()
+    restarted = ImapMailbox(account_for(server), PASSWORD)
+    assert restarted.folders().trash == trash_after  # a restart finds it too
+    restarted.close()
+
+    assert (decision.verdict, decision.error) == ("delete", "")
+    assert "unwanted-1@shoes.example" in reader.message_ids(trash_after)
+    assert [e.target for e in store.journal()] == [trash_after]
+    reader.close()
