@@ -98,25 +98,24 @@ class AccountWorker:
         self.connect = connect
         self.status = AccountStatus()
         self.last_learned = time.monotonic()
+        self.delays = backoff_delays()  # started again by every healthy pass
 
     def run(self) -> None:
-        delays = backoff_delays()
         store = Store(self.paths.database)
         brain = load_brain(self.config.name, self.settings, self.paths, store, self.embedder)
         try:
             while not self.stop.is_set():
                 try:
                     self._watch(self.connect(self.config), brain, store)
-                    delays = backoff_delays()
                 except ConnectionLostError as error:
-                    self._retry_after(next(delays), str(error))
+                    self._retry_after(next(self.delays), str(error))
                 except GatekeeperError as error:  # credentials, folders, settings: ask the user
                     self.status.state, self.status.error = "failed", str(error)
                     logger.error("%s: stopped: %s", self.config.name, error)
                     return
                 except Exception as error:  # a bug must not stop the watch for good
                     logger.exception("%s: unexpected error", self.config.name)
-                    self._retry_after(next(delays), f"unexpected error: {error!r}")
+                    self._retry_after(next(self.delays), f"unexpected error: {error!r}")
         finally:
             brain.save(self.paths.profile_dir(self.config.name))
             store.close()
@@ -134,8 +133,10 @@ class AccountWorker:
             watch.pipeline.recover()
             while not self.stop.is_set():
                 self._step(watch, brain)
-                # Watching once the first pass has fixed where new mail starts.
+                # Watching once the first pass has fixed where new mail starts; a later
+                # drop is a new outage, its back-off starts again at 0.5-1 s.
                 self.status.state, self.status.error = "watching", ""
+                self.delays = backoff_delays()
                 mailbox.wait(watch.pipeline.folders.inbox, timeout=540, stop=self.stop.is_set)
         finally:
             mailbox.close()
