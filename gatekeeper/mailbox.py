@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Protocol
 
 from .config import AccountConfig
-from .errors import AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError
+from .errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
+                     InsecureConnectionError, MailboxError, ProtocolError)
 from .message import MAX_HEADER_BYTES, parse
 
 logger = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ class ImapMailbox:
 
     def connect(self) -> None:
         import imapclient
-        from imapclient.exceptions import LoginError
+        from imapclient.exceptions import IMAPClientError, LoginError
 
         config = self.config
         if config.security == "plain" and config.host not in ("127.0.0.1", "localhost", "::1"):
@@ -150,10 +151,9 @@ class ImapMailbox:
             raise AuthenticationError(
                 f"{config.name}: the server refused the login for {config.username} "
                 f"({_text(error.args[0]) if error.args else error}); check the password") from error
-        except (OSError, ssl.SSLError) as error:
+        except (OSError, IMAPClientError) as error:
             _hang_up(client)
-            raise ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port}"
-                                      f" ({error})") from error
+            raise _connect_failure(config, error) from error
         self._client, self._selected = client, None
         if client.has_capability("CONDSTORE"):
             client.enable("CONDSTORE")
@@ -412,6 +412,38 @@ class ImapMailbox:
             if self._client is not None:
                 self._call(self._client.idle_done)
         return news
+
+
+# TLS errors of a connection cut short (a server restarting): worth another try.
+_TLS_CUT_SHORT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _connect_failure(config: AccountConfig, error: Exception) -> MailboxError:
+    """What a failure to connect means: try again later (the network, a server going
+    down), or stop and say why (no STARTTLS, an untrusted certificate, a failed TLS
+    handshake, a server that does not speak IMAP): retrying would never help those."""
+    from imapclient.exceptions import IMAPClientAbortError
+
+    where = f"{config.name}: {config.host}:{config.port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return InsecureConnectionError(f"{where}: its certificate is not trusted "
+                                       f"({error.verify_message}); for a server with its own "
+                                       "certificate authority, set ca_file")
+    if isinstance(error, ssl.SSLError) and not isinstance(error, _TLS_CUT_SHORT):
+        return InsecureConnectionError(f"{where}: the TLS handshake failed ({error}); check "
+                                       "security and port (tls: 993, starttls: 143)")
+    if isinstance(error, OSError):
+        return ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port} "
+                                   f"({error})")
+    if "TLS" in str(error):  # imaplib: "TLS not supported by server", "Couldn't establish TLS"
+        return InsecureConnectionError(
+            f"{where} offers no STARTTLS ({error}), or something on the way strips it; "
+            "gatekeeper never logs in unencrypted: check the server, or use security = "
+            "\"tls\" (port 993)")
+    if isinstance(error, IMAPClientAbortError):  # a BYE or a dropped line while greeting
+        return ConnectionLostError(f"{where}: the server hung up ({error})")
+    return ProtocolError(f"{where} did not answer as an IMAP server ({error}); check host "
+                         "and port")
 
 
 def _buffered_responses(client) -> list[bytes]:

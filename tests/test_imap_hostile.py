@@ -4,6 +4,9 @@ huge headers (F10), and a server that strips STARTTLS (F16)."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
 import time
 
 import pytest
@@ -195,3 +198,69 @@ def test_a_trash_folder_the_reader_removes_is_found_or_made_again(start_dovecot,
     assert "unwanted-1@shoes.example" in reader.message_ids(trash_after)
     assert [e.target for e in store.journal()] == [trash_after]
     reader.close()
+
+
+# -- F16: a connection that cannot be made secure stops the account, once ---------------------
+class StrippingProxy:
+    """A man in the middle between client and server that strips STARTTLS from what the
+    server offers, and records what the client sends."""
+
+    def __init__(self, port: int) -> None:
+        self.server_port = port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sent = b""
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            server = socket.create_connection(("127.0.0.1", self.server_port))
+            threading.Thread(target=self._pump, args=(server, client, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(client, server, False),
+                             daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, from_server: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if from_server:
+                    data = data.replace(b" STARTTLS", b"")
+                else:
+                    self.sent += data
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_server_that_strips_starttls_stops_the_account_with_a_clear_message(server):
+    proxy = StrippingProxy(server.imap_port)
+    running = RunningDaemon(settings_for(account_for(server, security="starttls",
+                                                     port=proxy.port)))
+    running.thread.join(timeout=30)
+    proxy.close()
+
+    assert running.exit_code == 1
+    status = json.loads(paths().status_file.read_text())["accounts"]["alice"]
+    assert status["state"] == "failed"
+    assert "offers no STARTTLS" in status["error"] and "never logs in unencrypted" in status["error"]
+    assert proxy.connections == 1  # no retries
+    assert b"LOGIN" not in proxy.sent.upper() and PASSWORD.encode() not in proxy.sent
+
+
+def test_an_untrusted_certificate_stops_the_account_with_a_clear_message(server):
+    running = RunningDaemon(settings_for(account_for(server, ca_file="")))
+    running.thread.join(timeout=30)
+    assert running.exit_code == 1
+    status = json.loads(paths().status_file.read_text())["accounts"]["alice"]
+    assert status["state"] == "failed" and "certificate is not trusted" in status["error"]
