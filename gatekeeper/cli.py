@@ -23,7 +23,7 @@ from . import __version__
 from .errors import GatekeeperError, InputError
 from .message import Message, parse
 from .policy import ACTIONS
-from .terminal import inert, inert_data, safe_console
+from .terminal import InertFormatter, inert, inert_data, safe_console
 
 console = safe_console()
 
@@ -245,15 +245,28 @@ def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[st
 
 
 def setup_logging(log_dir: Path, verbose: bool) -> None:
-    """Log to a rotated file in the log folder and to stderr (never message bodies)."""
+    """Log to a rotated file in the log folder and to stderr, every line inert, never a
+    message body: `-v` adds gatekeeper's own detail but not the IMAP protocol, which
+    imapclient logs whole (FETCH responses included) at its debug level."""
     import logging
     from logging.handlers import RotatingFileHandler
 
-    log_dir.mkdir(parents=True, exist_ok=True)
-    handlers = [RotatingFileHandler(log_dir / "gatekeeper.log", maxBytes=5_000_000,
-                                    backupCount=3), logging.StreamHandler()]
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    problem = ""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(log_dir / "gatekeeper.log", maxBytes=5_000_000,
+                                            backupCount=3))
+    except OSError as error:  # a read-only or full disk: the terminal still gets the log
+        problem = f"no log file in {log_dir} ({error}); logging here only"
+    formatter = InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers)
+    logging.getLogger("imapclient").setLevel(logging.INFO)
+    logging.raiseExceptions = False  # a line that cannot be written is dropped, not a traceback
+    if problem:
+        logging.getLogger(__name__).warning(problem)
 
 
 @main.command()
@@ -307,7 +320,7 @@ def status(last: int, as_json: bool) -> None:
 
     where = paths()
     daemon = json.loads(where.status_file.read_text()) if where.status_file.exists() else {}
-    store = Store(where.database)
+    store = Store.for_reading(where.database)
     decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
     moves = [entry.__dict__ for entry in store.journal()[-last:]] if last else []
     activity = account_activity(store, time.time())
@@ -409,7 +422,7 @@ def stats(days: int, account_name: str | None, html_file: Path | None, as_json: 
     from .insight import collect_stats, stats_page
     from .store import Store
 
-    store = Store(paths().database)
+    store = Store.for_reading(paths().database)
     try:
         report = collect_stats(store, days, time.time(), account_name)
     finally:
@@ -708,7 +721,7 @@ def review(account_name: str | None, list_only: bool, as_json: bool, to_pass: tu
 
     if list_only:
         account, _, where = _configured_account(account_name)
-        store = Store(where.database)
+        store = Store.for_reading(where.database)
         try:
             _print_held(held_items(store, account.name), as_json)
         finally:
@@ -825,7 +838,7 @@ def _explain_decision(entry_id: int) -> dict:
     from .config import paths
     from .store import Store
 
-    store = Store(paths().database)
+    store = Store.for_reading(paths().database)
     entry = store.journal_entry(entry_id)
     row = store.decision_for(entry.account, entry.message_id) if entry else None
     store.close()

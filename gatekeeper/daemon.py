@@ -28,7 +28,7 @@ from .errors import ConfigError, ConnectionLostError, GatekeeperError
 from .feedback import Observer
 from .mailbox import Mailbox, open_mailbox
 from .pipeline import Decision, Pipeline
-from .store import Store
+from .store import Store, storage_failure
 
 logger = logging.getLogger(__name__)
 
@@ -109,18 +109,30 @@ class AccountWorker:
                     self._watch(self.connect(self.config), brain, store)
                 except ConnectionLostError as error:
                     self._retry_after(next(self.delays), str(error))
-                except GatekeeperError as error:  # credentials, folders, settings: ask the user
-                    self.status.state, self.status.error = "failed", str(error)
-                    logger.error("%s: stopped: %s", self.config.name, error)
-                    return
-                except Exception as error:  # a bug must not stop the watch for good
+                except Exception as error:
+                    # Credentials, folders, settings, a full disk: ask the user.
+                    reason = error if isinstance(error, GatekeeperError) else \
+                        storage_failure(error, self.paths.database)
+                    if reason is not None:
+                        self.status.state, self.status.error = "failed", str(reason)
+                        logger.error("%s: stopped: %s", self.config.name, reason)
+                        return
+                    # A bug must not stop the watch for good.
                     logger.exception("%s: unexpected error", self.config.name)
                     self._retry_after(next(self.delays), f"unexpected error: {error!r}")
         finally:
-            brain.save(self.paths.profile_dir(self.config.name))
+            self._save(brain)
             store.close()
             if self.status.state != "failed":
                 self.status.state = "stopped"
+
+    def _save(self, brain: Brain) -> None:
+        folder = self.paths.profile_dir(self.config.name)
+        try:
+            brain.save(folder)
+        except OSError as error:  # the copy saved before stays whole
+            logger.error("%s: the profile was not saved: %s", self.config.name,
+                         storage_failure(error, folder) or error)
 
     def _retry_after(self, delay: float, why: str) -> None:
         self.status.state, self.status.error = "reconnecting", why
@@ -163,6 +175,7 @@ class Daemon:
         self.settings = settings
         self.paths = paths
         self.stop = threading.Event()
+        self._status_problem = ""  # why the status file could not be written, said once
         embedder = embedder or OnnxEmbedder(max_length=settings.max_length,
                                             threads=settings.threads)
         self.workers = [AccountWorker(a, settings, paths, embedder, self.stop,
@@ -196,7 +209,13 @@ class Daemon:
                   "mode": self.settings.mode,
                   "accounts": {w.config.name: w.status.__dict__ for w in self.workers}}
         path: Path = self.paths.status_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(status, indent=2))
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(status, indent=2))
+            temporary.replace(path)
+        except OSError as error:  # a full disk: the accounts stop and say so themselves
+            problem = str(storage_failure(error, path) or error)
+            if problem != self._status_problem:
+                logger.warning("status not written: %s", problem)
+            self._status_problem = problem

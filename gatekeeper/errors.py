@@ -68,6 +68,11 @@ class ConnectionLostError(MailboxError):
     """The connection to the server dropped or timed out; reconnecting may help."""
 
 
+class StorageError(GatekeeperError):
+    """Local state cannot be written: the disk is full, or the database or its folder is
+    read-only."""
+
+
 class NotFittedError(GatekeeperError, ValueError, AttributeError):
     """The interest profile was used before it had statements or examples (the same
     bases as scikit-learn's NotFittedError, so code written for either catches it)."""

@@ -382,8 +382,12 @@ class InterestProfile:
             arrays |= {"coef": self.coef_, "prior_coef": self.prior_coef_, "idf": self.idf_}
             arrays |= self.examples_.arrays()
             meta["notes"] = self.examples_.notes
-        np.savez_compressed(folder / "profile.npz", **arrays)
-        (folder / "profile.json").write_text(json.dumps(meta))
+        # Each file whole or not at all: a full disk mid-write keeps the last saved copy.
+        with open(folder / "profile.npz.tmp", "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        (folder / "profile.json.tmp").write_text(json.dumps(meta))
+        (folder / "profile.npz.tmp").replace(folder / "profile.npz")
+        (folder / "profile.json.tmp").replace(folder / "profile.json")
 
     @classmethod
     def load(cls, folder: Path) -> InterestProfile:

@@ -13,6 +13,7 @@ One database per user (WAL mode, file mode 0600) with numbered migrations. Table
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -21,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import StorageError
 
 MIGRATIONS = [
     """
@@ -105,20 +108,89 @@ class JournalEntry:
     created_at: float
 
 
-class Store:
-    """The SQLite database of one gatekeeper home."""
+_DISK_FULL = "the disk is full: free some space, then start gatekeeper again. Nothing is " \
+    "lost: mail not decided yet stays where it is and is decided then"
+_READ_ONLY = "it is read-only: make it writable (its owner, its permissions, the file " \
+    "system), then start gatekeeper again; `gatekeeper status` works meanwhile"
+_SQLITE_FAILURES = {"SQLITE_FULL": _DISK_FULL, "SQLITE_READONLY": _READ_ONLY,
+                    "SQLITE_PERM": _READ_ONLY, "SQLITE_CANTOPEN": _READ_ONLY,
+                    "SQLITE_IOERR": "the disk failed to read or write"}
+_OS_FAILURES = {errno.ENOSPC: _DISK_FULL, errno.EDQUOT: _DISK_FULL, errno.EROFS: _READ_ONLY,
+                errno.EACCES: _READ_ONLY, errno.EPERM: _READ_ONLY}
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.touch(mode=0o600)
-        os.chmod(path, 0o600)
+
+def storage_failure(error: BaseException, where: Path) -> StorageError | None:
+    """The StorageError a failure to write local state means (a full disk, a read-only
+    database or folder), or None when `error` is something else."""
+    if isinstance(error, StorageError):
+        return error
+    if isinstance(error, sqlite3.Error):
+        name = getattr(error, "sqlite_errorname", "")
+        advice = next((text for code, text in _SQLITE_FAILURES.items()
+                       if name == code or name.startswith(code + "_")), None)
+    elif isinstance(error, OSError):
+        advice = _OS_FAILURES.get(error.errno)
+        where = Path(error.filename) if error.filename else where
+    else:
+        advice = None
+    return StorageError(f"cannot write {where} ({error}): {advice}") if advice else None
+
+
+class Store:
+    """The SQLite database of one gatekeeper home: read and written, or with `read_only`
+    only read (what `for_reading` falls back to when it cannot be written)."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        self.read_only = read_only
+        try:
+            self.db = self._connect_read_only() if read_only else self._connect()
+            if not read_only:
+                self._migrate()
+        except (sqlite3.Error, OSError) as error:
+            raise storage_failure(error, path) or error
+
+    @classmethod
+    def for_reading(cls, path: Path) -> Store:
+        """The store for commands that only read it: read-only when it cannot be written
+        (a full disk, a read-only file or file system), so they still work."""
+        try:
+            return cls(path)
+        except StorageError:
+            if not path.exists():
+                raise
+            return cls(path, read_only=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
+        os.chmod(self.path, 0o600)  # a database made by an older version, readable by others
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        # A WAL database on a read-only file system opens only as immutable (nothing can
+        # write it there anyway); elsewhere read-only mode sees the daemon's commits.
+        for mode in ("mode=ro", "mode=ro&immutable=1"):
+            db = sqlite3.connect(f"{self.path.as_uri()}?{mode}", uri=True, timeout=30,
+                                 isolation_level=None)
+            db.row_factory = sqlite3.Row
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                db.close()
+                failure = error
+                continue
+            if version != len(MIGRATIONS):
+                db.close()
+                raise StorageError(f"{self.path} is read-only and was written by another "
+                                   "version of gatekeeper; make it writable to upgrade it")
+            return db
+        raise failure
 
     def _migrate(self) -> None:
         # The version is read inside the write lock: two processes opening a new database
@@ -135,10 +207,11 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")  # may fail too: a full disk
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
