@@ -50,6 +50,9 @@ def main() -> None:
     It learns from what you do with your mail which messages you want, then passes,
     holds or deletes each new one. Nothing leaves your machine.
     """
+    # Before anything is written: every file gatekeeper makes from here on (settings,
+    # database, profile, status, log, service file) is its user's alone, 0600 / 0700.
+    os.umask(0o077)
 
 
 def read_message_bytes(source: str) -> bytes:

@@ -158,7 +158,8 @@ def parse(raw: bytes, *, max_body_bytes: int = 65536, max_parts: int = 200,
     try:
         return _Parse(data, max_body_bytes, max_parts, max_depth).run()
     except Exception as error:  # RecursionError included: the rule is never to crash on mail
-        logger.debug("parse failed, reading headers only: %r", error)
+        # The kind of error only: its text could quote the message.
+        logger.debug("parse failed, reading headers only: %s", type(error).__name__)
         return _headers_only(data, f"parse failed ({type(error).__name__}); headers only")
 
 

@@ -132,6 +132,9 @@ class Pipeline:
         already = self.store.decided_message_ids(self.account)
         decisions = []
         for item, message, assessed in zip(fetched, messages, self._assess(messages, now)):
+            # What `run -v` logs of a message's headers: these two, never more (README).
+            logger.debug("%s: uid %s is <%s> from %s", self.account, item.uid,
+                         message.message_id, message.from_address)
             if message.message_id and message.message_id in already:
                 logger.info("%s: %s was decided before (re-sync); skipped", self.account,
                             message.message_id)
