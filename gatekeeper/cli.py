@@ -275,7 +275,9 @@ def setup_logging(log_dir: Path, verbose: bool) -> None:
 @main.command()
 @click.option("--existing", is_flag=True,
               help="Also decide mail already in the inbox on the first run (default: only new mail).")
-@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log debugging detail, with each message's Message-ID and sender address "
+                   "(never its subject or contents).")
 @reports_errors
 def run(existing: bool, verbose: bool) -> None:
     """Watch every configured account and decide new mail as it arrives.
