@@ -142,7 +142,7 @@ class Pipeline:
                 decisions.append(self._pass_unread(item, message, failure("reading", assessed),
                                                    state, now))
             else:
-                decisions.append(self._decide_one(item, assessed, state, now))
+                decisions.append(self._decide_safely(item, assessed, state, now))
             state = FolderState(state.uidvalidity, item.uid, state.highest_modseq)
             self.store.save_folder_state(self.account, self.folders.inbox, state)
         return decisions
@@ -166,6 +166,17 @@ class Pipeline:
             if not isolated(error):
                 raise
             return error
+
+    def _decide_safely(self, item: Fetched, assessment: Assessment, state: FolderState,
+                       now: float) -> Decision:
+        """`_decide_one`, or, when recording it fails for this message alone, the safe rule."""
+        try:
+            return self._decide_one(item, assessment, state, now)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            return self._pass_unread(item, assessment.message, failure("deciding", error),
+                                     state, now)
 
     def _row(self, message: Message, now: float, **decision) -> dict:
         return {"message_id": message.message_id, "content_hash": message.content_hash,

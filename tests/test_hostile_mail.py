@@ -167,6 +167,35 @@ def test_a_move_that_fails_leaves_the_message_in_place_with_its_error(root, stor
     assert pipeline.run_once() == []
 
 
+class TrackFailsFor(Store):
+    """A store that fails on one message's row (a value it cannot take, say)."""
+
+    def track(self, account, message_id, *args, **kwargs):
+        if message_id == "unwanted-1@shoes.example":
+            raise ValueError("cannot store this value")
+        super().track(account, message_id, *args, **kwargs)
+
+
+def test_a_decision_that_cannot_be_recorded_is_passed_unread_and_the_batch_goes_on(root,
+                                                                                  tmp_path):
+    for n in range(3):
+        deliver(root, unwanted_message(n))
+    store = TrackFailsFor(tmp_path / "failing.db")
+    pipeline = Pipeline(MaildirMailbox(account(root)), new_brain(), store, "active",
+                        start_at_existing=True)
+
+    decisions = pipeline.run_once()
+
+    assert [(d.verdict, d.error) for d in decisions] == [
+        ("hold", ""), ("pass", "deciding failed: ValueError: cannot store this value"),
+        ("hold", "")]
+    assert [e.state for e in store.journal()] == ["done", "done"]  # none half-journalled
+    inbox = {m["Message-ID"] for m in stdlib_mailbox.Maildir(root).values()}
+    assert inbox == {"<unwanted-1@shoes.example>"}
+    assert pipeline.run_once() == []
+    store.close()
+
+
 def test_the_observer_learns_from_the_others_when_one_cannot_be_learned(root, store):
     embedder = TokenizerLikeEmbedder()
     box = MaildirMailbox(account(root))
