@@ -35,7 +35,9 @@ RECENT = "\\Recent"
 # sends as they are (no quoting, no literal, no charset), at a length any server takes.
 _ATOM_RUN = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
 SEARCH_NEEDLE_CHARS = 200
-MESSAGE_ID_BYTES = 4096  # of a Message-ID header read back to compare; real ones take <100
+# Of each Message-ID header read back in bulk; real ones take under 100. `find` reads a
+# longer one (hostile: past the 998-octet line limit) as far as its own length needs.
+MESSAGE_ID_BYTES = 4096
 FETCH_CHUNK = 2000  # UIDs per FETCH command: about 14 KB of command line
 IDLE_RENEW_SECONDS = 9 * 60
 IDLE_CHECK_SECONDS = 1.0  # how often an IDLE wait looks at its stop flag  # servers may drop an IDLE after 10 to 30 minutes
@@ -331,18 +333,21 @@ class ImapMailbox:
         whole = f"<{message_id}>"
         needle = max(_ATOM_RUN.findall(whole), key=len, default="")[:SEARCH_NEEDLE_CHARS]
         found = self._call(self._client.search, ["HEADER", "Message-ID", needle])
-        if needle != whole:
-            found = [uid for uid, value in self.message_ids(folder, found).items()
-                     if value == message_id]
+        if needle != whole:  # a few candidates: read as far as this Message-ID may reach
+            candidates = self._message_ids(folder, found, MESSAGE_ID_BYTES + 4 * len(whole))
+            found = [uid for uid, value in candidates.items() if value == message_id]
         return max(found) if found else None
 
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
         """UID -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
+        return self._message_ids(folder, uids, MESSAGE_ID_BYTES)
+
+    def _message_ids(self, folder: str, uids: Iterable[int], limit: int) -> dict[int, str]:
         uids = list(uids)
         if not uids:
             return {}
         self._ensure(folder)
-        response = self._fetch(uids, [f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]<0.{MESSAGE_ID_BYTES}>"])
+        response = self._fetch(uids, [f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]<0.{limit}>"])
         found = {}
         for uid, data in response.items():
             header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Re-run the kinds of attack of issue 15 and print what they did: every count but the
+inputs should be zero. Also the daemon's peak RSS with 50 MB headers in the stream.
+
+    .venv/bin/python scripts/attack.py [--inputs 3000] [--messages 300] [--huge 3]
+        [--restarts 3] [--corpus-dir ../shared/corpora] [--json FILE]
+
+1. read: the generated hostile corpus (tests/hostile_mail.py), mutants of real mail
+   (../shared/corpora when it is there, else generated mail) and random bytes, straight
+   into parse and the real model as the daemon reads them: exceptions, and texts the
+   tokenizer could not take.
+2. daemon: the real `gatekeeper run` (real model, active mode) against a private Dovecot,
+   fed ordinary mail mixed with hostile mail, mutants, random bytes and --huge messages
+   with 50 MB headers, while the reader renames and later deletes the held folder and
+   the server restarts; then the reader deletes everything left in the inbox unread,
+   which the observer must follow by Message-ID. Counts: decided, passed unread with an
+   error, lost, left unscored, daemon crashes, hangs, learning missed; the seconds from
+   each server restart to watching again; peak RSS (VmHWM).
+3. starttls: the same command through a man in the middle that strips STARTTLS.
+4. full disk (needs root, to mount a tmpfs): the data folder on 4 MB, filled while the
+   daemon runs; then freed and the daemon started again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the private Dovecot and the hostile corpus
+
+import dovecot  # noqa: E402
+import hostile_mail  # noqa: E402
+from reader import PASSWORD, Reader  # noqa: E402
+
+from gatekeeper.testing import build_message  # noqa: E402
+
+HELD = "Gatekeeper/Held"
+CHARSETS = (b"utf-7", b"unicode_escape", b"x-no-such-charset", b"utf-16", b"idna", b"rot13")
+
+
+class Figures(dict):
+    """The measurements, each printed as soon as it is taken."""
+
+    def __setitem__(self, name: str, value) -> None:
+        super().__setitem__(name, value)
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        print(f"{name:>34}: {shown}", flush=True)
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def ordinary_mail(count: int, corpus_dir: Path) -> list[bytes]:
+    archive = corpus_dir / "spamassassin-2003-dev.tar.xz"
+    if archive.exists():
+        from gatekeeper.corpus import default_cache_dir, load_spamassassin
+
+        pool = [m.raw for m in load_spamassassin(archive, default_cache_dir())]
+    else:
+        pool = [build_message(subject=f"Note {n}", body=f"Message number {n}. " * 40)
+                for n in range(500)]
+    return [pool[n % len(pool)] for n in range(count)]
+
+
+def with_id(raw: bytes, message_id: bytes) -> bytes:
+    """`raw` with its Message-ID headers replaced by this one, in front."""
+    head, separator, body = raw.partition(b"\n\n")
+    kept = re.sub(rb"(?im)^message-id:.*(\r?\n[ \t].*)*\r?\n?", b"", head)
+    return b"Message-ID: <" + message_id + b">\n" + kept + separator + body
+
+
+def mutate(raw: bytes, n: int, rng: random.Random) -> bytes:
+    """One of seven hostile changes to real mail; Message-IDs stay unique by `n`."""
+    kind = n % 7
+    unique = f"mutant-{n}@attack.example".encode()
+    if kind == 0:
+        data = bytearray(raw)
+        for _ in range(rng.randint(1, 30)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        return with_id(bytes(data), unique)
+    if kind == 1:
+        return with_id(raw[: rng.randrange(len(raw) + 1)], unique)
+    if kind == 2:
+        charset = rng.choice(CHARSETS)
+        changed = re.sub(rb'(?i)charset="?[\w.-]+"?', b"charset=" + charset, raw)
+        if changed == raw:
+            changed = b"Content-Type: text/plain; charset=" + charset + b"\n" + raw
+        return with_id(changed, unique)
+    if kind == 3:
+        head = raw.partition(b"\n\n")[0]
+        head = re.sub(rb"(?im)^content-(type|transfer-encoding):.*\n?", b"", head)
+        return with_id(head + b"\nContent-Type: text/plain; charset=utf-7\n\n+2D0- +3gA-", unique)
+    if kind == 4:
+        return with_id(raw, rng.choice([b"nul\0", b"8bit\x80\xff", b"esc\x1b[2J", b'q"(\\{5}']) + unique)
+    if kind == 5:
+        trick = rng.choice(hostile_mail.TERMINAL_TRICKS).encode().replace(b"\r", b" ")
+        return with_id(re.sub(rb"(?im)^subject:", b"Subject: " + trick + b" ", raw, count=1), unique)
+    head, separator, body = raw.partition(b"\n\n")
+    return with_id(head + b"\n" + head * 20 + separator + body, unique)
+
+
+def random_mail(count: int, rng: random.Random) -> list[bytes]:
+    return [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))) for _ in range(count)]
+
+
+def huge_header(n: int, megabytes: int = 50) -> bytes:
+    line = b"X-Filler: " + b"a" * 988 + b"\r\n"
+    head = build_message(subject=f"Huge header {n}", body="Short body.",
+                         message_id=f"<huge-{n}@attack.example>").partition(b"\n\n")
+    return head[0] + b"\n" + line * (megabytes * 1000) + b"\n" + head[2]
+
+
+# -- 1. read ---------------------------------------------------------------------------------
+def attack_reading(inputs: list[bytes], figures: Figures) -> None:
+    from gatekeeper.brain import Brain
+    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.message import parse
+
+    brain = Brain(OnnxEmbedder())
+    brain.set_interests(["space exploration, rockets", "open source software and Linux"])
+    crashes = unencodable = 0
+    started = time.monotonic()
+    for raw in inputs:
+        try:
+            message = parse(raw)
+            for text in (message.text_for_embedding(), message.text_for_words(), message.subject):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    unencodable += 1
+            brain.assess([message])  # embeds every message: the tokenizer sees them all
+        except Exception as error:  # what the attack looks for
+            crashes += 1
+            print(f"  read crash: {type(error).__name__}: {str(error)[:100]}", flush=True)
+    figures["read_inputs"] = len(inputs)
+    figures["read_crashes"] = crashes
+    figures["read_texts_unencodable"] = unencodable
+    figures["read_seconds"] = time.monotonic() - started
+
+
+# -- 2. the daemon -----------------------------------------------------------------------------
+def write_config(home: Path, server: dovecot.Dovecot, **account) -> None:
+    settings = {"name": "attack", "host": "127.0.0.1", "port": server.imaps_port,
+                "username": "alice", "ca_file": server.ca_file,
+                "password_env": "GK_ATTACK_PASSWORD", **account}
+    lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items())
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.toml").write_text(
+        'mode = "active"\ninterests = ["space exploration, rockets", '
+        f'"open source software and Linux"]\n[[accounts]]\n{lines}\n')
+
+
+def start_daemon(home: Path, *extra: str) -> subprocess.Popen:
+    env = dict(os.environ, GATEKEEPER_HOME=str(home), GK_ATTACK_PASSWORD=PASSWORD)
+    return subprocess.Popen([sys.executable, "-m", "gatekeeper", "run", *extra], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def query(home: Path, sql: str, *params) -> list:
+    database = home / "data" / "gatekeeper.db"
+    if not database.exists():
+        return []
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
+        try:
+            return connection.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # not created yet
+            return []
+
+
+def decided(home: Path) -> int:
+    rows = query(home, "SELECT count(*) FROM messages")
+    return rows[0][0] if rows else 0
+
+
+def account_state(home: Path) -> str:
+    try:
+        return json.loads((home / "data" / "status.json").read_text())["accounts"]["attack"]["state"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def wait(condition, timeout: float, poll: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+    return True
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def count_on_server(server: dovecot.Dovecot) -> int:
+    reader = Reader(server)
+    total = 0
+    for name in reader.folders():
+        reader.client.select_folder(name, readonly=True)
+        total += len(reader.client.search("ALL"))
+    reader.close()
+    return total
+
+
+def deliver(server: dovecot.Dovecot, reader: Reader, raw: bytes) -> Reader:
+    """APPEND, with a new session when the server restarted under the old one."""
+    for _ in range(20):
+        try:
+            reader.deliver(raw)
+            return reader
+        except Exception:
+            time.sleep(0.5)
+            reader = Reader(server)
+    raise RuntimeError("cannot deliver to the test server")
+
+
+def attack_daemon(stream: list[bytes], huge: int, restarts: int, figures: Figures) -> None:
+    server = dovecot.new_server({"alice": PASSWORD})
+    home = Path(tempfile.mkdtemp(prefix="gk-attack-"))
+    write_config(home, server)
+    daemon = start_daemon(home)
+    reader = Reader(server)
+    huge_at = {len(stream) * (k + 1) // (huge + 1): k for k in range(huge)}
+    events = {len(stream) // 4: "rename", len(stream) // 2: "restart",
+              3 * len(stream) // 4: "delete"}
+    reconnects, delivered = [], 0
+    try:
+        wait(lambda: account_state(home) == "watching", 120)
+        for position, raw in enumerate(stream):
+            if position in huge_at:
+                reader = deliver(server, reader, huge_header(huge_at[position]))
+                delivered += 1
+            reader = deliver(server, reader, raw)
+            delivered += 1
+            event = events.get(position)
+            if event in ("rename", "delete"):
+                wait(lambda: decided(home) >= delivered, 300)  # the held folder exists by now
+                wait(lambda: HELD in reader.folders(), 60)  # made again after the rename
+                reader.client.select_folder("INBOX")
+                if event == "rename":
+                    reader.client.rename_folder(HELD, "Held by another name")
+                else:
+                    reader.client.delete_folder(HELD)
+            elif event == "restart":
+                for _ in range(restarts):
+                    wait(lambda: decided(home) >= delivered, 300)
+                    server.restart()
+                    up = time.monotonic()
+                    wait(lambda: account_state(home) != "watching", 10, poll=0.02)
+                    wait(lambda: account_state(home) == "watching", 120, poll=0.02)
+                    reconnects.append(time.monotonic() - up)
+                    reader = Reader(server)
+        hung = not wait(lambda: decided(home) >= delivered, 900, poll=0.5)
+        figures["daemon_messages_delivered"] = delivered
+        figures["daemon_huge_header_messages"] = huge
+        figures["daemon_decided"] = decided(home)
+        figures["daemon_passed_unread_with_error"] = query(
+            home, "SELECT count(*) FROM messages WHERE error != ''")[0][0]
+        figures["daemon_left_unscored"] = delivered - decided(home)
+        figures["daemon_hung"] = int(hung)
+        figures["daemon_reconnect_seconds_max"] = max(reconnects, default=0.0)
+        figures["daemon_peak_rss_mb"] = peak_rss_mb(daemon.pid)
+
+        # The reader deletes what is left in the inbox, unread: learned by Message-ID.
+        expected = query(home, "SELECT count(*) FROM tracked WHERE folder = 'INBOX'")[0][0]
+        reader = Reader(server)
+        reader.client.select_folder("INBOX")
+        reader.client.move(reader.client.search("ALL"), "Trash")
+        learned = lambda: query(home, "SELECT count(*) FROM feedback WHERE behaviour = "
+                                      "'deleted_unread'")[0][0]
+        wait(lambda: learned() >= expected, 300, poll=0.5)
+        figures["observer_deletions_to_learn"] = expected
+        figures["observer_deletions_missed"] = expected - learned()
+        figures["daemon_alive_until_asked"] = int(daemon.poll() is None)
+        daemon.send_signal(signal.SIGTERM)
+        figures["daemon_exit_code"] = daemon.wait(timeout=60)
+        log = (home / "logs" / "gatekeeper.log").read_text(errors="replace")
+        figures["daemon_unexpected_errors_logged"] = log.count("unexpected error")
+        figures["daemon_accounts_stopped"] = log.count(": stopped: ")
+        figures["messages_lost"] = delivered - count_on_server(server)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        reader.close()
+        dovecot.remove_server(server)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# -- 3. a server that strips STARTTLS ---------------------------------------------------------
+def attack_starttls(figures: Figures) -> None:
+    from test_imap_hostile import StrippingProxy
+
+    server = dovecot.new_server({"alice": PASSWORD})
+    proxy = StrippingProxy(server.imap_port)
+    home = Path(tempfile.mkdtemp(prefix="gk-attack-tls-"))
+    write_config(home, server, security="starttls", port=proxy.port)
+    started = time.monotonic()
+    daemon = start_daemon(home)
+    try:
+        code = daemon.wait(timeout=120)
+        figures["starttls_stripped_exit_code"] = code
+        figures["starttls_stripped_seconds_to_stop"] = time.monotonic() - started
+        status = json.loads((home / "data" / "status.json").read_text())["accounts"]["attack"]
+        figures["starttls_stripped_clear_message"] = int("offers no STARTTLS" in status["error"])
+        figures["starttls_stripped_connections"] = proxy.connections
+        figures["starttls_stripped_password_sent"] = int(PASSWORD.encode() in proxy.sent)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        proxy.close()
+        dovecot.remove_server(server)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# -- 4. a full disk ------------------------------------------------------------------------------
+def attack_full_disk(messages: list[bytes], figures: Figures) -> None:
+    server = dovecot.new_server({"alice": PASSWORD})
+    home = Path(tempfile.mkdtemp(prefix="gk-attack-disk-"))
+    write_config(home, server)
+    data = home / "data"
+    data.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(data)]).returncode:
+        print("  full disk: cannot mount a tmpfs (not root?); skipped", flush=True)
+        return
+    daemon = start_daemon(home)
+    reader = Reader(server)
+    half = len(messages) // 2
+    try:
+        wait(lambda: account_state(home) == "watching", 120)
+        for raw in messages[:half]:
+            reader.deliver(raw)
+        wait(lambda: decided(home) >= half, 300)
+        filler = data / "filler"
+        with open(filler, "wb", buffering=0) as handle:
+            for size in (1 << 20, 4096, 1):
+                try:
+                    while True:
+                        handle.write(b"\0" * size)
+                except OSError:
+                    pass
+        for raw in messages[half:]:
+            reader.deliver(raw)
+        figures["full_disk_exit_code"] = daemon.wait(timeout=120)
+        log = (home / "logs" / "gatekeeper.log").read_text(errors="replace")
+        figures["full_disk_clear_message"] = int("the disk is full: free some space" in log)
+        figures["full_disk_tracebacks"] = log.count("Traceback")
+        figures["full_disk_messages_lost"] = len(messages) - count_on_server(server)
+        filler.unlink()
+        daemon = start_daemon(home)
+        wait(lambda: decided(home) >= len(messages), 300)
+        figures["full_disk_decided_after_restart"] = decided(home)
+        figures["full_disk_left_unscored"] = len(messages) - decided(home)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        reader.close()
+        subprocess.run(["umount", "-l", str(data)], check=False)
+        dovecot.remove_server(server)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=3000, help="inputs read in part 1")
+    parser.add_argument("--messages", type=int, default=300,
+                        help="ordinary messages in the daemon's stream (hostile ones come on top)")
+    parser.add_argument("--huge", type=int, default=3, help="messages with 50 MB headers")
+    parser.add_argument("--restarts", type=int, default=3, help="server restarts")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--corpus-dir", type=Path, default=ROOT.parent / "shared" / "corpora")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+
+    rng = random.Random(args.seed)
+    figures = Figures()
+    real = ordinary_mail(max(args.inputs, args.messages), args.corpus_dir)
+    hostile = [raw for _, raw in hostile_mail.corpus(copies=3)]
+    mutants = [mutate(raw, n, rng) for n, raw in enumerate(real[: args.inputs])]
+    attack_reading(hostile + mutants + random_mail(200, rng), figures)
+
+    ordinary = [with_id(raw, f"ordinary-{n}@attack.example".encode())
+                for n, raw in enumerate(real[: args.messages])]
+    stream = ordinary + hostile + mutants[: args.messages // 3] + random_mail(20, rng)
+    rng.shuffle(stream)
+    attack_daemon(stream, args.huge, args.restarts, figures)
+    attack_starttls(figures)
+    attack_full_disk(ordinary[:20], figures)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
