@@ -19,6 +19,8 @@ inputs should be zero. Also the daemon's peak RSS with 50 MB headers in the stre
 3. starttls: the same command through a man in the middle that strips STARTTLS.
 4. full disk (needs root, to mount a tmpfs): the data folder on 4 MB, filled while the
    daemon runs; then freed and the daemon started again.
+Also, with `--parts rss`, only ordinary mail and the --huge messages: the peak RSS, which
+`--code DIR` measures for another checkout (the code before the fix, say).
 """
 
 from __future__ import annotations
@@ -162,8 +164,13 @@ def write_config(home: Path, server: dovecot.Dovecot, **account) -> None:
         f'"open source software and Linux"]\n[[accounts]]\n{lines}\n')
 
 
+CODE: list[str] = []  # --code: run the daemon from another checkout (a before/after figure)
+
+
 def start_daemon(home: Path, *extra: str) -> subprocess.Popen:
     env = dict(os.environ, GATEKEEPER_HOME=str(home), GK_ATTACK_PASSWORD=PASSWORD)
+    if CODE:
+        env["PYTHONPATH"] = os.pathsep.join([*CODE, env.get("PYTHONPATH", "")])
     return subprocess.Popen([sys.executable, "-m", "gatekeeper", "run", *extra], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -179,9 +186,13 @@ def query(home: Path, sql: str, *params) -> list:
             return []
 
 
-def decided(home: Path) -> int:
-    rows = query(home, "SELECT count(*) FROM messages")
+def count(home: Path, sql: str) -> int:
+    rows = query(home, sql)
     return rows[0][0] if rows else 0
+
+
+def decided(home: Path) -> int:
+    return count(home, "SELECT count(*) FROM messages")
 
 
 def account_state(home: Path) -> str:
@@ -210,22 +221,29 @@ def peak_rss_mb(pid: int) -> float:
 def count_on_server(server: dovecot.Dovecot) -> int:
     reader = Reader(server)
     total = 0
-    for name in reader.folders():
+    for flags, _, name in reader.client.list_folders():
+        if b"\\Noselect" in flags or b"\\NonExistent" in flags:
+            continue
         reader.client.select_folder(name, readonly=True)
         total += len(reader.client.search("ALL"))
     reader.close()
     return total
 
 
-def deliver(server: dovecot.Dovecot, reader: Reader, raw: bytes) -> Reader:
-    """APPEND, with a new session when the server restarted under the old one."""
+def deliver(server: dovecot.Dovecot, reader: Reader, raw: bytes) -> tuple[Reader, bool]:
+    """APPEND, with a new session when the server restarted under the old one; False when
+    the server refuses the message (Dovecot takes no empty message)."""
+    import imaplib
+
     for _ in range(20):
         try:
             reader.deliver(raw)
-            return reader
-        except Exception:
+            return reader, True
+        except imaplib.IMAP4.abort:
             time.sleep(0.5)
             reader = Reader(server)
+        except imaplib.IMAP4.error:
+            return reader, False
     raise RuntimeError("cannot deliver to the test server")
 
 
@@ -238,51 +256,58 @@ def attack_daemon(stream: list[bytes], huge: int, restarts: int, figures: Figure
     huge_at = {len(stream) * (k + 1) // (huge + 1): k for k in range(huge)}
     events = {len(stream) // 4: "rename", len(stream) // 2: "restart",
               3 * len(stream) // 4: "delete"}
-    reconnects, delivered = [], 0
+    reconnects, delivered, refused, deleted_by_reader = [], 0, 0, 0
     try:
         wait(lambda: account_state(home) == "watching", 120)
         for position, raw in enumerate(stream):
             if position in huge_at:
-                reader = deliver(server, reader, huge_header(huge_at[position]))
-                delivered += 1
-            reader = deliver(server, reader, raw)
-            delivered += 1
+                reader, accepted = deliver(server, reader, huge_header(huge_at[position]))
+                delivered += accepted
+            reader, accepted = deliver(server, reader, raw)
+            delivered += accepted
+            refused += not accepted
             event = events.get(position)
             if event in ("rename", "delete"):
                 wait(lambda: decided(home) >= delivered, 300)  # the held folder exists by now
                 wait(lambda: HELD in reader.folders(), 60)  # made again after the rename
-                reader.client.select_folder("INBOX")
                 if event == "rename":
+                    reader.client.select_folder("INBOX")
                     reader.client.rename_folder(HELD, "Held by another name")
-                else:
+                else:  # with what it holds: the reader's own loss, not counted as lost
+                    reader.client.select_folder(HELD, readonly=True)
+                    deleted_by_reader = len(reader.client.search("ALL"))
+                    reader.client.select_folder("INBOX")
                     reader.client.delete_folder(HELD)
             elif event == "restart":
-                for _ in range(restarts):
+                for n in range(restarts):  # from the server back up to a new message decided
                     wait(lambda: decided(home) >= delivered, 300)
                     server.restart()
                     up = time.monotonic()
-                    wait(lambda: account_state(home) != "watching", 10, poll=0.02)
-                    wait(lambda: account_state(home) == "watching", 120, poll=0.02)
-                    reconnects.append(time.monotonic() - up)
                     reader = Reader(server)
+                    reader, accepted = deliver(server, reader, build_message(
+                        message_id=f"<after-restart-{n}@attack.example>"))
+                    delivered += accepted
+                    wait(lambda: decided(home) >= delivered, 300, poll=0.02)
+                    reconnects.append(time.monotonic() - up)
         hung = not wait(lambda: decided(home) >= delivered, 900, poll=0.5)
         figures["daemon_messages_delivered"] = delivered
+        figures["daemon_messages_the_server_refused"] = refused
         figures["daemon_huge_header_messages"] = huge
         figures["daemon_decided"] = decided(home)
-        figures["daemon_passed_unread_with_error"] = query(
-            home, "SELECT count(*) FROM messages WHERE error != ''")[0][0]
+        figures["daemon_passed_unread_with_error"] = count(
+            home, "SELECT count(*) FROM messages WHERE error != ''")
         figures["daemon_left_unscored"] = delivered - decided(home)
         figures["daemon_hung"] = int(hung)
-        figures["daemon_reconnect_seconds_max"] = max(reconnects, default=0.0)
+        figures["daemon_restart_to_decision_seconds_max"] = max(reconnects, default=0.0)
         figures["daemon_peak_rss_mb"] = peak_rss_mb(daemon.pid)
 
         # The reader deletes what is left in the inbox, unread: learned by Message-ID.
-        expected = query(home, "SELECT count(*) FROM tracked WHERE folder = 'INBOX'")[0][0]
+        expected = count(home, "SELECT count(*) FROM tracked WHERE folder = 'INBOX'")
         reader = Reader(server)
         reader.client.select_folder("INBOX")
         reader.client.move(reader.client.search("ALL"), "Trash")
-        learned = lambda: query(home, "SELECT count(*) FROM feedback WHERE behaviour = "
-                                      "'deleted_unread'")[0][0]
+        learned = lambda: count(home, "SELECT count(*) FROM feedback WHERE behaviour = "
+                                      "'deleted_unread'")
         wait(lambda: learned() >= expected, 300, poll=0.5)
         figures["observer_deletions_to_learn"] = expected
         figures["observer_deletions_missed"] = expected - learned()
@@ -292,7 +317,38 @@ def attack_daemon(stream: list[bytes], huge: int, restarts: int, figures: Figure
         log = (home / "logs" / "gatekeeper.log").read_text(errors="replace")
         figures["daemon_unexpected_errors_logged"] = log.count("unexpected error")
         figures["daemon_accounts_stopped"] = log.count(": stopped: ")
-        figures["messages_lost"] = delivered - count_on_server(server)
+        figures["daemon_held_messages_the_reader_deleted"] = deleted_by_reader
+        figures["daemon_messages_lost"] = delivered - deleted_by_reader - count_on_server(server)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        reader.close()
+        dovecot.remove_server(server)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def measure_rss(ordinary: list[bytes], huge: int, figures: Figures) -> None:
+    """Peak RSS of the daemon deciding ordinary mail with `huge` 50 MB headers among it."""
+    server = dovecot.new_server({"alice": PASSWORD})
+    home = Path(tempfile.mkdtemp(prefix="gk-attack-rss-"))
+    write_config(home, server)
+    daemon = start_daemon(home)
+    reader = Reader(server)
+    try:
+        wait(lambda: account_state(home) == "watching", 120)
+        every = max(len(ordinary) // (huge + 1), 1)
+        delivered = 0
+        for n, raw in enumerate(ordinary):
+            if n % every == every - 1 and delivered < len(ordinary) + huge:
+                reader.deliver(huge_header(n))
+                delivered += 1
+            reader.deliver(raw)
+            delivered += 1
+        figures["rss_messages"] = delivered
+        figures["rss_all_decided"] = int(wait(lambda: decided(home) >= delivered, 900, 0.5))
+        figures["rss_peak_mb"] = peak_rss_mb(daemon.pid)
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=60)
     finally:
         if daemon.poll() is None:
             daemon.kill()
@@ -385,23 +441,31 @@ def main() -> int:
     parser.add_argument("--restarts", type=int, default=3, help="server restarts")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--corpus-dir", type=Path, default=ROOT.parent / "shared" / "corpora")
+    parser.add_argument("--parts", nargs="+", default=["read", "daemon", "starttls", "disk"],
+                        choices=["read", "daemon", "starttls", "disk", "rss"])
+    parser.add_argument("--code", type=Path,
+                        help="run the daemon from this checkout instead (rss: before and after)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
+    if args.code:
+        CODE.append(str(args.code.resolve()))
 
     rng = random.Random(args.seed)
     figures = Figures()
     real = ordinary_mail(max(args.inputs, args.messages), args.corpus_dir)
     hostile = [raw for _, raw in hostile_mail.corpus(copies=3)]
     mutants = [mutate(raw, n, rng) for n, raw in enumerate(real[: args.inputs])]
-    attack_reading(hostile + mutants + random_mail(200, rng), figures)
-
     ordinary = [with_id(raw, f"ordinary-{n}@attack.example".encode())
                 for n, raw in enumerate(real[: args.messages])]
     stream = ordinary + hostile + mutants[: args.messages // 3] + random_mail(20, rng)
     rng.shuffle(stream)
-    attack_daemon(stream, args.huge, args.restarts, figures)
-    attack_starttls(figures)
-    attack_full_disk(ordinary[:20], figures)
+    parts = {"read": lambda: attack_reading(hostile + mutants + random_mail(200, rng), figures),
+             "daemon": lambda: attack_daemon(stream, args.huge, args.restarts, figures),
+             "starttls": lambda: attack_starttls(figures),
+             "disk": lambda: attack_full_disk(ordinary[:20], figures),
+             "rss": lambda: measure_rss(ordinary, args.huge, figures)}
+    for part in args.parts:
+        parts[part]()
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
