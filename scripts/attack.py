@@ -36,7 +36,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -46,6 +45,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the private Dovecot and the hostile c
 
 import dovecot  # noqa: E402
 import hostile_mail  # noqa: E402
+from bench_daemon import decided_count, sample_mail  # noqa: E402
 from reader import PASSWORD, Reader  # noqa: E402
 
 from gatekeeper.testing import build_message  # noqa: E402
@@ -64,18 +64,6 @@ class Figures(dict):
 
 
 # -- inputs ------------------------------------------------------------------------------------
-def ordinary_mail(count: int, corpus_dir: Path) -> list[bytes]:
-    archive = corpus_dir / "spamassassin-2003-dev.tar.xz"
-    if archive.exists():
-        from gatekeeper.corpus import default_cache_dir, load_spamassassin
-
-        pool = [m.raw for m in load_spamassassin(archive, default_cache_dir())]
-    else:
-        pool = [build_message(subject=f"Note {n}", body=f"Message number {n}. " * 40)
-                for n in range(500)]
-    return [pool[n % len(pool)] for n in range(count)]
-
-
 def with_id(raw: bytes, message_id: bytes) -> bytes:
     """`raw` with its Message-ID headers replaced by this one, in front."""
     head, separator, body = raw.partition(b"\n\n")
@@ -152,54 +140,109 @@ def attack_reading(inputs: list[bytes], figures: Figures) -> None:
     figures["read_seconds"] = time.monotonic() - started
 
 
-# -- 2. the daemon -----------------------------------------------------------------------------
-def write_config(home: Path, server: dovecot.Dovecot, **account) -> None:
-    settings = {"name": "attack", "host": "127.0.0.1", "port": server.imaps_port,
-                "username": "alice", "ca_file": server.ca_file,
-                "password_env": "GK_ATTACK_PASSWORD", **account}
-    lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items())
-    (home / "config").mkdir(parents=True, exist_ok=True)
-    (home / "config" / "config.toml").write_text(
-        'mode = "active"\ninterests = ["space exploration, rockets", '
-        f'"open source software and Linux"]\n[[accounts]]\n{lines}\n')
-
-
+# -- the daemon on a private server --------------------------------------------------------------
 CODE: list[str] = []  # --code: run the daemon from another checkout (a before/after figure)
 
 
-def start_daemon(home: Path, *extra: str) -> subprocess.Popen:
-    env = dict(os.environ, GATEKEEPER_HOME=str(home), GK_ATTACK_PASSWORD=PASSWORD)
-    if CODE:
-        env["PYTHONPATH"] = os.pathsep.join([*CODE, env.get("PYTHONPATH", "")])
-    return subprocess.Popen([sys.executable, "-m", "gatekeeper", "run", *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+class Trial:
+    """A private Dovecot, a gatekeeper home for it (active mode), and the real `gatekeeper
+    run` started on it as often as asked; all of it gone afterwards."""
+
+    def __init__(self, prefix: str) -> None:
+        self.server = dovecot.new_server({"alice": PASSWORD})
+        self.home = Path(tempfile.mkdtemp(prefix=prefix))
+        self.configure()
+        self.daemons: list[subprocess.Popen] = []
+        self.reader: Reader | None = None
+        self.mounted: list[Path] = []
+
+    def __enter__(self) -> Trial:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for daemon in self.daemons:
+            if daemon.poll() is None:
+                daemon.kill()
+        if self.reader is not None:
+            self.reader.close()
+        for where in self.mounted:
+            subprocess.run(["umount", "-l", str(where)], check=False)
+        dovecot.remove_server(self.server)
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def configure(self, **account) -> None:
+        settings = {"name": "attack", "host": "127.0.0.1", "port": self.server.imaps_port,
+                    "username": "alice", "ca_file": self.server.ca_file,
+                    "password_env": "GK_ATTACK_PASSWORD", **account}
+        lines = "\n".join(f"{key} = {json.dumps(value)}" for key, value in settings.items())
+        (self.home / "config").mkdir(parents=True, exist_ok=True)
+        (self.home / "config" / "config.toml").write_text(
+            'mode = "active"\ninterests = ["space exploration, rockets", '
+            f'"open source software and Linux"]\n[[accounts]]\n{lines}\n')
+
+    def start(self) -> subprocess.Popen:
+        env = dict(os.environ, GATEKEEPER_HOME=str(self.home), GK_ATTACK_PASSWORD=PASSWORD)
+        if CODE:
+            env["PYTHONPATH"] = os.pathsep.join([*CODE, env.get("PYTHONPATH", "")])
+        self.daemons.append(subprocess.Popen([sys.executable, "-m", "gatekeeper", "run"],
+                                             env=env, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.DEVNULL))
+        return self.daemons[-1]
+
+    def deliver(self, raw: bytes) -> bool:
+        """APPEND, in a new session when the server restarted under the old one; False when
+        the server refuses the message (Dovecot takes no empty message)."""
+        import imaplib
+
+        for _ in range(20):
+            try:
+                self.reader = self.reader or Reader(self.server)
+                self.reader.deliver(raw)
+                return True
+            except imaplib.IMAP4.abort:
+                time.sleep(0.5)
+                self.reader = None
+            except imaplib.IMAP4.error:
+                return False
+        raise RuntimeError("cannot deliver to the test server")
+
+    def count(self, sql: str) -> int:
+        return (query(self.home, sql) or [(0,)])[0][0]
+
+    def decided(self) -> int:
+        return decided_count(self.home / "data" / "gatekeeper.db")
+
+    def state(self) -> str:
+        try:
+            status = json.loads((self.home / "data" / "status.json").read_text())
+            return status["accounts"]["attack"]["state"]
+        except (OSError, ValueError, KeyError):
+            return ""
+
+    def log(self) -> str:
+        return (self.home / "logs" / "gatekeeper.log").read_text(errors="replace")
+
+    def on_server(self) -> int:
+        """Messages in every folder of the server."""
+        reader = Reader(self.server)
+        total = 0
+        for flags, _, name in reader.client.list_folders():
+            if b"\\Noselect" not in flags and b"\\NonExistent" not in flags:
+                reader.client.select_folder(name, readonly=True)
+                total += len(reader.client.search("ALL"))
+        reader.close()
+        return total
 
 
-def query(home: Path, sql: str, *params) -> list:
+def query(home: Path, sql: str) -> list:
     database = home / "data" / "gatekeeper.db"
     if not database.exists():
         return []
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5) as connection:
         try:
-            return connection.execute(sql, params).fetchall()
-        except sqlite3.OperationalError:  # not created yet
+            return connection.execute(sql).fetchall()
+        except sqlite3.OperationalError:  # not created yet, or an older schema (--code)
             return []
-
-
-def count(home: Path, sql: str) -> int:
-    rows = query(home, sql)
-    return rows[0][0] if rows else 0
-
-
-def decided(home: Path) -> int:
-    return count(home, "SELECT count(*) FROM messages")
-
-
-def account_state(home: Path) -> str:
-    try:
-        return json.loads((home / "data" / "status.json").read_text())["accounts"]["attack"]["state"]
-    except (OSError, ValueError, KeyError):
-        return ""
 
 
 def wait(condition, timeout: float, poll: float = 0.1) -> bool:
@@ -218,218 +261,146 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def count_on_server(server: dovecot.Dovecot) -> int:
-    reader = Reader(server)
-    total = 0
-    for flags, _, name in reader.client.list_folders():
-        if b"\\Noselect" in flags or b"\\NonExistent" in flags:
-            continue
-        reader.client.select_folder(name, readonly=True)
-        total += len(reader.client.search("ALL"))
-    reader.close()
-    return total
-
-
-def deliver(server: dovecot.Dovecot, reader: Reader, raw: bytes) -> tuple[Reader, bool]:
-    """APPEND, with a new session when the server restarted under the old one; False when
-    the server refuses the message (Dovecot takes no empty message)."""
-    import imaplib
-
-    for _ in range(20):
-        try:
-            reader.deliver(raw)
-            return reader, True
-        except imaplib.IMAP4.abort:
-            time.sleep(0.5)
-            reader = Reader(server)
-        except imaplib.IMAP4.error:
-            return reader, False
-    raise RuntimeError("cannot deliver to the test server")
-
-
+# -- 2. the daemon under attack ------------------------------------------------------------------
 def attack_daemon(stream: list[bytes], huge: int, restarts: int, figures: Figures) -> None:
-    server = dovecot.new_server({"alice": PASSWORD})
-    home = Path(tempfile.mkdtemp(prefix="gk-attack-"))
-    write_config(home, server)
-    daemon = start_daemon(home)
-    reader = Reader(server)
-    huge_at = {len(stream) * (k + 1) // (huge + 1): k for k in range(huge)}
-    events = {len(stream) // 4: "rename", len(stream) // 2: "restart",
-              3 * len(stream) // 4: "delete"}
-    reconnects, delivered, refused, deleted_by_reader = [], 0, 0, 0
-    try:
-        wait(lambda: account_state(home) == "watching", 120)
+    with Trial("gk-attack-") as trial:
+        daemon = trial.start()
+        huge_at = {len(stream) * (k + 1) // (huge + 1): k for k in range(huge)}
+        events = {len(stream) // 4: "rename", len(stream) // 2: "restart",
+                  3 * len(stream) // 4: "delete"}
+        reconnects, delivered, refused, deleted_by_reader = [], 0, 0, 0
+        wait(lambda: trial.state() == "watching", 120)
         for position, raw in enumerate(stream):
             if position in huge_at:
-                reader, accepted = deliver(server, reader, huge_header(huge_at[position]))
-                delivered += accepted
-            reader, accepted = deliver(server, reader, raw)
-            delivered += accepted
-            refused += not accepted
+                delivered += trial.deliver(huge_header(huge_at[position]))
+            accepted = trial.deliver(raw)
+            delivered, refused = delivered + accepted, refused + (not accepted)
             event = events.get(position)
             if event in ("rename", "delete"):
-                wait(lambda: decided(home) >= delivered, 300)  # the held folder exists by now
-                wait(lambda: HELD in reader.folders(), 60)  # made again after the rename
-                if event == "rename":
-                    reader.client.select_folder("INBOX")
-                    reader.client.rename_folder(HELD, "Held by another name")
-                else:  # with what it holds: the reader's own loss, not counted as lost
-                    reader.client.select_folder(HELD, readonly=True)
-                    deleted_by_reader = len(reader.client.search("ALL"))
-                    reader.client.select_folder("INBOX")
-                    reader.client.delete_folder(HELD)
+                wait(lambda: trial.decided() >= delivered, 300)
+                wait(lambda: HELD in trial.reader.folders(), 60)  # made again after a rename
+                deleted_by_reader += remove_held(trial.reader, event)
             elif event == "restart":
                 for n in range(restarts):  # from the server back up to a new message decided
-                    wait(lambda: decided(home) >= delivered, 300)
-                    server.restart()
+                    wait(lambda: trial.decided() >= delivered, 300)
+                    trial.server.restart()
                     up = time.monotonic()
-                    reader = Reader(server)
-                    reader, accepted = deliver(server, reader, build_message(
+                    trial.reader = None
+                    delivered += trial.deliver(build_message(
                         message_id=f"<after-restart-{n}@attack.example>"))
-                    delivered += accepted
-                    wait(lambda: decided(home) >= delivered, 300, poll=0.02)
+                    wait(lambda: trial.decided() >= delivered, 300, poll=0.02)
                     reconnects.append(time.monotonic() - up)
-        hung = not wait(lambda: decided(home) >= delivered, 900, poll=0.5)
+        hung = not wait(lambda: trial.decided() >= delivered, 900, poll=0.5)
         figures["daemon_messages_delivered"] = delivered
         figures["daemon_messages_the_server_refused"] = refused
         figures["daemon_huge_header_messages"] = huge
-        figures["daemon_decided"] = decided(home)
-        figures["daemon_passed_unread_with_error"] = count(
-            home, "SELECT count(*) FROM messages WHERE error != ''")
-        figures["daemon_left_unscored"] = delivered - decided(home)
+        figures["daemon_decided"] = trial.decided()
+        figures["daemon_passed_unread_with_error"] = trial.count(
+            "SELECT count(*) FROM messages WHERE error != ''")
+        figures["daemon_left_unscored"] = delivered - trial.decided()
         figures["daemon_hung"] = int(hung)
         figures["daemon_restart_to_decision_seconds_max"] = max(reconnects, default=0.0)
         figures["daemon_peak_rss_mb"] = peak_rss_mb(daemon.pid)
-
-        # The reader deletes what is left in the inbox, unread: learned by Message-ID.
-        expected = count(home, "SELECT count(*) FROM tracked WHERE folder = 'INBOX'")
-        reader = Reader(server)
-        reader.client.select_folder("INBOX")
-        reader.client.move(reader.client.search("ALL"), "Trash")
-        learned = lambda: count(home, "SELECT count(*) FROM feedback WHERE behaviour = "
-                                      "'deleted_unread'")
-        wait(lambda: learned() >= expected, 300, poll=0.5)
-        figures["observer_deletions_to_learn"] = expected
-        figures["observer_deletions_missed"] = expected - learned()
+        delete_the_inbox_unread(trial, figures)
         figures["daemon_alive_until_asked"] = int(daemon.poll() is None)
         daemon.send_signal(signal.SIGTERM)
         figures["daemon_exit_code"] = daemon.wait(timeout=60)
-        log = (home / "logs" / "gatekeeper.log").read_text(errors="replace")
-        figures["daemon_unexpected_errors_logged"] = log.count("unexpected error")
-        figures["daemon_accounts_stopped"] = log.count(": stopped: ")
+        figures["daemon_unexpected_errors_logged"] = trial.log().count("unexpected error")
+        figures["daemon_accounts_stopped"] = trial.log().count(": stopped: ")
         figures["daemon_held_messages_the_reader_deleted"] = deleted_by_reader
-        figures["daemon_messages_lost"] = delivered - deleted_by_reader - count_on_server(server)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        reader.close()
-        dovecot.remove_server(server)
-        shutil.rmtree(home, ignore_errors=True)
+        figures["daemon_messages_lost"] = delivered - deleted_by_reader - trial.on_server()
+
+
+def remove_held(reader: Reader, how: str) -> int:
+    """The reader renames or deletes the held folder; returns the messages deleted with it
+    (the reader's own loss, not counted as lost)."""
+    reader.client.select_folder(HELD, readonly=True)
+    deleted = len(reader.client.search("ALL")) if how == "delete" else 0
+    reader.client.select_folder("INBOX")
+    if how == "rename":
+        reader.client.rename_folder(HELD, "Held by another name")
+    else:
+        reader.client.delete_folder(HELD)
+    return deleted
+
+
+def delete_the_inbox_unread(trial: Trial, figures: Figures) -> None:
+    """The reader deletes what is left in the inbox, unread: learned by Message-ID."""
+    expected = trial.count("SELECT count(*) FROM tracked WHERE folder = 'INBOX'")
+    trial.reader = trial.reader or Reader(trial.server)
+    trial.reader.client.select_folder("INBOX")
+    trial.reader.client.move(trial.reader.client.search("ALL"), "Trash")
+    learned = "SELECT count(*) FROM feedback WHERE behaviour = 'deleted_unread'"
+    wait(lambda: trial.count(learned) >= expected, 300, poll=0.5)
+    figures["observer_deletions_to_learn"] = expected
+    figures["observer_deletions_missed"] = expected - trial.count(learned)
 
 
 def measure_rss(ordinary: list[bytes], huge: int, figures: Figures) -> None:
     """Peak RSS of the daemon deciding ordinary mail with `huge` 50 MB headers among it."""
-    server = dovecot.new_server({"alice": PASSWORD})
-    home = Path(tempfile.mkdtemp(prefix="gk-attack-rss-"))
-    write_config(home, server)
-    daemon = start_daemon(home)
-    reader = Reader(server)
-    try:
-        wait(lambda: account_state(home) == "watching", 120)
-        every = max(len(ordinary) // (huge + 1), 1)
-        delivered = 0
+    with Trial("gk-attack-rss-") as trial:
+        daemon = trial.start()
+        wait(lambda: trial.state() == "watching", 120)
+        every, delivered = max(len(ordinary) // (huge + 1), 1), 0
         for n, raw in enumerate(ordinary):
-            if n % every == every - 1 and delivered < len(ordinary) + huge:
-                reader.deliver(huge_header(n))
-                delivered += 1
-            reader.deliver(raw)
-            delivered += 1
+            if n % every == every - 1 and n // every < huge:
+                delivered += trial.deliver(huge_header(n))
+            delivered += trial.deliver(raw)
         figures["rss_messages"] = delivered
-        figures["rss_all_decided"] = int(wait(lambda: decided(home) >= delivered, 900, 0.5))
+        figures["rss_all_decided"] = int(wait(lambda: trial.decided() >= delivered, 900, 0.5))
         figures["rss_peak_mb"] = peak_rss_mb(daemon.pid)
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        reader.close()
-        dovecot.remove_server(server)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # -- 3. a server that strips STARTTLS ---------------------------------------------------------
 def attack_starttls(figures: Figures) -> None:
     from test_imap_hostile import StrippingProxy
 
-    server = dovecot.new_server({"alice": PASSWORD})
-    proxy = StrippingProxy(server.imap_port)
-    home = Path(tempfile.mkdtemp(prefix="gk-attack-tls-"))
-    write_config(home, server, security="starttls", port=proxy.port)
-    started = time.monotonic()
-    daemon = start_daemon(home)
-    try:
-        code = daemon.wait(timeout=120)
-        figures["starttls_stripped_exit_code"] = code
+    with Trial("gk-attack-tls-") as trial:
+        proxy = StrippingProxy(trial.server.imap_port)
+        trial.configure(security="starttls", port=proxy.port)
+        started = time.monotonic()
+        figures["starttls_stripped_exit_code"] = trial.start().wait(timeout=120)
         figures["starttls_stripped_seconds_to_stop"] = time.monotonic() - started
-        status = json.loads((home / "data" / "status.json").read_text())["accounts"]["attack"]
-        figures["starttls_stripped_clear_message"] = int("offers no STARTTLS" in status["error"])
+        status = json.loads((trial.home / "data" / "status.json").read_text())
+        error = status["accounts"]["attack"]["error"]
+        figures["starttls_stripped_clear_message"] = int("offers no STARTTLS" in error)
         figures["starttls_stripped_connections"] = proxy.connections
         figures["starttls_stripped_password_sent"] = int(PASSWORD.encode() in proxy.sent)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
         proxy.close()
-        dovecot.remove_server(server)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 # -- 4. a full disk ------------------------------------------------------------------------------
 def attack_full_disk(messages: list[bytes], figures: Figures) -> None:
-    server = dovecot.new_server({"alice": PASSWORD})
-    home = Path(tempfile.mkdtemp(prefix="gk-attack-disk-"))
-    write_config(home, server)
-    data = home / "data"
-    data.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(data)]).returncode:
-        print("  full disk: cannot mount a tmpfs (not root?); skipped", flush=True)
-        return
-    daemon = start_daemon(home)
-    reader = Reader(server)
-    half = len(messages) // 2
-    try:
-        wait(lambda: account_state(home) == "watching", 120)
+    from test_storage_failures import fill
+
+    with Trial("gk-attack-disk-") as trial:
+        data = trial.home / "data"
+        data.mkdir()
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(data)]).returncode:
+            print("  full disk: cannot mount a tmpfs (not root?); skipped", flush=True)
+            return
+        trial.mounted.append(data)
+        daemon = trial.start()
+        half = len(messages) // 2
+        wait(lambda: trial.state() == "watching", 120)
         for raw in messages[:half]:
-            reader.deliver(raw)
-        wait(lambda: decided(home) >= half, 300)
-        filler = data / "filler"
-        with open(filler, "wb", buffering=0) as handle:
-            for size in (1 << 20, 4096, 1):
-                try:
-                    while True:
-                        handle.write(b"\0" * size)
-                except OSError:
-                    pass
+            trial.deliver(raw)
+        wait(lambda: trial.decided() >= half, 300)
+        filler = fill(data)
         for raw in messages[half:]:
-            reader.deliver(raw)
+            trial.deliver(raw)
         figures["full_disk_exit_code"] = daemon.wait(timeout=120)
-        log = (home / "logs" / "gatekeeper.log").read_text(errors="replace")
-        figures["full_disk_clear_message"] = int("the disk is full: free some space" in log)
-        figures["full_disk_tracebacks"] = log.count("Traceback")
-        figures["full_disk_messages_lost"] = len(messages) - count_on_server(server)
+        figures["full_disk_clear_message"] = int("the disk is full: free some space" in trial.log())
+        figures["full_disk_tracebacks"] = trial.log().count("Traceback")
+        figures["full_disk_messages_lost"] = len(messages) - trial.on_server()
         filler.unlink()
-        daemon = start_daemon(home)
-        wait(lambda: decided(home) >= len(messages), 300)
-        figures["full_disk_decided_after_restart"] = decided(home)
-        figures["full_disk_left_unscored"] = len(messages) - decided(home)
+        daemon = trial.start()
+        wait(lambda: trial.decided() >= len(messages), 300)
+        figures["full_disk_left_unscored_after_restart"] = len(messages) - trial.decided()
         daemon.send_signal(signal.SIGTERM)
         daemon.wait(timeout=60)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        reader.close()
-        subprocess.run(["umount", "-l", str(data)], check=False)
-        dovecot.remove_server(server)
-        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> int:
@@ -452,11 +423,10 @@ def main() -> int:
 
     rng = random.Random(args.seed)
     figures = Figures()
-    real = ordinary_mail(max(args.inputs, args.messages), args.corpus_dir)
+    real = sample_mail(max(args.inputs, args.messages), args.corpus_dir)  # unique ids
     hostile = [raw for _, raw in hostile_mail.corpus(copies=3)]
     mutants = [mutate(raw, n, rng) for n, raw in enumerate(real[: args.inputs])]
-    ordinary = [with_id(raw, f"ordinary-{n}@attack.example".encode())
-                for n, raw in enumerate(real[: args.messages])]
+    ordinary = real[: args.messages]
     stream = ordinary + hostile + mutants[: args.messages // 3] + random_mail(20, rng)
     rng.shuffle(stream)
     parts = {"read": lambda: attack_reading(hostile + mutants + random_mail(200, rng), figures),

@@ -22,7 +22,7 @@ from gatekeeper.testing import build_message
 from conftest import account_for
 from reader import PASSWORD, Reader, unwanted_message, wait_for
 from test_daemon import RunningDaemon, settings_for
-from test_imap import HELD, new_brain, pipeline_for
+from test_imap import HELD, mailbox, new_brain, pipeline_for, reader  # noqa: F401 (fixtures)
 
 HOSTILE_IDS = [
     b"nul\x00id@hostile.example",  # Dovecot stores the NUL as 0x80
@@ -37,30 +37,10 @@ HOSTILE_IDS = [
 ]
 
 
-@pytest.fixture
-def reader(server):
-    session = Reader(server)
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def mailbox(server):
-    box = ImapMailbox(account_for(server), PASSWORD)
-    yield box
-    box.close()
-
-
 def with_raw_id(raw_id: bytes, n: int = 1) -> bytes:
     message = build_message(subject=f"Hostile id {n}", body="Cheap shoes, buy now.",
                             message_id=f"<placeholder-{n}@hostile.example>")
     return message.replace(f"<placeholder-{n}@hostile.example>".encode(), b"<" + raw_id + b">")
-
-
-def uid_of_only_message(reader: Reader, folder: str) -> int:
-    reader.client.select_folder(folder)
-    (uid,) = reader.client.search("ALL")
-    return uid
 
 
 # -- F2: every IMAP command that carries message data takes any bytes ---------------------------

@@ -7,7 +7,6 @@ no body, no subject and no header value of any message.
 
 from __future__ import annotations
 
-import mailbox as stdlib_mailbox
 import os
 import signal
 import stat
@@ -22,7 +21,6 @@ from gatekeeper.cli import main
 from gatekeeper.config import paths
 from gatekeeper.testing import build_message
 
-from conftest import account_for
 from reader import Reader, wait_for
 from test_daemon import decided
 from test_imap import write_config

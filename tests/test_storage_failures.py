@@ -21,6 +21,7 @@ from gatekeeper.errors import StorageError
 from gatekeeper.store import Store, storage_failure
 
 from reader import unwanted_message, wait_for
+from test_cli_commands import record_activity
 from test_daemon import RunningDaemon, decided, settings_for
 
 
@@ -107,21 +108,12 @@ def test_a_full_disk_stops_the_account_clearly_and_loses_nothing(small_disk, tmp
     assert thread_crashes == []
 
 
-def record_a_decision() -> None:
-    store = Store(paths().database)
-    store.record_decision("local", "INBOX", 7, 1, {
-        "message_id": "deals-1@shoes.example", "content_hash": "h", "at": 1e9,
-        "sender": "deals@shoes.example", "subject": "Discount shoes", "action": "hold",
-        "probability": 0.1, "mode": "active"})
-    store.close()
-
-
 def test_a_read_only_database_is_a_clear_message_and_status_still_reads_it(small_disk,
                                                                           tmp_path):
     paths().config.mkdir(parents=True)
     paths().config_file.write_text(f'[[accounts]]\nname = "local"\nkind = "maildir"\n'
                                    f'maildir = "{tmp_path / "Mail"}"\n')
-    record_a_decision()
+    record_activity()
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
 
     for arguments in (["status"], ["status", "--json"], ["stats"], ["review", "--list"]):
@@ -135,7 +127,7 @@ def test_a_read_only_database_is_a_clear_message_and_status_still_reads_it(small
 
 
 def test_a_database_that_cannot_be_written_is_a_storage_error(tmp_path):
-    record_a_decision()
+    record_activity()
     reader = sqlite3.connect(f"{paths().database.as_uri()}?mode=ro", uri=True)
     with pytest.raises(sqlite3.OperationalError) as raised:
         reader.execute("DELETE FROM messages")
