@@ -184,8 +184,9 @@ class Trial:
         env = dict(os.environ, GATEKEEPER_HOME=str(self.home), GK_ATTACK_PASSWORD=PASSWORD)
         if CODE:
             env["PYTHONPATH"] = os.pathsep.join([*CODE, env.get("PYTHONPATH", "")])
+        # In the home: `-m` puts the working folder first on the path, ahead of --code.
         self.daemons.append(subprocess.Popen([sys.executable, "-m", "gatekeeper", "run"],
-                                             env=env, stdout=subprocess.DEVNULL,
+                                             env=env, cwd=self.home, stdout=subprocess.DEVNULL,
                                              stderr=subprocess.DEVNULL))
         return self.daemons[-1]
 

@@ -10,11 +10,13 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.actions import Action
 from gatekeeper.config import paths
 from gatekeeper.feedback import Observer
-from gatekeeper.mailbox import ImapMailbox
+from gatekeeper.mailbox import ImapMailbox, _read_message_id
 from gatekeeper.message import MAX_HEADER_BYTES, parse
 from gatekeeper.store import DONE, Store
 from gatekeeper.testing import build_message
@@ -44,6 +46,22 @@ def with_raw_id(raw_id: bytes, n: int = 1) -> bytes:
 
 
 # -- F2: every IMAP command that carries message data takes any bytes ---------------------------
+_ID_BYTES = st.binary(max_size=40) | st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7e), max_size=40).map(str.encode)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.binary(max_size=120), st.builds(
+    lambda name, gap, value, end: name + b":" + gap + value + end,
+    st.sampled_from([b"Message-ID", b"message-id", b"MESSAGE-ID", b"Message-Id ", b"X-Id"]),
+    st.sampled_from([b"", b" ", b"\t", b"\r\n ", b"\x00"]),
+    st.one_of(_ID_BYTES, st.builds(lambda v: b"<" + v + b">", _ID_BYTES)),
+    st.sampled_from([b"\r\n\r\n", b"\r\n", b"", b"\n\n", b" \r\n\r\n", b"\r\n\r\n\r\n",
+                     b"\r\nMessage-ID: <second@x>\r\n\r\n"]))))
+def test_a_message_id_read_back_in_bulk_is_what_parse_reads(header):
+    assert _read_message_id(header) == parse(header).message_id
+
+
 @pytest.mark.parametrize("raw_id", HOSTILE_IDS)
 def test_a_message_is_found_by_its_message_id_whatever_bytes_it_holds(mailbox, reader, raw_id):
     reader.deliver(build_message(message_id="<decoy@hostile.example>"))
