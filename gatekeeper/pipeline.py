@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 from .actions import Action, reconcile
 from .brain import Assessment, Brain
-from .errors import ConnectionLostError, FolderMissingError
+from .errors import ConnectionLostError, FolderMissingError, StorageError
 from .mailbox import Fetched, Folders, Mailbox
 from .message import Message, parse
 from .policy import PASS
@@ -41,8 +41,11 @@ UNREAD_PROBABILITY = 0.5  # what a message passed unread is recorded with: no id
 
 def isolated(error: Exception) -> bool:
     """Whether `error` concerns one message (decide it safely and go on) rather than the
-    connection or the store, which stop the pass for the daemon to sort out."""
-    return not isinstance(error, (ConnectionLostError, sqlite3.Error))
+    connection or the database as a whole (full, read-only, locked, corrupt), which stop
+    the pass for the daemon to sort out. A row the database refuses is the message's."""
+    if isinstance(error, sqlite3.DatabaseError):
+        return isinstance(error, sqlite3.IntegrityError)
+    return not isinstance(error, (ConnectionLostError, StorageError))
 
 
 def failure(stage: str, error: Exception) -> str:

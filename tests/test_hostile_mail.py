@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import mailbox as stdlib_mailbox
+import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -22,11 +23,11 @@ from gatekeeper.brain import Brain
 from gatekeeper.cli import main
 from gatekeeper.config import AccountConfig, paths
 from gatekeeper.daemon import Watch
-from gatekeeper.errors import MailboxError
+from gatekeeper.errors import ConnectionLostError, MailboxError, StorageError
 from gatekeeper.feedback import Observer
 from gatekeeper.mailbox import MaildirMailbox
 from gatekeeper.message import parse
-from gatekeeper.pipeline import Pipeline
+from gatekeeper.pipeline import Pipeline, isolated
 from gatekeeper.policy import PolicySettings
 from gatekeeper.store import FAILED, Store
 from gatekeeper.terminal import InertFormatter
@@ -234,6 +235,18 @@ def test_status_shows_the_messages_it_could_not_read(root):
     assert "reading failed: RuntimeError: the model choked on this text" in result.output
     report = CliRunner().invoke(main, ["status", "--json"]).output
     assert '"count": 1' in report and "POISON 1" in report
+
+
+@pytest.mark.parametrize(("error", "one_message"), [
+    (RuntimeError("the model choked"), True), (TypeError("TextEncodeInput must be"), True),
+    (MailboxError("NO [SERVERBUG]"), True), (sqlite3.IntegrityError("NOT NULL failed"), True),
+    (ConnectionLostError("connection lost"), False),
+    (sqlite3.OperationalError("database or disk is full"), False),
+    (sqlite3.DatabaseError("database disk image is malformed"), False),
+    (StorageError("cannot write"), False),
+])
+def test_what_concerns_one_message_and_what_stops_the_pass(error, one_message):
+    assert isolated(error) is one_message
 
 
 # -- the whole pipeline on hostile and random mail --------------------------------------------
