@@ -112,12 +112,14 @@ def test_an_error_quoting_a_server_or_mail_says_it_inertly(tmp_path):
 
 
 @pytest.mark.model
-def test_score_prints_a_hostile_message_inertly(tmp_path):
+@pytest.mark.parametrize("command", ["score", "explain"])
+def test_score_and_explain_print_a_hostile_message_inertly(tmp_path, command):
+    personal_maildir_account(tmp_path)  # explain scores it against this account's profile
     path = tmp_path / "hostile.eml"
     path.write_bytes(f"From: {SENDER} <a@hostile.example>\r\nSubject: {SUBJECT}\r\n"
                      f"Message-ID: <{MESSAGE_ID}>\r\n\r\nbody [/bold]\r\n"
                      .replace("\r\n", "\n").replace("\r", "").replace("\n", "\r\n").encode())
-    result = CliRunner().invoke(main, ["score", str(path)], env={"COLUMNS": "400"})
+    result = CliRunner().invoke(main, [command, str(path)], env={"COLUMNS": "400"})
     assert result.exit_code == 0, result.output
     assert_inert(result.output)
     assert "[/bold]" in result.output
