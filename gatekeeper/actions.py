@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .errors import MailboxError
+from .errors import FolderMissingError, MailboxError
 from .mailbox import Folders, Mailbox
 from .store import DONE, FAILED, INTENT, UNDONE, JournalEntry, Store
 
@@ -92,10 +92,20 @@ def reconcile(mailbox: Mailbox, store: Store) -> int:
             if uid is None:
                 store.journal_finish(entry.id, FAILED, "message no longer in source")
             else:
-                mailbox.move(entry.source, uid, entry.target)
-                store.journal_finish(entry.id, DONE, "moved after restart")
+                store.journal_finish(entry.id, *_move_after_restart(mailbox, entry, uid))
         settled += 1
     return settled
+
+
+def _move_after_restart(mailbox: Mailbox, entry: JournalEntry, uid: int) -> tuple[str, str]:
+    """(state, detail) of finishing a move a crash interrupted; a target folder that is
+    gone now leaves the message where it was."""
+    try:
+        mailbox.move(entry.source, uid, entry.target)
+    except FolderMissingError as error:
+        logger.warning("%s: %s; left in %s", entry.account, error, entry.source)
+        return FAILED, f"{entry.target} is gone; left in {entry.source}"
+    return DONE, "moved after restart"
 
 
 def undo(mailbox: Mailbox, store: Store, entry: JournalEntry) -> bool:

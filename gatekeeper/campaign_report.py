@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from . import htmlreport as html
 from .policy import ACTIONS
@@ -94,7 +95,7 @@ def _findings(findings: list[dict]) -> RenderableType:
         table.add_column(column, overflow="fold")
     colour = {"error": "red", "warning": "yellow", "info": "blue"}
     for finding in findings:
-        table.add_row(f"[{colour.get(finding['severity'], 'white')}]{finding['severity']}[/]",
+        table.add_row(Text(finding["severity"], style=colour.get(finding["severity"], "white")),
                       finding["title"], finding["fix"])
     return table
 

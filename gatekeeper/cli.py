@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -24,8 +23,9 @@ from . import __version__
 from .errors import GatekeeperError, InputError
 from .message import Message, parse
 from .policy import ACTIONS
+from .terminal import InertFormatter, inert, inert_data, safe_console
 
-console = Console()
+console = safe_console()
 
 
 def reports_errors(command: Callable) -> Callable:
@@ -36,7 +36,7 @@ def reports_errors(command: Callable) -> Callable:
         try:
             return command(*args, **kwargs)
         except GatekeeperError as error:
-            click.echo(f"error: {error}", err=True)
+            click.echo(f"error: {inert(error)}", err=True)
             sys.exit(2)
 
     return wrapper
@@ -50,6 +50,9 @@ def main() -> None:
     It learns from what you do with your mail which messages you want, then passes,
     holds or deletes each new one. Nothing leaves your machine.
     """
+    # Before anything is written: every file gatekeeper makes from here on (settings,
+    # database, profile, status, log, service file) is its user's alone, 0600 / 0700.
+    os.umask(0o077)
 
 
 def read_message_bytes(source: str) -> bytes:
@@ -94,7 +97,7 @@ def print_summary(summary: dict) -> None:
             value = ", ".join(f"{k}={v or '-'}" for k, v in value.items())
         elif isinstance(value, list):
             value = ", ".join(map(str, value)) or "-"
-        table.add_row(key.replace("_", " "), "-" if value in (None, "") else str(value))
+        table.add_row(key.replace("_", " "), "-" if value in (None, "") else inert(value))
     console.print(table)
 
 
@@ -122,7 +125,7 @@ def score(source: str, max_length: int, as_json: bool) -> None:
     summary["embedding_norm"] = round(float((vector**2).sum() ** 0.5), 6)
     summary["embedding_head"] = [round(float(x), 4) for x in vector[:4]]
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summary, indent=2))  # ASCII: \u escapes, inert
     else:
         print_summary(summary)
 
@@ -246,21 +249,36 @@ def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[st
 
 
 def setup_logging(log_dir: Path, verbose: bool) -> None:
-    """Log to a rotated file in the log folder and to stderr (never message bodies)."""
+    """Log to a rotated file in the log folder and to stderr, every line inert, never a
+    message body: `-v` adds gatekeeper's own detail but not the IMAP protocol, which
+    imapclient logs whole (FETCH responses included) at its debug level."""
     import logging
     from logging.handlers import RotatingFileHandler
 
-    log_dir.mkdir(parents=True, exist_ok=True)
-    handlers = [RotatingFileHandler(log_dir / "gatekeeper.log", maxBytes=5_000_000,
-                                    backupCount=3), logging.StreamHandler()]
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    problem = ""
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(RotatingFileHandler(log_dir / "gatekeeper.log", maxBytes=5_000_000,
+                                            backupCount=3))
+    except OSError as error:  # a read-only or full disk: the terminal still gets the log
+        problem = f"no log file in {log_dir} ({error}); logging here only"
+    formatter = InertFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in handlers:
+        handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=handlers)
+    logging.getLogger("imapclient").setLevel(logging.INFO)
+    logging.raiseExceptions = False  # a line that cannot be written is dropped, not a traceback
+    if problem:
+        logging.getLogger(__name__).warning(problem)
 
 
 @main.command()
 @click.option("--existing", is_flag=True,
               help="Also decide mail already in the inbox on the first run (default: only new mail).")
-@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log debugging detail, with each message's Message-ID and sender address "
+                   "(never its subject or contents).")
 @reports_errors
 def run(existing: bool, verbose: bool) -> None:
     """Watch every configured account and decide new mail as it arrives.
@@ -293,8 +311,10 @@ def status(last: int, as_json: bool) -> None:
     database knows them, without asking the server); and an estimate of the time saved:
     10 s for each unwanted message you no longer triage by hand, less 3 s for each held
     one you glance at in review (active mode only; decisions you undid or rescued do not
-    count). Reads the daemon's status file and the local database; works whether or not
-    the daemon is running. Journal IDs shown here are what `gatekeeper undo` takes.
+    count); and the messages it could not read or move (passed or left where they were,
+    each with its error). Reads the daemon's status file and the local database; works
+    whether or not the daemon is running. Journal IDs shown here are what `gatekeeper
+    undo` takes.
 
     Example: gatekeeper status --last 20
     """
@@ -308,16 +328,19 @@ def status(last: int, as_json: bool) -> None:
     daemon = json.loads(where.status_file.read_text()) if where.status_file.exists() else {}
     # The lock, not the status file, says whether it runs: a killed daemon leaves its file.
     daemon["running"] = _running_daemon() is not None
-    store = Store(where.database)
+    store = Store.for_reading(where.database)
     decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
     moves = [entry.__dict__ for entry in store.journal()[-last:]] if last else []
     activity = account_activity(store, time.time())
+    failed_count, failed = store.failed_decisions(limit=last)
     store.close()
     if as_json:
         click.echo(json.dumps({"daemon": daemon,
                                "activity": {a.account: asdict(a) for a in activity},
                                "time_saved_assumption": TIME_SAVED_ASSUMPTION,
-                               "decisions": decisions, "journal": moves},
+                               "decisions": decisions, "journal": moves,
+                               "failed": {"count": failed_count,
+                                          "latest": [dict(row) for row in failed]}},
                               indent=2, default=str))
         return
     settings = load_settings(where.config_file)
@@ -327,15 +350,18 @@ def status(last: int, as_json: bool) -> None:
     for name, account in daemon.get("accounts", {}).items():
         counts = ", ".join(f"{n} {v}" for v, n in sorted(account["decided"].items())) or "none"
         error = f" ({account['error']})" if account["error"] else ""
-        click.echo(f"  {name}: {account['state']}{error}; decided since start: {counts}")
+        click.echo(inert(f"  {name}: {account['state']}{error}; decided since start: {counts}"))
     _print_activity(activity)
+    _print_failed(failed_count, failed)
     if decisions:
         table = Table("decided", "account", "action", "P(wanted)", "from", "subject",
                       title="latest decisions")
         for row in decisions:
             table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
-                          row["account"], row["action"] + (" (probe)" if row["probe"] else ""),
-                          f"{row['probability']:.2f}", row["sender"], row["subject"][:60])
+                          inert(row["account"]),
+                          row["action"] + (" (probe)" if row["probe"] else ""),
+                          f"{row['probability']:.2f}", inert(row["sender"]),
+                          inert(row["subject"][:60]))
         console.print(table)
     if moves:
         table = Table("id", "when", "account", "action", "from", "to", "state",
@@ -343,9 +369,22 @@ def status(last: int, as_json: bool) -> None:
         for entry in moves:
             table.add_row(str(entry["id"]),
                           time.strftime("%m-%d %H:%M", time.localtime(entry["created_at"])),
-                          entry["account"], entry["kind"], entry["source"], entry["target"],
-                          entry["state"])
+                          *map(inert, (entry["account"], entry["kind"], entry["source"],
+                                       entry["target"], entry["state"])))
         console.print(table)
+
+
+def _print_failed(count: int, rows) -> None:
+    if not count:
+        return
+    table = Table("decided", "account", "action", "from", "subject", "what went wrong",
+                  title=f"{count} messages it could not read or move (passed unread, or left "
+                        "where they were; never tried again)")
+    for row in rows:
+        table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
+                      *map(inert, (row["account"], row["action"], row["sender"],
+                                   row["subject"][:60], row["error"])))
+    console.print(table)
 
 
 def _decision_counts(decisions: dict[str, int]) -> str:
@@ -360,7 +399,7 @@ def _print_activity(activity) -> None:
     click.echo("activity (local time; last 7 days = today and the 6 days before):")
     for account in activity:
         today, week = account.today, account.last_7_days
-        click.echo(f"  {account.account}: today {_decision_counts(today.decisions)}; "
+        click.echo(f"  {inert(account.account)}: today {_decision_counts(today.decisions)}; "
                    f"last 7 days {_decision_counts(week.decisions)}")
         click.echo(f"    {account.waiting_in_review} waiting in review; time saved about "
                    f"{format_duration(today.seconds_saved)} today, "
@@ -391,7 +430,7 @@ def stats(days: int, account_name: str | None, html_file: Path | None, as_json: 
     from .insight import collect_stats, stats_page
     from .store import Store
 
-    store = Store(paths().database)
+    store = Store.for_reading(paths().database)
     try:
         report = collect_stats(store, days, time.time(), account_name)
     finally:
@@ -428,7 +467,7 @@ def _print_stats(report) -> None:
     from .insight import TIME_SAVED_ASSUMPTION, describe_reversals, format_duration
 
     totals = {action: sum(report.per_day[action]) for action in ACTIONS}
-    click.echo(f"{report.account or 'all accounts'}: {report.total} decisions "
+    click.echo(f"{inert(report.account or 'all accounts')}: {report.total} decisions "
                f"({_decision_counts(totals)}) from {report.days[0]} to {report.days[-1]}")
     per_day = [{action: report.per_day[action][n] for action in ACTIONS}
                for n in range(len(report.days))]
@@ -448,7 +487,7 @@ def _print_stats(report) -> None:
         if senders:
             table = Table("sender", "for", "against", "what you did", title=title)
             for s in senders:
-                table.add_row(s.sender, f"{s.positive:g}", f"{s.negative:g}", ", ".join(
+                table.add_row(inert(s.sender), f"{s.positive:g}", f"{s.negative:g}", ", ".join(
                     f"{behaviour} {n}" for behaviour, n in sorted(s.behaviours.items())))
             console.print(table)
     click.echo(describe_reversals(report))
@@ -531,9 +570,9 @@ def _undo_in(account_name: str, entries: list) -> None:
         restored = 0
         for entry, done in actions.undo_each(account.mailbox, account.store, entries):
             restored += done
-            click.echo(f"{entry.id}: " + (f"restored to {entry.source}" if done
-                                          else "not found where gatekeeper left it")
-                       + f" ({entry.message_id})")
+            click.echo(inert(f"{entry.id}: " + (f"restored to {entry.source}" if done
+                                                else "not found where gatekeeper left it")
+                             + f" ({entry.message_id})"))
         if restored:
             click.echo(describe_commit(account.commit()))
     finally:
@@ -596,9 +635,9 @@ def init(address: str | None, no_verify: bool, **given) -> None:
                                                   hide_input=True))
     if not no_verify:
         folders = onboarding.verify(account)
-        click.echo("logged in; folders: " + ", ".join(
+        click.echo("logged in; folders: " + inert(", ".join(
             f"{role} = {getattr(folders, role) or '(none)'}"
-            for role in ("inbox", "held", "trash", "junk", "sent", "archive")))
+            for role in ("inbox", "held", "trash", "junk", "sent", "archive"))))
     path = _edit_settings(lambda text: onboarding.add_account(text, account))
     from .config import load_settings
 
@@ -720,7 +759,7 @@ def review(account_name: str | None, list_only: bool, as_json: bool, to_pass: tu
 
     if list_only:
         account, _, where = _configured_account(account_name)
-        store = Store(where.database)
+        store = Store.for_reading(where.database)
         try:
             _print_held(held_items(store, account.name), as_json)
         finally:
@@ -755,7 +794,7 @@ def _print_held(items, as_json: bool) -> None:
     table = Table("id", "held", "P(wanted)", "from", "subject", title=f"{len(items)} held")
     for item in items:
         table.add_row(str(item.id), time.strftime("%m-%d %H:%M", time.localtime(item.held_at)),
-                      f"{item.probability:.2f}", item.sender, item.subject[:60])
+                      f"{item.probability:.2f}", inert(item.sender), inert(item.subject[:60]))
     console.print(table)
 
 
@@ -815,27 +854,28 @@ def explain(target: str, account_name: str | None, as_json: bool) -> None:
             "expected_costs": assessment.verdict.costs,
         }
     if as_json:
-        click.echo(json.dumps(details, indent=2, ensure_ascii=False, default=str))
+        click.echo(json.dumps(details, indent=2, default=str))  # ASCII: \u escapes, inert
         return
     for key, value in details.items():
         if isinstance(value, dict):
             click.echo(f"{key}:")
             for name, number in value.items():
-                click.echo(f"  {name}: {number:.3f}" if isinstance(number, float)
-                           else f"  {name}: {number}")
+                click.echo(f"  {inert(name)}: {number:.3f}" if isinstance(number, float)
+                           else f"  {inert(name)}: {inert(number)}")
         elif isinstance(value, list):
             click.echo(f"{key}:")
             for entry in value:
-                click.echo(f"  - {entry}")
+                click.echo(f"  - {inert(entry)}")
         else:
-            click.echo(f"{key}: {value:.3f}" if isinstance(value, float) else f"{key}: {value}")
+            click.echo(f"{key}: {value:.3f}" if isinstance(value, float)
+                       else f"{key}: {inert(value)}")
 
 
 def _explain_decision(entry_id: int) -> dict:
     from .config import paths
     from .store import Store
 
-    store = Store(paths().database)
+    store = Store.for_reading(paths().database)
     entry = store.journal_entry(entry_id)
     row = store.decision_for(entry.account, entry.message_id) if entry else None
     store.close()
@@ -878,19 +918,19 @@ def _review_interactively(session: _ReviewSession, items) -> None:
     done = {"passed": 0, "deleted": 0, "skipped": 0}
     for position, item in enumerate(items, start=1):
         message = session.reviewer.message(item.id)
-        click.echo(f"\n[{position}/{len(items)}] id {item.id}  from {item.sender}\n"
-                   f"  subject: {item.subject}\n  P(wanted) {item.probability:.2f}")
+        click.echo(f"\n[{position}/{len(items)}] id {item.id}  from {inert(item.sender)}\n"
+                   f"  subject: {inert(item.subject)}\n  P(wanted) {item.probability:.2f}")
         for reason in item.reasons:
-            click.echo(f"  - {reason['text']}")
+            click.echo(f"  - {inert(reason['text'])}")
         if message is not None:
-            click.echo(f"  {message.snippet}")
+            click.echo(f"  {inert(message.snippet)}")
         while True:
             click.echo("[p]ass  [d]elete  [s]kip  [o]pen  [a]llow sender  [b]lock sender  [q]uit: ",
                        nl=False)
             key = click.getchar().lower()
             click.echo(key)
             if key == "o" and message is not None:
-                click.echo(message.text)
+                click.echo(inert(message.text, lines=True))
                 continue
             if key in ("a", "b"):
                 session.store.add_to_list("allow" if key == "a" else "block", item.sender)
@@ -1171,7 +1211,7 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
-        for part in terminal_report(data):
+        for part in terminal_report(inert_data(data)):
             console.print(part)
         if html_file:
             console.print(f"Report written to {html_file}")

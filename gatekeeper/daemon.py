@@ -37,7 +37,7 @@ from .feedback import Observer
 from .homelock import DAEMON, HomeLock
 from .mailbox import Mailbox, open_mailbox
 from .pipeline import Decision, Pipeline
-from .store import Store
+from .store import Store, storage_failure
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +112,7 @@ class AccountWorker:
         self._new_settings: tuple[Settings, list | None] | None = None
         self.last_learned = time.monotonic()
         self._refitted_at = -1  # the reaction watermark of the last refit
+        self.delays = backoff_delays()  # started again by every healthy pass
 
     def update(self, settings: Settings, file_state: list | None) -> None:
         """New settings from the file (in `file_state`); applied by the account's own
@@ -120,32 +121,52 @@ class AccountWorker:
         self.nudged.set()
 
     def run(self) -> None:
-        delays = backoff_delays()
-        account = Account.open(self.config, self.settings, self.paths, self.embedder, DAEMON,
-                               self.lock)
+        try:
+            account = Account.open(self.config, self.settings, self.paths, self.embedder,
+                                   DAEMON, self.lock)
+        except Exception as error:
+            self._stopped_by(error)
+            return
         self._report(account.brain)
         try:
             while not self.stop.is_set():
                 try:
                     self._watch(self.connect(self.config), account)
-                    delays = backoff_delays()
                 except ConnectionLostError as error:
-                    self._retry_after(next(delays), str(error))
-                except GatekeeperError as error:  # credentials, folders, settings: ask the user
-                    self.status.state, self.status.error = "failed", str(error)
-                    logger.error("%s: stopped: %s", self.config.name, error)
-                    return
-                except Exception as error:  # a bug must not stop the watch for good
+                    self._retry_after(next(self.delays), str(error))
+                except Exception as error:
+                    if self._stopped_by(error):
+                        return
+                    # A bug must not stop the watch for good.
                     logger.exception("%s: unexpected error", self.config.name)
-                    self._retry_after(next(delays), f"unexpected error: {error!r}")
+                    self._retry_after(next(self.delays), f"unexpected error: {error!r}")
         finally:
-            try:
-                self._refit(account.brain)  # what is saved on a clean stop is a refit
-                account.save()
-            finally:
-                account.close()
-                if self.status.state != "failed":
-                    self.status.state = "stopped"
+            self._save(account)
+            account.close()
+            if self.status.state != "failed":
+                self.status.state = "stopped"
+
+    def _stopped_by(self, error: Exception) -> bool:
+        """Stop the account when `error` needs the user (credentials, folders, settings,
+        a full disk or read-only database); whether it did. Anything else is re-raised
+        when the account could not even be opened."""
+        reason = error if isinstance(error, GatekeeperError) else \
+            storage_failure(error, self.paths.database)
+        if reason is None:
+            return False
+        self.status.state, self.status.error = "failed", str(reason)
+        logger.error("%s: stopped: %s", self.config.name, reason)
+        return True
+
+    def _save(self, account: Account) -> None:
+        """A clean stop saves a refit; a disk that cannot take it keeps the last checkpoint
+        whole (and the store keeps every reaction)."""
+        try:
+            self._refit(account.brain)
+            account.save()
+        except OSError as error:
+            logger.error("%s: the profile was not saved: %s", self.config.name,
+                         storage_failure(error, self.paths.profile_dir(self.config.name)) or error)
 
     def _retry_after(self, delay: float, why: str) -> None:
         self.status.state, self.status.error = "reconnecting", why
@@ -159,8 +180,10 @@ class AccountWorker:
             while not self.stop.is_set():
                 self._apply_changes(watch, account)
                 self._step(watch, account)
-                # Watching once the first pass has fixed where new mail starts.
+                # Watching once the first pass has fixed where new mail starts; a later
+                # drop is a new outage, its back-off starts again at 0.5-1 s.
                 self.status.state, self.status.error = "watching", ""
+                self.delays = backoff_delays()
                 mailbox.wait(watch.pipeline.folders.inbox, timeout=540,
                              stop=lambda: self.stop.is_set() or self.nudged.is_set())
         finally:
@@ -232,6 +255,7 @@ class Daemon:
         self.workers = [AccountWorker(a, settings, paths, embedder, self.stop, self.lock,
                                       start_at_existing, connect) for a in settings.accounts]
         self._status_written = 0.0
+        self._status_problem = ""  # why the status file could not be written, said once
         self._config_seen = settings_file_state(paths.config_file)
 
     def install_signal_handlers(self) -> None:
@@ -307,9 +331,15 @@ class Daemon:
                   "mode": self.workers[0].settings.mode,
                   "accounts": {w.config.name: w.status.__dict__ for w in self.workers}}
         path: Path = self.paths.status_file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(status, indent=2))
-        temporary.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(status, indent=2))
+            temporary.replace(path)
+        except OSError as error:  # a full disk: the accounts stop and say so themselves
+            problem = str(storage_failure(error, path) or error)
+            if problem != self._status_problem:
+                logger.warning("status not written: %s", problem)
+            self._status_problem = problem
 
 

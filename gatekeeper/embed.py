@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,14 @@ DEFAULT_BATCH_SIZE = 8  # texts per embed_batch call from embed_many: bounds mem
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 MANIFEST_FILE = "manifest.json"
+# Lone surrogates are valid in a Python str but not in UTF-8: the tokenizer raises
+# TypeError on them (a UTF-7 body "+2D0-" decodes to one), so they become U+FFFD.
+_UNENCODABLE = re.compile("[\ud800-\udfff]")
+
+
+def tokenizable(text: str) -> str:
+    """`text` as the tokenizer can take it: every code point encodable as UTF-8."""
+    return _UNENCODABLE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +196,7 @@ class OnnxEmbedder(Embedder):
 
     def forward(self, texts: Sequence[str]) -> np.ndarray:
         """One forward pass over `texts` padded to the longest (for benchmarks)."""
-        encodings = self.tokenizer.encode_batch(list(texts))
+        encodings = self.tokenizer.encode_batch([tokenizable(text) for text in texts])
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
@@ -237,6 +246,6 @@ class SentenceTransformerEmbedder(Embedder):
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
+            [tokenizable(text) for text in texts], batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
         )
         return _normalise(np.asarray(vectors, dtype=np.float32))

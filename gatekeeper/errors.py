@@ -55,8 +55,22 @@ class FolderMissingError(MailboxError):
     """A folder the gatekeeper needs does not exist and cannot be created."""
 
 
+class InsecureConnectionError(MailboxError):
+    """No connection both encrypted and verified could be set up: the server offers no
+    STARTTLS (or something on the way strips it), or its certificate is not trusted."""
+
+
+class ProtocolError(MailboxError):
+    """The server did not answer as an IMAP server when connecting."""
+
+
 class ConnectionLostError(MailboxError):
     """The connection to the server dropped or timed out; reconnecting may help."""
+
+
+class StorageError(GatekeeperError):
+    """Local state cannot be written: the disk is full, or the database or its folder is
+    read-only."""
 
 
 class NotFittedError(GatekeeperError, ValueError, AttributeError):

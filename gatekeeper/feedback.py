@@ -4,9 +4,12 @@ For each decided message the store tracks where it is and its flags. A look comp
 that with the server: flags added (read, replied, flagged) and messages gone from where
 they were, found again by Message-ID (in Trash: deleted; in Junk: junked; back in the
 inbox from Held: rescued; moved into Held by the reader: unwanted). Each behaviour is
-recorded once, with its source and its lesson, so it can be undone; the brain learns it
-by catching up with the store (`gatekeeper.learning`). A move the gatekeeper itself is
-making (review, undo: a journal intent still open) is not the reader's and is left alone.
+recorded once, with its source and its lesson, so it can be undone, and never teaches
+the profile to dislike a correspondent; the brain learns it by catching up with the store
+(`gatekeeper.learning`). A move the gatekeeper itself is making (review, undo: a journal
+intent still open) is not the reader's and is left alone. A message that cannot be found,
+fetched, read or learned from is logged and left out; the others are learned from all
+the same.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ import logging
 from dataclasses import dataclass, replace
 
 from .brain import Brain
+from .errors import FolderMissingError
 from .learning import catch_up
 from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
 from .message import Message, parse
+from .pipeline import failure, isolated
 from .store import Store, Tracked
 
 logger = logging.getLogger(__name__)
@@ -99,7 +104,12 @@ class Observer:
         folders = self.mailbox.folders()
         events: list[FeedbackEvent] = []
         for folder in (folders.inbox, folders.held):
-            events += self._observe_folder(folders, folder, now)
+            try:
+                events += self._observe_folder(folders, folder, now)
+            except FolderMissingError as error:  # renamed or deleted: its mail is gone from view
+                logger.warning("%s: %s; looking for the folders again", self.mailbox.account,
+                               error)
+                folders = self.mailbox.folders(refresh=True)
         for event in events:
             self._learn(event, now)
         catch_up(self.brain, self.store, self.mailbox.account)
@@ -156,7 +166,14 @@ class Observer:
                 for b in _flag_events(item, flags, now, item.folder) if b not in item.learned]
 
     def _moved(self, folders: Folders, item: Tracked) -> list[FeedbackEvent]:
-        found = _where_moved(self.mailbox, folders, item)
+        try:
+            found = _where_moved(self.mailbox, folders, item)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            logger.warning("%s: %s is not followed any more: %s", self.mailbox.account,
+                           item.message_id, failure("finding it", error))
+            found = None
         if found is None:  # expunged by the reader or another client: nothing to learn from
             self.store.update_tracked(self.mailbox.account, item.message_id, folder=GONE, uid=0)
             return []
@@ -170,9 +187,16 @@ class Observer:
 
     def _learn(self, event: FeedbackEvent, now: float) -> None:
         account = self.mailbox.account
-        fetched = self.mailbox.fetch(event.folder, [event.uid])
-        if not fetched:
+        try:
+            fetched = self.mailbox.fetch(event.folder, [event.uid])
+            if not fetched:
+                return
+            record_reaction(self.brain, self.store, account, parse(fetched[0].raw),
+                            event.message_id, event.behaviour, event.source, now)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            logger.warning("%s: did not learn %s from %s (%s): %s", account, event.behaviour,
+                           event.source, event.message_id, failure("learning", error))
             return
-        record_reaction(self.brain, self.store, account, parse(fetched[0].raw),
-                        event.message_id, event.behaviour, event.source, now)
         logger.info("%s: the reader %s (%s)", account, event.behaviour, event.source)

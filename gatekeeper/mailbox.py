@@ -23,13 +23,24 @@ from pathlib import Path
 from typing import Protocol
 
 from .config import AccountConfig
-from .errors import AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError
+from .errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
+                     InsecureConnectionError, MailboxError, ProtocolError)
+from .message import MAX_HEADER_BYTES, parse
 
 logger = logging.getLogger(__name__)
 
 SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
 RECENT = "\\Recent"
-_MESSAGE_ID = re.compile(r"<([^<>]+)>")
+# What a SEARCH may carry of a Message-ID: characters of an IMAP atom, which imapclient
+# sends as they are (no quoting, no literal, no charset), at a length any server takes.
+_ATOM_RUN = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
+SEARCH_NEEDLE_CHARS = 200
+# A Message-ID header of the usual shape, which `parse` would read as this group: read so
+# directly, ten times faster, for the thousands of headers a look at a big inbox reads.
+_PLAIN_MESSAGE_ID = re.compile(rb"(?i)message-id:[ \t]*<([!-;=?-~]+)>[ \t]*(?:\r?\n)*")
+# Of each Message-ID header read back in bulk; real ones take under 100. `find` reads a
+# longer one (hostile: past the 998-octet line limit) as far as its own length needs.
+MESSAGE_ID_BYTES = 4096
 FETCH_CHUNK = 2000  # UIDs per FETCH command: about 14 KB of command line
 IDLE_RENEW_SECONDS = 9 * 60
 IDLE_CHECK_SECONDS = 1.0  # how often an IDLE wait looks at its stop flag  # servers may drop an IDLE after 10 to 30 minutes
@@ -77,7 +88,7 @@ class Mailbox(Protocol):
 
     account: str
 
-    def folders(self) -> Folders: ...
+    def folders(self, refresh: bool = False) -> Folders: ...
     def status(self, folder: str) -> FolderStatus: ...
     def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]: ...
     def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]: ...
@@ -126,7 +137,7 @@ class ImapMailbox:
 
     def connect(self) -> None:
         import imapclient
-        from imapclient.exceptions import LoginError
+        from imapclient.exceptions import IMAPClientError, LoginError
 
         config = self.config
         if config.security == "plain" and config.host not in ("127.0.0.1", "localhost", "::1"):
@@ -145,10 +156,9 @@ class ImapMailbox:
             raise AuthenticationError(
                 f"{config.name}: the server refused the login for {config.username} "
                 f"({_text(error.args[0]) if error.args else error}); check the password") from error
-        except (OSError, ssl.SSLError) as error:
+        except (OSError, IMAPClientError) as error:
             _hang_up(client)
-            raise ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port}"
-                                      f" ({error})") from error
+            raise _connect_failure(config, error) from error
         self._client, self._selected = client, None
         if client.has_capability("CONDSTORE"):
             client.enable("CONDSTORE")
@@ -202,17 +212,21 @@ class ImapMailbox:
             self._select(folder)
 
     # -- folders ----------------------------------------------------------------------
-    def folders(self) -> Folders:
-        if self._folders is None:
+    def folders(self, refresh: bool = False) -> Folders:
+        """The folders to use, listed once per connection, or again with `refresh` (the
+        reader renamed or deleted one): the held folder and, on a server without one, a
+        Trash folder are created; the others are found by SPECIAL-USE, then by name."""
+        if self._folders is None or refresh:
             listing = self._call(self._client.list_folders)
             separator = next((_text(sep) for _, sep, _ in listing if sep), "/")
             names = {name: {_text(f) for f in flags} for flags, _, name in listing}
             found = {role: self._special(role, names) for role in SPECIAL_USES}
             held = self._ensure_folder(self.config.held_folder.replace("/", separator), names)
-            if not found["trash"]:
-                raise FolderMissingError(f"{self.account}: no Trash folder found; set "
-                                         "trash_folder in the account's settings")
-            self._folders = Folders(self.config.inbox, held, **found)
+            found["trash"] = found["trash"] or self._ensure_folder("Trash", names)
+            folders = Folders(self.config.inbox, held, **found)
+            if self._folders not in (None, folders):
+                logger.warning("%s: folders found again: %s", self.account, folders)
+            self._folders = folders
         return self._folders
 
     def _special(self, role: str, names: dict[str, set[str]]) -> str:
@@ -229,7 +243,9 @@ class ImapMailbox:
 
     def _ensure_folder(self, name: str, names: dict[str, set[str]]) -> str:
         if name not in names:
-            logger.info("%s: creating folder %s", self.account, name)
+            log = logger.warning if self._folders is not None else logger.info
+            log("%s: creating folder %s%s", self.account, name, " again (renamed or deleted?)"
+                if self._folders is not None else "")
             self._call(self._client.create_folder, name)
             self._call(self._client.subscribe_folder, name)
         return name
@@ -272,16 +288,18 @@ class ImapMailbox:
         if not uids:
             return []
         self._ensure(folder)
-        start = f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"
-        response = self._fetch(uids, ["FLAGS", "BODY.PEEK[HEADER]", start])
+        # Both capped: a header block too is only read as far as `parse` reads it.
+        items = ["FLAGS", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
+                 f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"]
+        response = self._fetch(uids, items)
         fetched = []
         for uid in uids:
             data = response.get(uid)
             if data is None:
                 continue  # vanished between SEARCH and FETCH
-            header = data.get(b"BODY[HEADER]") or b""
+            header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER]")), b"")
             raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
-            if len(header) > len(raw):  # headers longer than fetch_bytes: keep them whole
+            if len(header or b"") > len(raw):  # headers past fetch_bytes: as far as parse reads
                 raw = header
             fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"])))
         return fetched
@@ -304,36 +322,59 @@ class ImapMailbox:
         return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
 
     def find(self, folder: str, message_id: str) -> int | None:
+        """The newest UID of the message with this Message-ID (as `parse` reads it).
+
+        Any bytes can sit in a Message-ID (Dovecot stores a NUL as 0x80), and IMAP can
+        carry few of them: the SEARCH carries only the longest run of atom characters (a
+        substring search), and the candidates' Message-IDs are read back to compare."""
         if not message_id:
             return None
-        self._ensure(folder)
-        found = self._call(self._client.search, ["HEADER", "Message-ID", f"<{message_id}>"])
+        try:
+            self._ensure(folder)
+        except FolderMissingError:
+            return None  # a folder that is not there holds no message
+        whole = f"<{message_id}>"
+        needle = max(_ATOM_RUN.findall(whole), key=len, default="")[:SEARCH_NEEDLE_CHARS]
+        found = self._call(self._client.search, ["HEADER", "Message-ID", needle])
+        if needle != whole:  # a few candidates: read as far as this Message-ID may reach
+            candidates = self._message_ids(folder, found, MESSAGE_ID_BYTES + 4 * len(whole))
+            found = [uid for uid, value in candidates.items() if value == message_id]
         return max(found) if found else None
 
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
-        """UID -> Message-ID (without brackets) of those messages, in one FETCH."""
+        """UID -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
+        return self._message_ids(folder, uids, MESSAGE_ID_BYTES)
+
+    def _message_ids(self, folder: str, uids: Iterable[int], limit: int) -> dict[int, str]:
         uids = list(uids)
         if not uids:
             return {}
         self._ensure(folder)
-        response = self._fetch(uids, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        response = self._fetch(uids, [f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]<0.{limit}>"])
         found = {}
         for uid, data in response.items():
             header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
-            if match := _MESSAGE_ID.search(_text(header or b"")):
-                found[uid] = match[1].strip()
+            if message_id := _read_message_id(header or b""):
+                found[uid] = message_id
         return found
 
     # -- changing -------------------------------------------------------------------------
     def move(self, folder: str, uid: int, target: str) -> None:
+        from imapclient.exceptions import IMAPClientError
+
         self._ensure(folder)
-        if self.has("MOVE"):
-            self._call(self._client.move, [uid], target)
-            return
-        if not self.has("UIDPLUS"):
+        if not (self.has("MOVE") or self.has("UIDPLUS")):
             raise MailboxError(f"{self.account}: the server has neither MOVE nor UIDPLUS, so "
                                "a message cannot be moved without expunging others")
-        self._call(self._client.copy, [uid], target)
+        try:
+            if self.has("MOVE"):
+                self._call(self._client.move, [uid], target)
+                return
+            self._call(self._client.copy, [uid], target)
+        except IMAPClientError as error:  # NO or BAD: the connection itself is fine
+            kind = FolderMissingError if "TRYCREATE" in str(error) else MailboxError
+            raise kind(f"{self.account}: cannot move {uid} from {folder} to {target} "
+                       f"({error})") from error
         self._call(self._client.add_flags, [uid], [DELETED])
         self._call(self._client.uid_expunge, [uid])
 
@@ -379,6 +420,44 @@ class ImapMailbox:
             if self._client is not None:
                 self._call(self._client.idle_done)
         return news
+
+
+def _read_message_id(header: bytes) -> str:
+    """The Message-ID in a header block, exactly as `parse` reads it."""
+    plain = _PLAIN_MESSAGE_ID.fullmatch(header)
+    return plain[1].decode("ascii") if plain else parse(header).message_id
+
+
+# TLS errors of a connection cut short (a server restarting): worth another try.
+_TLS_CUT_SHORT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _connect_failure(config: AccountConfig, error: Exception) -> MailboxError:
+    """What a failure to connect means: try again later (the network, a server going
+    down), or stop and say why (no STARTTLS, an untrusted certificate, a failed TLS
+    handshake, a server that does not speak IMAP): retrying would never help those."""
+    from imapclient.exceptions import IMAPClientAbortError
+
+    where = f"{config.name}: {config.host}:{config.port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return InsecureConnectionError(f"{where}: its certificate is not trusted "
+                                       f"({error.verify_message}); for a server with its own "
+                                       "certificate authority, set ca_file")
+    if isinstance(error, ssl.SSLError) and not isinstance(error, _TLS_CUT_SHORT):
+        return InsecureConnectionError(f"{where}: the TLS handshake failed ({error}); check "
+                                       "security and port (tls: 993, starttls: 143)")
+    if isinstance(error, OSError):
+        return ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port} "
+                                   f"({error})")
+    if "TLS" in str(error):  # imaplib: "TLS not supported by server", "Couldn't establish TLS"
+        return InsecureConnectionError(
+            f"{where} offers no STARTTLS ({error}), or something on the way strips it; "
+            "gatekeeper never logs in unencrypted: check the server, or use security = "
+            "\"tls\" (port 993)")
+    if isinstance(error, IMAPClientAbortError):  # a BYE or a dropped line while greeting
+        return ConnectionLostError(f"{where}: the server hung up ({error})")
+    return ProtocolError(f"{where} did not answer as an IMAP server ({error}); check host "
+                         "and port")
 
 
 def _buffered_responses(client) -> list[bytes]:
@@ -469,18 +548,19 @@ class MaildirMailbox:
     def _key(self, name: str, uid: int) -> str | None:
         return next((k for k, u in self._uid_map(name)["keys"].items() if u == uid), None)
 
-    def folders(self) -> Folders:
+    def folders(self, refresh: bool = False) -> Folders:
+        """Looked up on every call (`refresh` changes nothing); the held folder and a Trash
+        folder are created when missing."""
         names = set(self.root.list_folders())
-        for name in (self.config.held_folder.replace("/", "."),):
-            if name not in names:
-                self.root.add_folder(name)
+        held = self.config.held_folder.replace("/", ".")
         found = {role: getattr(self.config, f"{role}_folder")
                  or next((n for n in FALLBACK_NAMES[role] if n in names), "")
                  for role in SPECIAL_USES}
-        if not found["trash"]:
-            self.root.add_folder("Trash")
-            found["trash"] = "Trash"
-        return Folders(self.config.inbox, self.config.held_folder.replace("/", "."), **found)
+        found["trash"] = found["trash"] or "Trash"
+        for name in {held, found["trash"]} - names:
+            logger.info("%s: creating folder %s", self.account, name)
+            self.root.add_folder(name)
+        return Folders(self.config.inbox, held, **found)
 
     def status(self, folder: str) -> FolderStatus:
         data = self._uid_map(folder)
@@ -523,9 +603,12 @@ class MaildirMailbox:
         return self.flags(folder, uids)  # Maildir has no modification sequences
 
     def find(self, folder: str, message_id: str) -> int | None:
-        box, keys = self._folder(folder), self._uid_map(folder)["keys"]
         if not message_id:
             return None
+        try:
+            box, keys = self._folder(folder), self._uid_map(folder)["keys"]
+        except FolderMissingError:
+            return None  # a folder that is not there holds no message
         for key, uid in sorted(keys.items(), key=lambda item: -item[1]):  # newest first
             if _maildir_message_id(box, key) == message_id:
                 return uid
@@ -537,12 +620,13 @@ class MaildirMailbox:
         return {uid: value for uid, value in found.items() if value}
 
     def move(self, folder: str, uid: int, target: str) -> None:
+        """A rename into the target's same subfolder, as mail clients move in a Maildir:
+        the bytes and the flags in the file name stay as they were."""
         source, key = self._folder(folder), self._key(folder, uid)
         if key is None:
             raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
-        message = source.get_message(key)
-        self._folder(target).add(message)
-        source.remove(key)
+        name = source._lookup(key)  # "new/<key>" or "cur/<key>:2,FS"
+        Path(source._path, name).rename(Path(self._folder(target)._path, name))
 
     def tag(self, folder: str, uid: int, keyword: str) -> None:
         logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, uid)

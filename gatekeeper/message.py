@@ -46,6 +46,9 @@ CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
 ASCII_LABELS = frozenset({"us-ascii", "ascii", "ansi_x3.4-1968", "646", "us"})
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# Lone surrogates: some codecs (UTF-7, unicode_escape) decode to them, and no UTF-8
+# consumer (the tokenizer, SQLite, a terminal) can take them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?]*)\?=")
 _ANGLE = re.compile(r"<([^<>]*)>")
 _SIMPLE_ADDRESS = re.compile(r"\s*([^<>\",;:()]*?)\s*<\s*([^<>\s\",;:()]+)\s*>\s*"
@@ -155,7 +158,8 @@ def parse(raw: bytes, *, max_body_bytes: int = 65536, max_parts: int = 200,
     try:
         return _Parse(data, max_body_bytes, max_parts, max_depth).run()
     except Exception as error:  # RecursionError included: the rule is never to crash on mail
-        logger.debug("parse failed, reading headers only: %r", error)
+        # The kind of error only: its text could quote the message.
+        logger.debug("parse failed, reading headers only: %s", type(error).__name__)
         return _headers_only(data, f"parse failed ({type(error).__name__}); headers only")
 
 
@@ -364,9 +368,14 @@ def _decode(data: bytes, charset: str | None, defects: list[str]) -> str:
     label = (charset or "").strip().strip("\"'").lower()[:64]
     if label and label not in ASCII_LABELS:
         try:
-            return data.decode(CHARSET_ALIASES.get(label, label), "replace")
+            text = data.decode(CHARSET_ALIASES.get(label, label), "replace")
         except Exception:  # LookupError, or a codec that is not a text encoding
             defects.append(f"undecodable charset {_token(label)!r}")
+        else:
+            if _SURROGATES.search(text):
+                defects.append(f"unencodable characters in {_token(label)!r} text replaced")
+                text = _SURROGATES.sub("\ufffd", text)
+            return text
     return _utf8_or_latin1(data)
 
 

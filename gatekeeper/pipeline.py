@@ -4,23 +4,31 @@ Collaborators are injected (a `Mailbox`, a `Brain`, a `Store`), so the same pass
 IMAP, on a Maildir, and in tests. Each message is decided exactly once per (account,
 folder, UIDVALIDITY, UID): the decision and the journal intent are written in one
 transaction before anything is touched, and the folder's last UID moves on only after.
+
+One bad message holds up no other: a message that cannot be read is passed (left where
+it is, unlearned from) and recorded with its error; a move that fails leaves it in place
+with the error noted. Neither is tried again. Only a lost connection or a store that
+cannot write stops the pass (`isolated`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 from .actions import Action, reconcile
 from .brain import Assessment, Brain
+from .errors import ConnectionLostError, FolderMissingError, StorageError
 from .features import message_keys
 from .learning import catch_up
 from .mailbox import Fetched, Folders, Mailbox
-from .message import parse
-from .store import DONE, FolderState, Store
+from .message import Message, parse
+from .policy import PASS
+from .store import DONE, FAILED, FolderState, Store
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +37,23 @@ logger = logging.getLogger(__name__)
 # every core, which 3 texts of 16 often leave idle. A small gain on 2 cores: 0% and 6% more
 # messages/s in two alternating `scripts/bench_pipeline.py --batch-size 16` / 64 runs.
 BATCH_SIZE = 64
+ERROR_CHARS = 200  # of an error's text kept: enough to tell what failed, never a body
+UNREAD_PROBABILITY = 0.5  # what a message passed unread is recorded with: no idea
+
+
+def isolated(error: Exception) -> bool:
+    """Whether `error` concerns one message (decide it safely and go on) rather than the
+    connection or the database as a whole (full, read-only, locked, corrupt), which stop
+    the pass for the daemon to sort out. A row the database refuses is the message's."""
+    if isinstance(error, sqlite3.DatabaseError):
+        return isinstance(error, sqlite3.IntegrityError)
+    return not isinstance(error, (ConnectionLostError, StorageError))
+
+
+def failure(stage: str, error: Exception) -> str:
+    """An error as recorded and logged: the stage, the kind, the start of its text."""
+    text = " ".join(str(error).split())[:ERROR_CHARS]
+    return f"{stage} failed: {type(error).__name__}" + (f": {text}" if text else "")
 
 
 @dataclass(frozen=True)
@@ -43,6 +68,7 @@ class Decision:
     probability: float
     action: str  # Action.describe()
     probe: bool
+    error: str = ""  # what went wrong: then passed unread, or left in place
 
 
 class Pipeline:
@@ -71,7 +97,9 @@ class Pipeline:
         return self._folders
 
     def recover(self) -> int:
-        """Settle actions a crash left half done; call after every (re)connect."""
+        """Settle actions a crash left half done; call after every (re)connect. The folders
+        come first: a held folder the reader removed meanwhile is created again."""
+        self._folders = self.mailbox.folders(refresh=True)
         return reconcile(self.mailbox, self.store)
 
     def sync_state(self) -> FolderState:
@@ -105,20 +133,61 @@ class Pipeline:
         return decisions
 
     def _decide_batch(self, fetched: list[Fetched], state: FolderState, now: float) -> list[Decision]:
-        messages = [parse(item.raw) for item in fetched]
+        messages = [parse(item.raw) for item in fetched]  # never raises
         already = self.store.decided_message_ids(self.account)
         decisions = []
-        for item, assessment in zip(fetched, self.brain.assess(messages, now=now,
-                                                               settle_early=True)):
-            message_id = assessment.message.message_id
-            if message_id and message_id in already:
-                logger.info("%s: %s was decided before (re-sync); skipped", self.account, message_id)
+        for item, message, assessed in zip(fetched, messages, self._assess(messages, now)):
+            # What `run -v` logs of a message's headers: these two, never more (README).
+            logger.debug("%s: uid %s is <%s> from %s", self.account, item.uid,
+                         message.message_id, message.from_address)
+            if message.message_id and message.message_id in already:
+                logger.info("%s: %s was decided before (re-sync); skipped", self.account,
+                            message.message_id)
+            elif not isinstance(assessed, Assessment):
+                decisions.append(self._pass_unread(item, message, failure("reading", assessed),
+                                                   state, now))
             else:
-                decisions.append(self._decide_one(item, assessment, state, now))
+                decisions.append(self._decide_safely(item, assessed, state, now))
             state = FolderState(state.uidvalidity, item.uid, state.highest_modseq)
             self.store.save_folder_state(self.account, self.folders.inbox, state)
         catch_up(self.brain, self.store, self.account)  # the sender memory counts the batch
         return decisions
+
+    def _assess(self, messages: list[Message], now: float) -> list[Assessment | Exception]:
+        """Each message's assessment, or the error that stopped it: a batch that fails is
+        assessed again a message at a time."""
+        try:
+            return self.brain.assess(messages, now=now, settle_early=True)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            logger.warning("%s: a batch of %d failed (%s); reading them one at a time",
+                           self.account, len(messages), failure("reading", error))
+        return [self._assess_one(message, now) for message in messages]
+
+    def _assess_one(self, message: Message, now: float) -> Assessment | Exception:
+        try:
+            return self.brain.assess([message], now=now, settle_early=True)[0]
+        except Exception as error:
+            if not isolated(error):
+                raise
+            return error
+
+    def _decide_safely(self, item: Fetched, assessment: Assessment, state: FolderState,
+                       now: float) -> Decision:
+        """`_decide_one`, or, when recording it fails for this message alone, the safe rule."""
+        try:
+            return self._decide_one(item, assessment, state, now)
+        except Exception as error:
+            if not isolated(error):
+                raise
+            return self._pass_unread(item, assessment.message, failure("deciding", error),
+                                     state, now)
+
+    def _row(self, message: Message, now: float, **decision) -> dict:
+        return {"message_id": message.message_id, "content_hash": message.content_hash,
+                "sender": message.from_address, "subject": message.subject[:200], "at": now,
+                "mode": self.mode, "sender_keys": message_keys(message), **decision}
 
     def _decide_one(self, item: Fetched, assessment: Assessment, state: FolderState,
                     now: float) -> Decision:
@@ -128,24 +197,75 @@ class Pipeline:
         with self.store.transaction():
             recorded = self.store.record_decision(
                 self.account, self.folders.inbox, state.uidvalidity, item.uid,
-                {"message_id": message.message_id, "content_hash": message.content_hash,
-                 "sender": message.from_address, "subject": message.subject[:200], "at": now,
-                 "action": verdict.action, "probability": assessment.probability,
-                 "mode": self.mode, "probe": verdict.probe, "queue": verdict.queue,
-                 "reasons": [asdict(r) for r in verdict.reasons],
-                 "sender_keys": message_keys(message)})
+                self._row(message, now, action=verdict.action,
+                          probability=assessment.probability, probe=verdict.probe,
+                          queue=verdict.queue, reasons=[asdict(r) for r in verdict.reasons]))
             entry = action.intend(self.store) if recorded else None
             if recorded and message.message_id:
                 where = action.target if action.moves else self.folders.inbox
                 self.store.track(self.account, message.message_id, where,
                                  0 if action.moves else item.uid, item.flags, now, verdict.action)
+        error = ""
         if recorded and entry is not None:
-            action.perform(self.mailbox)
-            self.store.journal_finish(entry, DONE)
+            error = self._act(action, entry, state)
         logger.info("%s: uid %s %s (p=%.2f): %s", self.account, item.uid, verdict.action,
                     assessment.probability, action.describe())
         return Decision(item.uid, message.message_id, message.from_address, message.subject,
-                        verdict.action, assessment.probability, action.describe(), verdict.probe)
+                        verdict.action, assessment.probability, action.describe(), verdict.probe,
+                        error)
+
+    def _act(self, action: Action, entry: int, state: FolderState) -> str:
+        """Do what was decided and confirm it; "" when done, else the error, noted with the
+        decision while the message stays where it was."""
+        try:
+            self._perform(action, entry)
+        except Exception as error:
+            if not isolated(error):
+                raise  # the intent stays open: `reconcile` settles it after reconnecting
+            detail = failure(action.describe(), error)
+            logger.warning("%s: uid %s: %s; left in %s", self.account, action.uid, detail,
+                           action.folder)
+            with self.store.transaction():
+                self.store.journal_finish(entry, FAILED, detail)
+                self.store.record_decision_error(self.account, action.folder, state.uidvalidity,
+                                                 action.uid, detail)
+                if action.message_id:  # where the observer will find it: not a rescue
+                    self.store.update_tracked(self.account, action.message_id,
+                                              folder=action.folder, uid=action.uid)
+            return detail
+        self.store.journal_finish(entry, DONE)
+        return ""
+
+    def _perform(self, action: Action, entry: int) -> None:
+        """Act; when the target folder is gone (renamed or deleted by the reader), look for
+        the folders again, which creates the held folder anew, and act once more."""
+        try:
+            action.perform(self.mailbox)
+        except FolderMissingError as error:
+            logger.warning("%s: %s; looking for the folders again", self.account, error)
+            self._folders = self.mailbox.folders(refresh=True)
+            again = Action.for_verdict(action.verdict, action.mode, action.account,
+                                       action.folder, action.uid, action.message_id,
+                                       self._folders)
+            if again.target != action.target:
+                self.store.journal_retarget(entry, again.target)
+                if action.message_id:
+                    self.store.update_tracked(self.account, action.message_id,
+                                              folder=again.target)
+            again.perform(self.mailbox)
+
+    def _pass_unread(self, item: Fetched, message: Message, error: str, state: FolderState,
+                     now: float) -> Decision:
+        """The safe rule for a message that could not be read: pass it (leave it where it
+        is, untouched and unlearned from), with its error recorded for `status`."""
+        reason = {"code": "unreadable", "text": f"passed unread: {error}"}
+        self.store.record_decision(
+            self.account, self.folders.inbox, state.uidvalidity, item.uid,
+            self._row(message, now, action=PASS, probability=UNREAD_PROBABILITY,
+                      reasons=[reason], error=error))
+        logger.warning("%s: uid %s passed unread: %s", self.account, item.uid, error)
+        return Decision(item.uid, message.message_id, message.from_address, message.subject,
+                        PASS, UNREAD_PROBABILITY, "leave in place (unread)", False, error)
 
 
 def reasons_of(row) -> list[dict]:

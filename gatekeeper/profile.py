@@ -510,8 +510,12 @@ class InterestProfile:
         """Write the profile to `folder` (profile.npz and profile.json)."""
         arrays, meta = self.state()
         folder.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(folder / "profile.npz", **arrays)
-        (folder / "profile.json").write_text(json.dumps(meta))
+        # Each file whole or not at all: a full disk mid-write keeps the last saved copy.
+        with open(folder / "profile.npz.tmp", "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        (folder / "profile.json.tmp").write_text(json.dumps(meta))
+        (folder / "profile.npz.tmp").replace(folder / "profile.npz")
+        (folder / "profile.json.tmp").replace(folder / "profile.json")
 
     @classmethod
     def load(cls, folder: Path, signal_names: Sequence[str] | None = None) -> InterestProfile:

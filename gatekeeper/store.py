@@ -3,7 +3,8 @@
 One database per user (WAL mode, file mode 0600) with numbered migrations. Tables:
 - `folders`: sync state per (account, folder): UIDVALIDITY, last UID seen, HIGHESTMODSEQ;
 - `messages`: every decision, keyed by (account, folder, UIDVALIDITY, UID) so each message
-  is decided exactly once, with its Message-ID so it can be found again after a move;
+  is decided exactly once, with its Message-ID so it can be found again after a move, and
+  the error when it could not be read or acted on (it was then passed, or left in place);
 - `journal`: every action, written as an intent before it happens and confirmed after,
   so a crash between the two is reconciled and every move can be undone;
 - `feedback`: the reader's reactions, with their source and the lesson each teaches
@@ -14,6 +15,7 @@ One database per user (WAL mode, file mode 0600) with numbered migrations. Table
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from .errors import StorageError
 from .lesson import Lesson, decode, encode
 
 MIGRATIONS = [
@@ -70,6 +73,10 @@ MIGRATIONS = [
     ALTER TABLE feedback ADD COLUMN lesson BLOB;
     ALTER TABLE messages ADD COLUMN sender_keys TEXT NOT NULL DEFAULT '[]';
     CREATE INDEX feedback_by_account ON feedback (account, id);
+    """,
+    # A message that could not be read or acted on: what went wrong, for `status`.
+    """
+    ALTER TABLE messages ADD COLUMN error TEXT NOT NULL DEFAULT '';
     """,
 ]
 
@@ -143,20 +150,89 @@ class JournalEntry:
     created_at: float
 
 
-class Store:
-    """The SQLite database of one gatekeeper home."""
+_DISK_FULL = "the disk is full: free some space, then start gatekeeper again. Nothing is " \
+    "lost: mail not decided yet stays where it is and is decided then"
+_READ_ONLY = "it is read-only: make it writable (its owner, its permissions, the file " \
+    "system), then start gatekeeper again; `gatekeeper status` works meanwhile"
+_SQLITE_FAILURES = {"SQLITE_FULL": _DISK_FULL, "SQLITE_READONLY": _READ_ONLY,
+                    "SQLITE_PERM": _READ_ONLY, "SQLITE_CANTOPEN": _READ_ONLY,
+                    "SQLITE_IOERR": "the disk failed to read or write"}
+_OS_FAILURES = {errno.ENOSPC: _DISK_FULL, errno.EDQUOT: _DISK_FULL, errno.EROFS: _READ_ONLY,
+                errno.EACCES: _READ_ONLY, errno.EPERM: _READ_ONLY}
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.touch(mode=0o600)
-        os.chmod(path, 0o600)
+
+def storage_failure(error: BaseException, where: Path) -> StorageError | None:
+    """The StorageError a failure to write local state means (a full disk, a read-only
+    database or folder), or None when `error` is something else."""
+    if isinstance(error, StorageError):
+        return error
+    if isinstance(error, sqlite3.Error):
+        name = getattr(error, "sqlite_errorname", "")
+        advice = next((text for code, text in _SQLITE_FAILURES.items()
+                       if name == code or name.startswith(code + "_")), None)
+    elif isinstance(error, OSError):
+        advice = _OS_FAILURES.get(error.errno)
+        where = Path(error.filename) if error.filename else where
+    else:
+        advice = None
+    return StorageError(f"cannot write {where} ({error}): {advice}") if advice else None
+
+
+class Store:
+    """The SQLite database of one gatekeeper home: read and written, or with `read_only`
+    only read (what `for_reading` falls back to when it cannot be written)."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
+        self.read_only = read_only
+        try:
+            self.db = self._connect_read_only() if read_only else self._connect()
+            if not read_only:
+                self._migrate()
+        except (sqlite3.Error, OSError) as error:
+            raise storage_failure(error, path) or error
+
+    @classmethod
+    def for_reading(cls, path: Path) -> Store:
+        """The store for commands that only read it: read-only when it cannot be written
+        (a full disk, a read-only file or file system), so they still work."""
+        try:
+            return cls(path)
+        except StorageError:
+            if not path.exists():
+                raise
+            return cls(path, read_only=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            self.path.touch(mode=0o600)
+        os.chmod(self.path, 0o600)  # a database made by an older version, readable by others
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        # A WAL database on a read-only file system opens only as immutable (nothing can
+        # write it there anyway); elsewhere read-only mode sees the daemon's commits.
+        for mode in ("mode=ro", "mode=ro&immutable=1"):
+            db = sqlite3.connect(f"{self.path.as_uri()}?{mode}", uri=True, timeout=30,
+                                 isolation_level=None)
+            db.row_factory = sqlite3.Row
+            try:
+                version = db.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                db.close()
+                failure = error
+                continue
+            if version != len(MIGRATIONS):
+                db.close()
+                raise StorageError(f"{self.path} is read-only and was written by another "
+                                   "version of gatekeeper; make it writable to upgrade it")
+            return db
+        raise failure
 
     def _migrate(self) -> None:
         # The version is read inside the write lock: two processes opening a new database
@@ -173,10 +249,11 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")  # may fail too: a full disk
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def close(self) -> None:
         self.db.close()
@@ -214,12 +291,16 @@ class Store:
                         decision: dict) -> bool:
         """Record a decision once; False when this message was already decided."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, "
+            "content_hash, sender, subject, decided_at, action, probability, mode, probe, "
+            "queue, reasons, sender_keys, error) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, folder, uidvalidity, uid, decision["message_id"], decision["content_hash"],
              decision["sender"], decision["subject"], decision.get("at", time.time()),
              decision["action"], decision["probability"], decision["mode"],
              int(decision.get("probe", False)), decision.get("queue", ""),
-             json.dumps(decision.get("reasons", [])), json.dumps(decision.get("sender_keys", []))))
+             json.dumps(decision.get("reasons", [])), json.dumps(decision.get("sender_keys", [])),
+             decision.get("error", "")))
         return cursor.rowcount == 1
 
     def arrivals_after(self, account: str, row: int) -> list[Arrival]:
@@ -233,6 +314,19 @@ class Store:
         row = self.db.execute("SELECT MAX(rowid) FROM messages WHERE account = ?",
                               (account,)).fetchone()
         return row[0] or 0
+
+    def record_decision_error(self, account: str, folder: str, uidvalidity: int, uid: int,
+                              error: str) -> None:
+        """Note what went wrong after a message was decided (its move failed, say)."""
+        self.db.execute("UPDATE messages SET error = ? WHERE account = ? AND folder = ? AND "
+                        "uidvalidity = ? AND uid = ?", (error, account, folder, uidvalidity, uid))
+
+    def failed_decisions(self, limit: int = 10) -> tuple[int, list[sqlite3.Row]]:
+        """How many messages could not be read or acted on, and the latest `limit` of them."""
+        count = self.db.execute("SELECT COUNT(*) FROM messages WHERE error != ''").fetchone()[0]
+        rows = self.db.execute("SELECT * FROM messages WHERE error != '' "
+                               "ORDER BY decided_at DESC LIMIT ?", (limit,)).fetchall()
+        return count, rows
 
     def decisions(self, account: str | None = None, since: float = 0.0,
                   action: str | None = None) -> list[sqlite3.Row]:
@@ -318,6 +412,11 @@ class Store:
     def journal_finish(self, entry_id: int, state: str, detail: str = "") -> None:
         self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ? WHERE id = ?",
                         (state, time.time(), detail, entry_id))
+
+    def journal_retarget(self, entry_id: int, target: str) -> None:
+        """The folder an action moves to changed before it happened (found again by
+        SPECIAL-USE after the reader renamed it)."""
+        self.db.execute("UPDATE journal SET target = ? WHERE id = ?", (target, entry_id))
 
     def journal(self, account: str | None = None, state: str | None = None,
                 since: float = 0.0) -> list[JournalEntry]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -13,6 +14,16 @@ from gatekeeper.store import Store
 
 import dovecot as dovecot_server
 from reader import PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def keep_umask():
+    """The gatekeeper command sets its umask (0077) in the process that runs it: in a test
+    run through CliRunner that is the test process, so it is put back after each test."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield
+    os.umask(before)
 
 
 @pytest.fixture(autouse=True)

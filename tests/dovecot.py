@@ -52,22 +52,7 @@ userdb {{
 namespace inbox {{
   inbox = yes
   separator = /
-  mailbox Trash {{
-    special_use = \\Trash
-    auto = subscribe
-  }}
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = subscribe
-  }}
-  mailbox Sent {{
-    special_use = \\Sent
-    auto = subscribe
-  }}
-  mailbox Archive {{
-    special_use = \\Archive
-    auto = subscribe
-  }}
+{special_folders}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -86,6 +71,14 @@ service anvil {{
   }}
 }}
 """
+
+# Without SPECIAL-USE the server has no such folders either: none is marked or made for you.
+SPECIAL_FOLDERS = "".join(f"""\
+  mailbox {name} {{
+    special_use = \\{name}
+    auto = subscribe
+  }}
+""" for name in ("Trash", "Junk", "Sent", "Archive"))
 
 ALL_CAPABILITIES = ("IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE SORT SORT=DISPLAY "
                     "THREAD=REFERENCES MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN "
@@ -127,7 +120,9 @@ class Dovecot:
         conf = self.root / "dovecot.conf"
         conf.write_text(CONFIG.format(root=self.root, uid=MAIL_UID, gid=MAIL_GID,
                                       imap_port=self.imap_port, imaps_port=self.imaps_port,
-                                      capability=capability))
+                                      capability=capability,
+                                      special_folders="" if "SPECIAL-USE" in self.without
+                                      else SPECIAL_FOLDERS))
         subprocess.run(["doveconf", "-n", "-c", str(conf)], check=True, capture_output=True)
         # The master daemonises and would keep a captured pipe open: give it /dev/null.
         subprocess.run(["dovecot", "-c", str(conf)], check=True,

@@ -84,3 +84,11 @@ def test_score_garbage_input_still_succeeds_with_defects(runner):
     result = runner.invoke(main, ["score", "--json", "-"], input=b"\xff\xfe\x00garbage")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["embedding_norm"] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_score_takes_a_utf7_body_with_a_lone_surrogate(runner):
+    poison = (b"From: a@example.org\r\nSubject: poison\r\nMessage-ID: <p1@example.org>\r\n"
+              b"Content-Type: text/plain; charset=utf-7\r\n\r\n+2D0-\r\n")
+    result = runner.invoke(main, ["score", "--json", "-"], input=poison)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["embedding_norm"] == pytest.approx(1.0, abs=1e-4)

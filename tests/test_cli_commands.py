@@ -120,8 +120,8 @@ def test_status_json_before_any_daemon_ran(runner):
     result = runner.invoke(main, ["status", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"daemon": {"running": False}, "activity": {},
-                                         "decisions": [],
-                                         "journal": [],
+                                         "decisions": [], "journal": [],
+                                         "failed": {"count": 0, "latest": []},
                                          "time_saved_assumption": TIME_SAVED_ASSUMPTION}
 
 

@@ -21,6 +21,7 @@ import pytest
 from gatekeeper.brain import CHECKPOINT
 from gatekeeper.config import Settings, paths
 from gatekeeper.daemon import Daemon
+from gatekeeper.homelock import HomeLock
 from gatekeeper.mailbox import MaildirMailbox
 from gatekeeper.pipeline import BATCH_SIZE
 from gatekeeper.policy import PolicySettings
@@ -202,3 +203,49 @@ def test_sigterm_stops_the_daemon_cleanly_within_two_seconds(server):
     status = json.loads(paths().status_file.read_text())
     assert status["running"] is False and status["accounts"]["alice"]["state"] == "stopped"
     assert (paths().profile_dir("alice") / CHECKPOINT).exists()
+
+
+# -- back-off ---------------------------------------------------------------------------------
+class FlakyServer:
+    """`connect` for an AccountWorker: down for `outage` attempts, then up for one healthy
+    pass until the connection drops; the attempt after that stops the worker."""
+
+    def __init__(self, config, stop: threading.Event, outage: int) -> None:
+        self.config, self.stop, self.outage = config, stop, outage
+        self.attempts = 0
+
+    def __call__(self, config):
+        from gatekeeper.errors import ConnectionLostError
+
+        self.attempts += 1
+        if self.attempts > self.outage + 1:
+            self.stop.set()
+        if self.attempts != self.outage + 1:
+            raise ConnectionLostError("alice: cannot reach the server")
+        box = MaildirMailbox(self.config)
+
+        def drop(*args, **kwargs):
+            raise ConnectionLostError("alice: connection lost")
+
+        box.wait = drop  # after a healthy pass, the server restarts
+        return box
+
+
+def test_the_back_off_starts_again_after_a_healthy_reconnect(tmp_path, monkeypatch):
+    from gatekeeper.config import AccountConfig
+    from gatekeeper.daemon import AccountWorker
+
+    config = AccountConfig(name="alice", kind="maildir", maildir=str(tmp_path / "Mail"))
+    stop = threading.Event()
+    delays: list[float] = []
+    monkeypatch.setattr(stop, "wait", lambda timeout=None: delays.append(timeout))
+    worker = AccountWorker(config, settings_for(config), paths(), HashEmbedder(), stop,
+                           HomeLock(paths().lock_file),
+                           connect=FlakyServer(config, stop, outage=6))
+
+    worker.run()
+
+    assert len(delays) == 8
+    assert delays[5] >= 16  # six failures in a row: 0.5-1 x 32 s
+    assert delays[6] <= 1  # the first drop after a healthy pass starts again at 0.5-1 s
+    assert delays[7] <= 2

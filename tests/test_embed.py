@@ -156,3 +156,9 @@ def test_sentence_transformers_fp32_path_matches_reference(reference):
     embedder = SentenceTransformerEmbedder(weights.get_model_path())
     cosines = (embedder.embed_many(texts) * expected).sum(axis=1)
     assert cosines.min() >= 0.999
+
+
+def test_text_with_a_lone_surrogate_is_embedded_as_its_replacement(embedder):
+    # What a UTF-7 body "+2D0-" decodes to; the tokenizer itself raises TypeError on it.
+    vectors = embedder.embed_batch(["poison\n\n\ud83d", "poison\n\n\ufffd"])
+    np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)

@@ -217,6 +217,17 @@ def test_move_to_held_keeps_the_message_and_its_flags(box, root):
     assert box.flags(HELD, [held_uid]) == {held_uid: frozenset({FLAGGED})}
 
 
+@pytest.mark.parametrize("raw", [b"\xff\xfe\x00 no headers at all", b"Subject: x\n\nbody",
+                                 b"Subject: =?utf-8?B?4pyT?=\r\nX-Long: " + b"y" * 2000 + b"\r\n\r\n."])
+def test_a_move_keeps_the_bytes_as_they_were(box, root, raw):
+    folders = box.folders()
+    key = client_folder(root, "INBOX").add(raw)  # as delivered: bytes as they are
+    (uid,) = box.uids("INBOX")
+    box.move("INBOX", uid, folders.held)
+    assert client_folder(root, HELD).keys() == [key]
+    assert client_folder(root, HELD).get_bytes(key) == raw
+
+
 def test_moving_a_uid_that_is_not_there_is_a_mailbox_error(box):
     box.folders()
     with pytest.raises(MailboxError, match="message 7 is not in INBOX"):

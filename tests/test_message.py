@@ -206,6 +206,25 @@ def test_unusable_charset_falls_back_to_utf8_and_is_a_defect(charset):
     assert not any("secret" in d for d in message.defects)
 
 
+@pytest.mark.parametrize(
+    ("charset", "body", "subject"),
+    [
+        ("utf-7", b"+2D0-", "Hello"),  # a lone high surrogate: the reported poison
+        ("utf-7", b"+3gA-", "Hello"),  # a lone low surrogate
+        ("unicode_escape", b"\\ud800 and \\udfff", "Hello"),
+        ("utf-8", b"plain", "=?utf-7?Q?+2D0-?="),  # in an encoded word of the subject
+    ],
+)
+def test_text_that_decodes_to_lone_surrogates_comes_out_encodable(charset, body, subject):
+    message = parse(raw(f"From: a@b.example\nSubject: {subject}\n"
+                        f"Content-Type: text/plain; charset={charset}", body))
+    for text in (message.text, message.subject, message.text_for_embedding(),
+                 message.text_for_words(), message.snippet):
+        text.encode("utf-8")  # strict: raises on a surrogate
+    assert "\ufffd" in message.text + message.subject
+    assert any(d.startswith("unencodable characters") for d in message.defects)
+
+
 # --- headers ----------------------------------------------------------------------------
 
 
