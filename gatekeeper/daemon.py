@@ -265,7 +265,11 @@ class Daemon:
     def run(self) -> int:
         """Run until stopped; exit code 0, or 1 when an account failed. HomeLockedError
         when another daemon already runs for this home."""
-        if not self.lock.acquire(DAEMON):
+        try:
+            acquired = self.lock.acquire(DAEMON)
+        except OSError as error:  # a home it cannot write: say so, as for the database
+            raise storage_failure(error, self.paths.lock_file) or error
+        if not acquired:
             holder = self.lock.holder()
             since = time.strftime("%Y-%m-%d %H:%M", time.localtime(holder.since)) if holder else "?"
             raise HomeLockedError(

@@ -65,7 +65,10 @@ class HomeLock:
         """Who holds the lock now (this process included), None when nobody does."""
         if self._handle is not None:
             return self._read(self._handle)
-        handle = self._open()
+        try:  # reading only: status works on a home it cannot write
+            handle = os.fdopen(os.open(self.path, os.O_RDONLY), "r")
+        except FileNotFoundError:
+            return None  # no process ever held it
         try:
             fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -21,7 +21,7 @@ import pytest
 from gatekeeper.brain import CHECKPOINT
 from gatekeeper.config import Settings, paths
 from gatekeeper.daemon import Daemon
-from gatekeeper.homelock import HomeLock
+from gatekeeper.homelock import DAEMON, HomeLock
 from gatekeeper.mailbox import MaildirMailbox
 from gatekeeper.pipeline import BATCH_SIZE
 from gatekeeper.policy import PolicySettings
@@ -239,11 +239,13 @@ def test_the_back_off_starts_again_after_a_healthy_reconnect(tmp_path, monkeypat
     stop = threading.Event()
     delays: list[float] = []
     monkeypatch.setattr(stop, "wait", lambda timeout=None: delays.append(timeout))
-    worker = AccountWorker(config, settings_for(config), paths(), HashEmbedder(), stop,
-                           HomeLock(paths().lock_file),
+    lock = HomeLock(paths().lock_file)
+    assert lock.acquire(DAEMON)  # as the daemon holds it for its workers
+    worker = AccountWorker(config, settings_for(config), paths(), HashEmbedder(), stop, lock,
                            connect=FlakyServer(config, stop, outage=6))
 
     worker.run()
+    lock.release()
 
     assert len(delays) == 8
     assert delays[5] >= 16  # six failures in a row: 0.5-1 x 32 s

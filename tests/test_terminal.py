@@ -69,7 +69,7 @@ def record_hostile_activity() -> int:
     entry = store.journal_intent("personal", MESSAGE_ID, "hold", "INBOX", HELD)
     store.journal_finish(entry, DONE)
     store.track("personal", MESSAGE_ID, HELD, 0, frozenset(), 1.0, "hold")
-    store.record_feedback("personal", MESSAGE_ID, "deleted_unread", "flags INBOX", time.time())
+    store.record_reaction("personal", MESSAGE_ID, "deleted_unread", "flags INBOX", time.time())
     store.close()
     return entry
 
