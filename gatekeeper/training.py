@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from .brain import Brain, learning_signal
-from .evaluate import auc
+from .metrics import auc
 from .mailbox import ANSWERED, FLAGGED, SEEN, Fetched, Mailbox
 from .message import Message, parse
 from .profile import InterestProfile
