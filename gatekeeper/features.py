@@ -35,10 +35,15 @@ SIGNAL_NAMES = (
     "links", "foreign_link_share", "shortener_or_ip_link", "images", "attachments", "html_only",
     "subject_shouting", "subject_exclamations",
     "correspondent",
-    "address_engagement", "address_evidence", "address_trend",
-    "domain_engagement", "domain_evidence", "domain_trend",
-    "list_engagement", "list_evidence", "list_trend",
+    "address_engagement", "address_support", "address_trend",
+    "domain_engagement", "domain_support", "domain_trend",
+    "list_engagement", "list_support", "list_trend",
 )
+
+
+# The trailing signals describe the sender's history with this reader (whether they write
+# to it, and the memory's view of its address, domain and list); the rest read the message.
+HISTORY_SIGNALS = len(SIGNAL_NAMES) - SIGNAL_NAMES.index("correspondent")
 
 
 def message_keys(message: Message) -> list[str]:

@@ -291,3 +291,29 @@ def test_meaning_bounds_hold_for_any_unit_vector(told):
         assert low - 1e-6 <= min(reading) and max(reading) <= high + 1e-6
         assert high - low < 200
         profile.fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+
+
+def test_mail_from_a_new_sender_is_judged_by_what_it_says():
+    # Every wanted example came from a sender the reader knew well (a strong history
+    # signal), every unwanted one from a stranger (0): without the unseen-sender copies
+    # the refit explains "wanted" by familiarity, and wanted mail from a new sender scores low.
+    texts = SPACE + CARS + PROMOS
+    signals = np.zeros((len(texts), N_SIGNALS))
+    signals[: len(SPACE + CARS), -1] = 3.0
+    examples = Evidence(EMBEDDER.embed_many(texts), texts, signals)
+    labels = [1] * len(SPACE + CARS) + [0] * len(PROMOS)
+    new_sender = evidence(["rocket launch reaches orbit on the moon mission"])
+    scores = {weight: InterestProfile(history_signals=1, unseen_sender_weight=weight)
+              .fit(examples, labels).predict_proba(new_sender)[0, 1] for weight in (0.0, 1.0)}
+    assert scores[0.0] < 0.6 and scores[1.0] > 0.9
+
+
+def test_unseen_sender_copies_leave_examples_without_history_alone():
+    texts = SPACE + PROMOS
+    examples = evidence(texts)  # no history at all: each example is its own copy
+    labels = [1] * len(SPACE) + [0] * len(PROMOS)
+    with_copies = InterestProfile(history_signals=1, unseen_sender_weight=1.0, alpha=0.06)
+    doubled = InterestProfile(history_signals=1, unseen_sender_weight=0.0, alpha=0.03)
+    probe = evidence(CARS)
+    np.testing.assert_allclose(with_copies.fit(examples, labels).decision_function(probe),
+                               doubled.fit(examples, labels).decision_function(probe), atol=1e-3)
