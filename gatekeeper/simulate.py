@@ -62,7 +62,7 @@ RESCUE_SHARE = 0.3  # of wanted mail held, the share readers find and rescue
 READ_SOON_SHARE = 0.5  # of wanted mail passed, the share read within the hour
 Z_95 = 1.959964
 MEMORY_COLUMNS = [SIGNAL_NAMES.index(f"{kind}_{name}") for kind in KEY_KINDS
-                  for name in ("engagement", "evidence", "trend")]
+                  for name in ("engagement", "support", "trend")]
 BEHAVIOURS = tuple(BEHAVIOUR)
 CODE = {behaviour: index for index, behaviour in enumerate(BEHAVIOURS)}
 # Per behaviour, indexed by CODE: what the sender memory and the profile make of it.
