@@ -30,7 +30,13 @@ from .senders import BEHAVIOUR, SenderMemory
 logger = logging.getLogger(__name__)
 
 THROWN_AWAY = ("deleted_unread", "junked", "deleted_from_held", "moved_to_held")
-SIMILAR = 0.80  # cosine above which a kept example counts as "mail like this"
+# Cosine above which a kept example counts as "mail like this". At 0.80 hardly any spam
+# from a new sender had two thrown-away neighbours that close, so it was held, not
+# deleted, however sure the profile was. SpamAssassin task, tuning world, prequential:
+# spam kept out that went to Trash 11% / 27% (senders never seen / later mail) at 0.80,
+# 53% / 70% at 0.5, 64% / 76% at 0.4; no wanted mail deleted at any. At 0.5 the rail
+# stays shut for 99.5% of wanted mail whatever its score (3.5% at 0.4).
+SIMILAR = 0.5
 
 
 @dataclass(frozen=True)

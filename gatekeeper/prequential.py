@@ -29,7 +29,7 @@ from .embed import Embedder
 from .evaluate import DAY, Prepared, assess_range, decide_and_measure, learn_history, measure, \
     new_brain
 from .metrics import auc, decision_counts
-from .policy import DELETE, HOLD, PASS, PolicySettings
+from .policy import DELETE, HOLD, PASS, PolicySettings, thrown_away_like
 from .splits import Split
 
 CURVE_POINTS = (0, 10, 50, 100, 200)
@@ -156,13 +156,24 @@ class Stream:
         self.after_reaction(self.reactions)
 
 
-def _cumulative(wanted: np.ndarray, actions: Sequence[str], work: list[int]) -> dict:
-    """Shares over the first messages of a stream (`work`: reader actions after each)."""
+def _cumulative(wanted: np.ndarray, actions: Sequence[str], like: np.ndarray,
+                work: list[int]) -> dict:
+    """Shares over the first messages of a stream (`like`: the reader had thrown away mail
+    like each; `work`: the reader's actions so far after each)."""
     counts = decision_counts(wanted, actions)
     keep = ("wanted_lost_share", "wanted_held_share", "unwanted_left_share",
             "unwanted_removed_share", "removed_to_trash_share")
     return {"messages": len(actions), **{k: counts[k] for k in keep},
+            "removed_to_trash_once_like_share": _to_trash_share(wanted, actions, like),
             "actions_per_100": 100.0 * work[-1] / max(len(actions), 1)}
+
+
+def _to_trash_share(wanted: np.ndarray, actions: Sequence[str], like: np.ndarray) -> float:
+    """Of the unwanted mail kept out of the inbox after the reader had thrown away mail
+    like it (`policy.thrown_away_like`), the share that went straight to Trash."""
+    actions = np.asarray(actions)
+    removed = ~wanted & like & (actions != PASS)
+    return float((actions[removed] == DELETE).mean()) if removed.any() else float("nan")
 
 
 def run_prequential(prepared: Prepared, split: Split, embedder: Embedder,
@@ -179,12 +190,15 @@ def _prequential_result(prepared: Prepared, split: Split, stream: Stream) -> dic
     wanted = prepared.wanted[split.decide]
     actions = [a.verdict.action for a in stream.assessments]
     p = np.array([a.probability for a in stream.assessments])
+    like = np.array([thrown_away_like(a.history) for a in stream.assessments], bool)
     cumulative = []
     for share in CHECKPOINTS:
         n = max(1, int(round(share * len(actions))))
-        cumulative.append({"share": share} | _cumulative(wanted[:n], actions[:n], stream.work_after[:n]))
+        cumulative.append({"share": share} | _cumulative(wanted[:n], actions[:n], like[:n],
+                                                         stream.work_after[:n]))
     work = stream.work
     return measure(prepared, split.decide, p, actions) | {
+        "removed_to_trash_once_like_share": _to_trash_share(wanted, actions, like),
         "reactions": stream.reactions,
         "reader": {"inbox_deletes": work.inbox_deletes, "rescues": work.rescues,
                    "held_clearouts": work.held_clearouts,

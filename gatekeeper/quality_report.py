@@ -75,15 +75,18 @@ def slices_table(results: dict) -> list[str]:
 
 def prequential_table(results: dict) -> list[str]:
     lines = ["| role | task | split | messages decided | wanted deleted | wanted held "
-             "| unwanted left in the inbox | unwanted kept out that went to Trash "
-             "| reader actions per 100 messages |", "|---|---|---|---|---|---|---|---|---|"]
+             "| unwanted left in the inbox | unwanted kept out that went to Trash: all "
+             "/ once the reader had thrown away mail like it | reader actions per 100 messages |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for role, name, _, split_name, split in _splits(results):
         for point in split.get("prequential", {}).get("cumulative", []):
             lines.append(
                 f"| {role} | {name} | {split_name} | {point['messages']} "
                 f"({pct(point['share'])}) | {pct(point['wanted_lost_share'])} | "
                 f"{pct(point['wanted_held_share'])} | {pct(point['unwanted_left_share'])} | "
-                f"{pct(point['removed_to_trash_share'])} | {point['actions_per_100']:.1f} |")
+                f"{pct(point['removed_to_trash_share'])} / "
+                f"{pct(point.get('removed_to_trash_once_like_share'))} | "
+                f"{point['actions_per_100']:.1f} |")
     return lines if len(lines) > 2 else []
 
 

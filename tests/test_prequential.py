@@ -62,15 +62,23 @@ def test_passed_mail_is_read_or_deleted_a_little_after_it_arrives(prepared):
     assert run.work_after[-1] == run.work.actions
 
 
-def test_deleted_mail_is_never_seen_by_the_reader():
-    # Deleting costs nothing, so mail is deleted as soon as the guard rails allow: once
-    # the reader has thrown away mail from its sender, at the first look at the held folder.
+# Deleting costs nothing, so mail is deleted as soon as the guard rails allow: once the
+# reader has thrown away mail from its sender, at the first look at the held folder.
+DELETE_WHEN_ALLOWED = PolicySettings(cost_wanted_lost=0.0, cost_held=1.0, probe_share=0.0,
+                                     min_examples_to_delete=0)
+
+
+@pytest.fixture(scope="module")
+def casino():
     items = [LabelledMessage(build_message(sender="deals@casino.example", subject=f"Bonus {i}",
                                            message_id=f"<{i}@casino.example>"),
                              False, "spam", str(i), i) for i in range(80)]
-    prepared = prepare(Task("casino", items), HashEmbedder())
-    run = stream(prepared, PolicySettings(cost_wanted_lost=0.0, cost_held=1.0, probe_share=0.0,
-                                          min_examples_to_delete=0))
+    return prepare(Task("casino", items), HashEmbedder())
+
+
+def test_deleted_mail_is_never_seen_by_the_reader(casino):
+    prepared = casino
+    run = stream(prepared, DELETE_WHEN_ALLOWED)
     run.run(range(80))
     deleted = [a for a in run.assessments if a.verdict.action == "delete"]
     assert [a.verdict.action for a in run.assessments] == ["hold"] * 40 + ["delete"] * 40
@@ -97,3 +105,11 @@ def test_online_curve_starts_from_the_statements_alone(prepared):
     assert result["learning_curve"][0]["auc"] == pytest.approx(0.5)  # no statements: all 0.5
     assert result["stream"]["wanted_pass"] + result["stream"]["unwanted_pass"] > 0
     assert np.isfinite(result["auc"])
+
+
+def test_trash_share_counts_all_unwanted_mail_kept_out_and_that_like_mail_thrown_away(casino):
+    result = run_prequential(casino, later_split(0, 80), HashEmbedder(), DELETE_WHEN_ALLOWED)
+    assert result["removed_to_trash_share"] == pytest.approx(0.5)  # the first day was held
+    assert result["removed_to_trash_once_like_share"] == pytest.approx(1.0)
+    assert result["cumulative"][0]["removed_to_trash_once_like_share"] != \
+        result["cumulative"][0]["removed_to_trash_once_like_share"]  # none like it yet: nan
