@@ -42,6 +42,8 @@ WORD_FEATURES = 2**18
 # Words, numbers and dotted names (domains, versions) as tokens.
 TOKEN_PATTERN = r"(?u)\b\w[\w'.-]*\w\b|\b\w\b"
 ONLINE_STEPS = 3  # gradient steps `partial_fit` takes on each batch
+CALIBRATION_FOLDS = 3  # held-out predictions for the refit's slope (`_held_out_slope`)
+CALIBRATION_MIN_EXAMPLES = 60  # fewer: too few held-out predictions to trust a slope
 
 
 @dataclass
@@ -188,9 +190,11 @@ class InterestProfile:
         return _Rows(embeddings * self.embedding_weight, self._tf_idf(term_frequencies),
                      signals, self.interest_prior(embeddings))
 
-    def _tf_idf(self, term_frequencies: sparse.csr_matrix) -> sparse.csr_matrix:
-        """Term frequencies weighted by `idf_`, each row scaled to length `word_weight`."""
-        idf = getattr(self, "idf_", None)
+    def _tf_idf(self, term_frequencies: sparse.csr_matrix,
+                idf: np.ndarray | None = None) -> sparse.csr_matrix:
+        """Term frequencies weighted by `idf` (default `idf_`), each row scaled to length
+        `word_weight`."""
+        idf = getattr(self, "idf_", None) if idf is None else idf
         words = term_frequencies.copy()
         words.data *= 0.0 if idf is None else idf[words.indices]
         lengths = np.sqrt(np.asarray(words.multiply(words).sum(axis=1)).ravel())
@@ -200,6 +204,7 @@ class InterestProfile:
     def _start(self, n_signals: int | None) -> None:
         """Set the prior mean: only the interest prior counts, everything else is zero."""
         self.n_signals_ = n_signals
+        self._calibration = None  # (newest example time, examples, slope) of the last one
         self.examples_ = None
         self.idf_ = None
         if n_signals is None:
@@ -240,7 +245,8 @@ class InterestProfile:
         return self
 
     def consolidate(self, now: float | None = None) -> InterestProfile:
-        """Refit on every kept example, older ones decayed by `half_life_days`."""
+        """Refit on every kept example, older ones decayed by `half_life_days`, and
+        soften the refit where its held-out predictions say it is over-confident."""
         self._check_fitted()
         examples = self.examples_
         if examples is None or not len(examples.labels):
@@ -248,13 +254,56 @@ class InterestProfile:
         now = examples.times.max() if now is None else now
         age_days = np.maximum(now - examples.times, 0) / 86400.0
         decayed = examples.weights * 0.5 ** (age_days / self.half_life_days)
-        self.idf_ = self._inverse_document_frequencies()
-        rows = _Rows(examples.embeddings * self.embedding_weight, self._tf_idf(examples.words),
-                     examples.signals, self.interest_prior(examples.embeddings))
-        rows, labels, weights = self._with_unseen_sender_copies(rows, examples.labels, decayed)
-        self.coef_ = _fit_logistic(rows, labels, weights, self.prior_coef_, self.alpha,
-                                   start=self.coef_)
+        self.idf_ = self._inverse_document_frequencies(examples.words)
+        everything = np.arange(len(examples.labels))
+        self.coef_ = self._fit(everything, decayed, self.idf_, start=self.coef_)
+        self.coef_ = self.coef_ * self._held_out_slope(decayed)
         return self
+
+    def _example_rows(self, chosen: np.ndarray, idf: np.ndarray) -> _Rows:
+        examples = self.examples_
+        return _Rows(examples.embeddings[chosen] * self.embedding_weight,
+                     self._tf_idf(examples.words[chosen], idf), examples.signals[chosen],
+                     self.interest_prior(examples.embeddings[chosen]))
+
+    def _fit(self, chosen: np.ndarray, weights: np.ndarray, idf: np.ndarray,
+             start: np.ndarray) -> np.ndarray:
+        """Coefficients fitted on the chosen examples (with their unseen-sender copies)."""
+        rows, labels, weights = self._with_unseen_sender_copies(
+            self._example_rows(chosen, idf), self.examples_.labels[chosen], weights[chosen])
+        return _fit_logistic(rows, labels, weights, self.prior_coef_, self.alpha, start=start)
+
+    def _held_out_slope(self, weights: np.ndarray) -> float:
+        """How far to shrink the refit's log-odds (at most 1: never sharpened): the slope
+        that calibrates its predictions on examples it did not learn from.
+
+        Each of `CALIBRATION_FOLDS` interleaved folds is predicted by a fit on the others.
+        A rich vocabulary lets the words explain every example, and the log-odds come out
+        too sure: 20 Newsgroups tuning world, later posts, ECE 0.028 -> 0.010 and wanted
+        posts below the 2% delete threshold 16 -> 3 with the slope (0.55); SpamAssassin's
+        slope is about 1, so its scores stay as they were. Recomputed once a tenth of the
+        examples are new since the last calibration; the slope is folded into `coef_`.
+        """
+        examples = self.examples_
+        n = len(examples.labels)
+        if n < CALIBRATION_MIN_EXAMPLES:
+            return 1.0
+        last = getattr(self, "_calibration", None)
+        if last is not None and (examples.times > last[0]).mean() < 0.1 and \
+                abs(n - last[1]) < 0.1 * last[1]:
+            return last[2]
+        folds = np.arange(n) % CALIBRATION_FOLDS
+        log_odds = np.zeros(n)
+        for fold in range(CALIBRATION_FOLDS):
+            train, test = np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+            if len(np.unique(examples.labels[train])) < 2:
+                return 1.0
+            idf = self._inverse_document_frequencies(examples.words[train])
+            coef = self._fit(train, weights, idf, start=self.prior_coef_)
+            log_odds[test] = self._example_rows(test, idf).dot(coef)
+        slope = _calibrating_slope(log_odds, examples.labels, weights)
+        self._calibration = (float(examples.times.max()), n, slope)
+        return slope
 
     def _with_unseen_sender_copies(self, rows: _Rows, labels: np.ndarray,
                                    weights: np.ndarray) -> tuple[_Rows, np.ndarray, np.ndarray]:
@@ -283,13 +332,13 @@ class InterestProfile:
         return (both, np.concatenate([labels, labels[known]]),
                 np.concatenate([weights, self.unseen_sender_weight * weights[known]]))
 
-    def _inverse_document_frequencies(self) -> np.ndarray:
-        """Smoothed IDF of each hashed word among the kept examples, 0 for words none of
+    @staticmethod
+    def _inverse_document_frequencies(words: sparse.csr_matrix) -> np.ndarray:
+        """Smoothed IDF of each hashed word among these examples, 0 for words none of
         them contains: the model knows nothing about those, and they would only dilute
         the words it does know (a vocabulary leaves them out). Fixed between refits, so
         the coefficients always meet the weighting they were fitted on (and the campaign
         simulator can replay online steps exactly)."""
-        words = self.examples_.words
         frequency = np.bincount(words.indices, minlength=WORD_FEATURES)
         documents = words.shape[0]
         idf = np.zeros(WORD_FEATURES)
@@ -547,6 +596,23 @@ class _Examples:
             shape=(len(data["labels"]), WORD_FEATURES))
         return cls(data["embeddings"], words, data["signals"], list(notes), data["labels"],
                    data["weights"], data["times"])
+
+
+def _calibrating_slope(log_odds: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> float:
+    """The a in [0.05, 1] that best calibrates sigmoid(a * log_odds) (weighted log loss,
+    Newton's method: the loss is convex in a)."""
+    slope = 1.0
+    for _ in range(30):
+        p = sigmoid(slope * log_odds)
+        gradient = weights @ ((p - labels) * log_odds)
+        curvature = weights @ (p * (1 - p) * log_odds ** 2)
+        if curvature <= 1e-12:
+            break
+        step = gradient / curvature
+        slope = float(np.clip(slope - step, 0.05, 1.0))
+        if abs(step) < 1e-6:
+            break
+    return slope
 
 
 def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start) -> np.ndarray:
