@@ -265,7 +265,7 @@ def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignS
             sum(contributions.values()), contributions.get("interests", 0.0),
             _memory_weights(profile), float(profile.squared_norms(evidence)[0]),
             profile.signal_weight, profile.learning_rate,
-            similar_thrown_away(explanation),
+            similar_thrown_away(explanation, bool(brain.reads_like_junk(embedding)[0])),
         ))
     columns = list(zip(*rows))
     return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),
