@@ -218,6 +218,9 @@ class _BarProgress:
               default=("reporting",), show_default=True,
               help="Which senders' mail is decided: reporting (never used to choose settings) "
                    "or tuning (use it when adjusting settings); repeat for both.")
+@click.option("--later", "later_path", type=click.Path(exists=True, path_type=Path),
+              help="A later corpus in the same format: learn all of PATH, then decide this one "
+                   "(batch, prequential and the baselines) instead of the splits.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Run naive Bayes, bogofilter and SpamAssassin side by side when installed.")
 @click.option("--out", type=click.Path(path_type=Path), help="Write JSON, Markdown and a PNG here.")
@@ -225,8 +228,8 @@ class _BarProgress:
 @reports_errors
 def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[str, ...],
              unwanted: tuple[str, ...], interest: tuple[str, ...], disinterest: tuple[str, ...],
-             time_cut: float, roles: tuple[str, ...], baselines: bool, out: Path | None,
-             as_json: bool) -> None:
+             time_cut: float, roles: tuple[str, ...], later_path: Path | None, baselines: bool,
+             out: Path | None, as_json: bool) -> None:
     """Measure how well gatekeeper sorts a labelled corpus, beside other filters.
 
     The senders are cut into two halves that share no domain: settings are tuned on the
@@ -242,11 +245,13 @@ def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[st
     """
     from . import quality
 
-    task = quality.task_from_path(corpus_path, kind, labels=labels, wanted=wanted,
-                                  unwanted=unwanted, interests=interest,
-                                  disinterests=disinterest, time_cut=time_cut)
+    options = dict(kind=kind, labels=labels, wanted=wanted, unwanted=unwanted,
+                   interests=interest, disinterests=disinterest, time_cut=time_cut)
+    task = quality.task_from_path(corpus_path, **options)
+    later = quality.task_from_path(later_path, **options) if later_path else None
     with console.status(f"evaluating {len(task.messages)} messages"):
-        report = quality.run_tasks([task], out, with_baselines=baselines, roles=roles)
+        report = quality.run_later(task, later, out, with_baselines=baselines) if later else \
+            quality.run_tasks([task], out, with_baselines=baselines, roles=roles)
     if as_json:
         click.echo(json.dumps(report.results, indent=2))
     else:

@@ -109,7 +109,7 @@ def run_task(prepared: Prepared, embedder: Embedder, roles: Sequence[str] = (REP
     return result
 
 
-def task_from_path(path: Path, kind: str, *, labels: Path | None = None,
+def task_from_path(path: Path, kind: str = "folders", *, labels: Path | None = None,
                    wanted: Sequence[str] = (), unwanted: Sequence[str] = (),
                    interests: Sequence[str] = (), disinterests: Sequence[str] = (),
                    time_cut: float = 0.5, cache_dir: Path | None = None) -> Task:
@@ -134,6 +134,15 @@ def later_task(learned: Task, decided: Task) -> tuple[Task, Split]:
     task = Task(f"{learned.name} -> {decided.name}", learned.messages + decided.messages,
                 learned.interests, learned.disinterests, slices=learned.slices | decided.slices)
     return task, later_split(len(learned.messages), len(task.messages))
+
+
+def run_later(learned: Task, decided: Task, out: Path | None, cache_dir: Path | None = None,
+              with_baselines: bool = True, embedder: Embedder | None = None) -> QualityReport:
+    """Learn all of one corpus and decide a later one: batch, prequential and baselines."""
+    task, split = later_task(learned, decided)
+    return run_tasks([task], out, cache_dir, with_baselines, embedder,
+                     protocols=("batch", "prequential", "baselines"),
+                     splits={task.name: [split]})
 
 
 def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = None,

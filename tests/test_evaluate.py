@@ -115,3 +115,16 @@ def test_eval_command_explains_an_unknown_label_folder(tmp_path):
     result = CliRunner().invoke(main, ["eval", str(tmp_path)])
     assert result.exit_code == 2
     assert "neither wanted" in result.output
+
+
+def test_eval_command_learns_one_corpus_and_decides_a_later_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEKEEPER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(quality, "OnnxEmbedder", lambda threads: HashEmbedder())
+    early, late = make_corpus(tmp_path / "early", 60), make_corpus(tmp_path / "late", 30)
+    result = CliRunner().invoke(main, ["eval", str(early), "--later", str(late),
+                                       "--no-baselines", "--json"])
+    assert result.exit_code == 0, result.output
+    (task,) = json.loads(result.output)["tasks"].values()
+    later = task["splits"]["reporting"]["later"]
+    assert later["learned"] == 60 and later["decided"] == 30
+    assert {"batch", "prequential"} <= set(later) and "online" not in later
