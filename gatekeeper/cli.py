@@ -215,8 +215,15 @@ class _BarProgress:
 @click.option("--unwanted", multiple=True, help="Folder names that are unwanted.")
 @click.option("--interest", multiple=True, help="A plain-language interest (repeatable).")
 @click.option("--disinterest", multiple=True, help="A plain-language disinterest (repeatable).")
-@click.option("--train-share", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
-              help="Earlier share of the mail learned from; the rest is decided.")
+@click.option("--time-cut", type=click.FloatRange(0.05, 0.95), default=0.5, show_default=True,
+              help="Earlier share of the mail the time split learns from; the rest is decided.")
+@click.option("--role", "roles", type=click.Choice(["reporting", "tuning"]), multiple=True,
+              default=("reporting",), show_default=True,
+              help="Which senders' mail is decided: reporting (never used to choose settings) "
+                   "or tuning (use it when adjusting settings); repeat for both.")
+@click.option("--later", "later_path", type=click.Path(exists=True, path_type=Path),
+              help="A later corpus in the same format: learn all of PATH, then decide this one "
+                   "(batch, prequential and the baselines) instead of the splits.")
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Run naive Bayes, bogofilter, SpamAssassin and rspamd side by side when "
                    "installed.")
@@ -225,23 +232,30 @@ class _BarProgress:
 @reports_errors
 def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[str, ...],
              unwanted: tuple[str, ...], interest: tuple[str, ...], disinterest: tuple[str, ...],
-             train_share: float, baselines: bool, out: Path | None, as_json: bool) -> None:
+             time_cut: float, roles: tuple[str, ...], later_path: Path | None, baselines: bool,
+             out: Path | None, as_json: bool) -> None:
     """Measure how well gatekeeper sorts a labelled corpus, beside other filters.
 
-    Replays the mail in order through the real parse, embed, score and decide code:
-    learning from the earlier part (batch), and learning only from a simulated reader's
-    reactions (online), then reports AUC, wanted mail lost and held, unwanted mail
-    removed, calibration and a learning curve.
+    The senders are cut into two halves that share no domain: settings are tuned on the
+    tuning half and figures reported on the other. On each, the mail is replayed through
+    the real parse, embed, score and decide code: mail from senders never seen (sender
+    split) and later mail (time split) is decided after learning the rest as the
+    reader's history (batch) or only from a simulated reader's reactions (online); the
+    later mail is also decided as a stream while the reader reacts (prequential).
+    Reports AUC, wanted mail lost and held, unwanted mail removed, calibration, the
+    reader's work and a learning curve.
 
     Example: gatekeeper eval ~/mail/labelled --wanted inbox --unwanted junk
     """
     from . import quality
 
-    task = quality.task_from_path(corpus_path, kind, labels=labels, wanted=wanted,
-                                  unwanted=unwanted, interests=interest,
-                                  disinterests=disinterest, train_share=train_share)
+    options = dict(kind=kind, labels=labels, wanted=wanted, unwanted=unwanted,
+                   interests=interest, disinterests=disinterest, time_cut=time_cut)
+    task = quality.task_from_path(corpus_path, **options)
+    later = quality.task_from_path(later_path, **options) if later_path else None
     with console.status(f"evaluating {len(task.messages)} messages"):
-        report = quality.run_tasks([task], out, with_baselines=baselines)
+        report = quality.run_later(task, later, out, with_baselines=baselines) if later else \
+            quality.run_tasks([task], out, with_baselines=baselines, roles=roles)
     if as_json:
         click.echo(json.dumps(report.results, indent=2))
     else:

@@ -1,15 +1,13 @@
 """Replay labelled mail through the real parse -> embed -> score -> decide code and measure.
 
-Three protocols:
-- batch: learn from the earlier part of a corpus (as if the reader had kept or thrown
-  away each message), then score and decide the later part;
-- online: messages arrive in order, the policy decides, a simulated reader reacts as a
-  person would (reads wanted mail it sees, deletes unwanted mail unread, looks at the held
-  folder now and then and rescues what it wants, never sees what was deleted), and the
-  profile learns only from those reactions;
-- cold start: only interest statements, then the AUC on held-out mail after 0, 10, 50,
-  200 reactions of the online reader (the learning curve).
-Baselines (see `baselines`) run side by side on the same split.
+A task's messages are parsed and embedded once (`prepare`), then each protocol runs on a
+`splits.Split`, which names the messages learned from and the messages decided:
+
+- batch: learn from the reader's history as if they had kept or thrown away each learned
+  message (`Brain.learn_history`, as `gatekeeper train` does), then score and decide;
+- online and prequential (`prequential`): messages arrive in order, the policy decides,
+  a simulated reader reacts, and the brain learns only from those reactions;
+- baselines (`baselines`): fitted on the same learned messages, scoring the same decided.
 """
 
 from __future__ import annotations
@@ -26,13 +24,15 @@ from .brain import Assessment, Brain
 from .corpus import LabelledMessage
 from .embed import Embedder
 from .message import Message, parse
-from .policy import DELETE, HOLD, PASS, PolicySettings
+from .metrics import decision_counts, score_metrics, slice_metrics
+from .policy import PolicySettings
 from .profile import InterestProfile
+from .splits import Split, sender_organisation
 
 logger = logging.getLogger(__name__)
 
 DAY = 86400.0
-CURVE_POINTS = (0, 10, 50, 200)
+ARRIVALS_PER_DAY = 40  # messages spaced evenly in time: corpus dates are too often wrong
 
 
 @dataclass
@@ -43,7 +43,8 @@ class Task:
     messages: list[LabelledMessage]  # sorted by arrival order
     interests: list[str] = field(default_factory=list)
     disinterests: list[str] = field(default_factory=list)
-    train_share: float = 0.5  # earlier share: batch training set / online stream
+    time_cut: float = 0.5  # earlier share of the mail that the time split learns from
+    slices: dict[str, str] = field(default_factory=dict)  # label -> name of its slice
 
 
 @dataclass
@@ -54,83 +55,10 @@ class Prepared:
     messages: list[Message]
     embeddings: np.ndarray
     wanted: np.ndarray  # bool per message
-    times: np.ndarray  # arrival time in seconds, spaced evenly when unknown
+    times: np.ndarray  # arrival time in seconds, spaced evenly
+    labels: list[str]  # the folder or group of each message
+    senders: list[str]  # the sender organisation of each message (`splits`)
     seconds: dict[str, float]  # time spent parsing and embedding
-
-    @property
-    def split(self) -> int:
-        return int(len(self.messages) * self.task.train_share)
-
-
-# -- metrics ----------------------------------------------------------------------------
-def auc(wanted: np.ndarray, p: np.ndarray) -> float:
-    """Area under the ROC curve: P(a random wanted message scores above a random unwanted)."""
-    ranks = _average_ranks(p)
-    positives = wanted.sum()
-    negatives = len(wanted) - positives
-    if not positives or not negatives:
-        return float("nan")
-    return float((ranks[wanted].sum() - positives * (positives + 1) / 2) / (positives * negatives))
-
-
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values, kind="mergesort")
-    ranks = np.empty(len(values))
-    sorted_values = values[order]
-    boundaries = np.flatnonzero(np.diff(sorted_values)) + 1
-    starts = np.concatenate([[0], boundaries])
-    ends = np.concatenate([boundaries, [len(values)]])
-    for start, end in zip(starts, ends):
-        ranks[order[start:end]] = (start + end + 1) / 2.0
-    return ranks
-
-
-def removed_at_loss(wanted: np.ndarray, p: np.ndarray, max_lost: float) -> float:
-    """Share of unwanted mail removable while losing at most `max_lost` of wanted mail."""
-    unwanted_scores = p[~wanted]
-    if not len(unwanted_scores) or not wanted.any():
-        return float("nan")
-    allowed = int(np.floor(max_lost * wanted.sum()))
-    threshold = np.sort(p[wanted])[allowed] if allowed < wanted.sum() else np.inf
-    return float((unwanted_scores < threshold).mean())
-
-
-def calibration(wanted: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
-    """Reliability curve (mean predicted vs observed per bin), expected calibration error, Brier."""
-    edges = np.linspace(0, 1, bins + 1)
-    index = np.clip(np.digitize(p, edges) - 1, 0, bins - 1)
-    curve, ece = [], 0.0
-    for b in range(bins):
-        members = index == b
-        if members.any():
-            predicted, observed = float(p[members].mean()), float(wanted[members].mean())
-            curve.append({"bin": b, "n": int(members.sum()), "predicted": predicted,
-                          "observed": observed})
-            ece += members.mean() * abs(predicted - observed)
-    return {"curve": curve, "ece": float(ece), "brier": float(((p - wanted) ** 2).mean())}
-
-
-def decision_counts(wanted: np.ndarray, actions: Sequence[str]) -> dict:
-    actions = np.asarray(actions)
-    counts = {f"{kind}_{action}": int(((wanted == is_wanted) & (actions == action)).sum())
-              for kind, is_wanted in (("wanted", True), ("unwanted", False))
-              for action in (PASS, HOLD, DELETE)}
-    n_wanted, n_unwanted = max(wanted.sum(), 1), max((~wanted).sum(), 1)
-    counts |= {
-        "wanted_lost_share": counts["wanted_delete"] / n_wanted,
-        "wanted_held_share": counts["wanted_hold"] / n_wanted,
-        "unwanted_removed_share": (counts["unwanted_hold"] + counts["unwanted_delete"]) / n_unwanted,
-    }
-    return counts
-
-
-def score_metrics(wanted: np.ndarray, p: np.ndarray) -> dict:
-    return {
-        "auc": auc(wanted, p),
-        "removed_at_0.1%_lost": removed_at_loss(wanted, p, 0.001),
-        "removed_at_1%_lost": removed_at_loss(wanted, p, 0.01),
-        "calibration": calibration(wanted, p),
-    }
 
 
 # -- preparation ------------------------------------------------------------------------
@@ -171,19 +99,23 @@ class EmbeddingCache:
 
 def prepare(task: Task, embedder: Embedder, cache_dir: Path | None = None,
             progress: Callable[[int], None] | None = None) -> Prepared:
+    """Parse and embed a task's messages (embeddings cached in `cache_dir`)."""
     start = time.perf_counter()
     messages = [parse(item.raw) for item in task.messages]
     parsed = time.perf_counter()
     embeddings = EmbeddingCache(cache_dir, embedder).embed(messages, progress)
     embedded = time.perf_counter()
-    wanted = np.array([item.wanted for item in task.messages])
-    times = np.arange(len(messages)) * (DAY / 40)  # about 40 messages a day
+    wanted = np.array([item.wanted for item in task.messages], bool)
+    times = np.arange(len(messages)) * (DAY / ARRIVALS_PER_DAY)
     return Prepared(task, messages, embeddings, wanted, times,
+                    [item.label for item in task.messages],
+                    [sender_organisation(m.from_domain) for m in messages],
                     {"parse": parsed - start, "embed": embedded - parsed})
 
 
 def new_brain(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
               profile_params: dict | None = None) -> Brain:
+    """A brain that knows only the task's interest statements."""
     brain = Brain(embedder, InterestProfile(**(profile_params or {})), settings=settings)
     if prepared.task.interests or prepared.task.disinterests:
         brain.set_interests(prepared.task.interests, prepared.task.disinterests)
@@ -191,113 +123,60 @@ def new_brain(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
 
 
 def assess_range(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> list[Assessment]:
-    """Assess messages the way the pipeline does, timed per message as they arrive."""
+    """Assess messages the way the pipeline does, each at its own arrival time."""
     return [brain.assess([prepared.messages[i]], now=prepared.times[i],
                          embeddings=prepared.embeddings[i : i + 1])[0] for i in indexes]
 
 
-# -- protocols --------------------------------------------------------------------------
-def run_batch(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
-              profile_params: dict | None = None) -> dict:
-    """Learn from the earlier part as the reader's history, decide the later part."""
-    brain = new_brain(prepared, embedder, settings, profile_params)
-    split = prepared.split
-    behaviours = ["read_soon" if wanted else "deleted_unread" for wanted in prepared.wanted[:split]]
-    brain.learn_history(prepared.messages[:split], prepared.embeddings[:split], behaviours,
-                        prepared.times[:split])
-    return _decide_and_measure(brain, prepared, range(prepared.split, len(prepared.messages)))
+def learn_history(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> None:
+    """The reader kept the wanted messages (read soon) and threw the rest away unread."""
+    indexes = list(indexes)
+    if not indexes:
+        return
+    behaviours = ["read_soon" if prepared.wanted[i] else "deleted_unread" for i in indexes]
+    brain.learn_history([prepared.messages[i] for i in indexes], prepared.embeddings[indexes],
+                        behaviours, prepared.times[indexes])
 
 
-def _decide_and_measure(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> dict:
+def measure(prepared: Prepared, indexes: Sequence[int], p: np.ndarray,
+            actions: Sequence[str] | None = None) -> dict:
+    """Scores (and decisions) on these messages: ranking, calibration, slices, counts."""
+    indexes = list(indexes)
+    wanted = prepared.wanted[indexes]
+    labels = [prepared.labels[i] for i in indexes]
+    result = score_metrics(wanted, p) | {"slices": slice_metrics(wanted, p, labels, actions)}
+    return result | (decision_counts(wanted, actions) if actions is not None else {})
+
+
+def decide_and_measure(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> dict:
     start = time.perf_counter()
     assessments = assess_range(brain, prepared, indexes)
     elapsed = time.perf_counter() - start
-    wanted = prepared.wanted[list(indexes)]
     p = np.array([a.probability for a in assessments])
-    result = score_metrics(wanted, p) | decision_counts(wanted, [a.verdict.action for a in assessments])
-    result["score_and_decide_per_s"] = len(indexes) / elapsed
-    return result
+    result = measure(prepared, indexes, p, [a.verdict.action for a in assessments])
+    return result | {"score_and_decide_per_s": len(assessments) / max(elapsed, 1e-9)}
 
 
-@dataclass
-class SimulatedReader:
-    """How the evaluation's reader reacts to what the gatekeeper did."""
-
-    review_every: int = 40  # looks at the held folder after this many arrivals (~a day)
-
-    def react(self, wanted: bool, action: str) -> str | None:
-        """The reader's reaction to a passed message, None for held or deleted mail."""
-        if action != PASS:
-            return None
-        return "read_soon" if wanted else "deleted_unread"
-
-    def review(self, wanted: bool) -> str:
-        """What the reader does with a held message when looking at the held folder."""
-        return "rescued" if wanted else "deleted_from_held"
-
-
-def run_online(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
-               profile_params: dict | None = None, reader: SimulatedReader | None = None,
-               consolidate_every: int = 25, curve_points: Sequence[int] = CURVE_POINTS) -> dict:
-    """Stream the earlier part through decide -> react -> learn; test on the later part."""
-    reader = reader or SimulatedReader()
+# -- protocols --------------------------------------------------------------------------
+def run_batch(prepared: Prepared, split: Split, embedder: Embedder, settings: PolicySettings,
+              profile_params: dict | None = None) -> dict:
+    """Learn the split's learned messages as the reader's history, decide the rest."""
     brain = new_brain(prepared, embedder, settings, profile_params)
-    test = range(prepared.split, len(prepared.messages))
-    curve: list[dict] = []
-    held: list[tuple[Assessment, bool]] = []
-    actions, reactions, pending = [], 0, []
-    points = sorted(set(curve_points))
-
-    def measure_curve() -> None:
-        while points and reactions >= points[0]:
-            assessments = assess_range(brain, prepared, test)
-            wanted = prepared.wanted[list(test)]
-            counts = decision_counts(wanted, [a.verdict.action for a in assessments])
-            curve.append({"reactions": points.pop(0),
-                          "auc": auc(wanted, np.array([a.probability for a in assessments])),
-                          "wanted_lost_share": counts["wanted_lost_share"],
-                          "wanted_held_share": counts["wanted_held_share"],
-                          "unwanted_removed_share": counts["unwanted_removed_share"]})
-
-    measure_curve()
-    for i in range(prepared.split):
-        (assessment,) = assess_range(brain, prepared, [i])
-        brain.observe(assessment, prepared.times[i])
-        actions.append(assessment.verdict.action)
-        wanted = bool(prepared.wanted[i])
-        behaviour = reader.react(wanted, assessment.verdict.action)
-        if behaviour:
-            pending.append((assessment, behaviour))
-        elif assessment.verdict.action == HOLD:
-            held.append((assessment, wanted))
-        if (i + 1) % reader.review_every == 0:
-            pending += [(a, reader.review(w)) for a, w in held]
-            held.clear()
-        for item in pending:
-            brain.learn(*item, now=prepared.times[i])
-            reactions += 1
-            if reactions % consolidate_every == 0:
-                brain.profile.consolidate(now=prepared.times[i])
-            measure_curve()
-        pending.clear()
-    brain.profile.consolidate(now=prepared.times[prepared.split - 1])
-    stream = decision_counts(prepared.wanted[: prepared.split], actions)
-    result = _decide_and_measure(brain, prepared, test)
-    return result | {"stream": stream, "reactions": reactions, "learning_curve": curve}
+    learn_history(brain, prepared, split.learn)
+    return decide_and_measure(brain, prepared, split.decide)
 
 
-def run_baselines(prepared: Prepared, baselines: Sequence) -> dict:
-    """Each baseline fitted on the earlier part, scored on the later, same split."""
+def run_baselines(prepared: Prepared, split: Split, baselines: Sequence) -> dict:
+    """Each baseline fitted on the learned messages, scored on the decided ones."""
     raws = [item.raw for item in prepared.task.messages]
-    split, wanted = prepared.split, prepared.wanted
     results = {}
     for baseline in baselines:
         start = time.perf_counter()
-        baseline.fit(raws[:split], wanted[:split].tolist())
+        baseline.fit([raws[i] for i in split.learn], prepared.wanted[split.learn].tolist())
         fitted = time.perf_counter()
-        p = np.asarray(baseline.score(raws[split:]), dtype=float)
+        p = np.asarray(baseline.score([raws[i] for i in split.decide]), dtype=float)
         scored = time.perf_counter()
-        results[baseline.name] = score_metrics(wanted[split:], p) | {
-            "fit_s": fitted - start, "score_per_s": (len(raws) - split) / (scored - fitted)}
-        logger.info("%s: AUC %.4f", baseline.name, results[baseline.name]["auc"])
+        results[baseline.name] = measure(prepared, split.decide, p) | {
+            "fit_s": fitted - start, "score_per_s": len(split.decide) / max(scored - fitted, 1e-9)}
+        logger.info("%s %s: AUC %.4f", split.name, baseline.name, results[baseline.name]["auc"])
     return results

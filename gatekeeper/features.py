@@ -18,6 +18,9 @@ from .senders import SenderMemory, sender_keys
 VERDICT = {"pass": 1.0, "fail": -1.0, "softfail": -0.5, "permerror": -0.5, "temperror": 0.0}
 SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
                         "rebrand.ly", "cutt.ly", "shorturl.at", "t.ly"})
+# Second-level labels under which countries register organisations (co.uk, com.au, ac.jp).
+COUNTRY_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "edu", "gov", "ne", "or",
+                                  "go", "ltd", "plc", "nom", "gen", "asn", "id", "oz"})
 _IP_HOST = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 # The list and reply markers are scaled down: the bag of words reads the same markers as
 # header tokens (h_list-id, h_list-unsubscribe, h_in-reply-to), and a dense duplicate at
@@ -32,10 +35,15 @@ SIGNAL_NAMES = (
     "links", "foreign_link_share", "shortener_or_ip_link", "images", "attachments", "html_only",
     "subject_shouting", "subject_exclamations",
     "correspondent",
-    "address_engagement", "address_evidence", "address_trend",
-    "domain_engagement", "domain_evidence", "domain_trend",
-    "list_engagement", "list_evidence", "list_trend",
+    "address_engagement", "address_support", "address_trend",
+    "domain_engagement", "domain_support", "domain_trend",
+    "list_engagement", "list_support", "list_trend",
 )
+
+
+# The trailing signals describe the sender's history with this reader (whether they write
+# to it, and the memory's view of its address, domain and list); the rest read the message.
+HISTORY_SIGNALS = len(SIGNAL_NAMES) - SIGNAL_NAMES.index("correspondent")
 
 
 def message_keys(message: Message) -> list[str]:
@@ -74,8 +82,13 @@ def header_signals(message: Message) -> list[float]:
 
 
 def registrable(domain: str) -> str:
-    """The last two labels of a domain (a cheap stand-in for the public-suffix list)."""
-    return ".".join(domain.split(".")[-2:])
+    """The organisation's domain: its last two labels, or three under a country's
+    second-level domain (list.theregister.co.uk -> theregister.co.uk); a cheap stand-in
+    for the public-suffix list."""
+    labels = domain.lower().strip(".").split(".")
+    country_second_level = len(labels) >= 3 and len(labels[-1]) == 2 and \
+        labels[-2] in COUNTRY_SECOND_LEVEL
+    return ".".join(labels[-3:] if country_second_level else labels[-2:])
 
 
 def signals(message: Message, memory: SenderMemory | None, now: float) -> np.ndarray:

@@ -116,6 +116,12 @@ def _is_probe(probe_key: str, settings: PolicySettings) -> bool:
     return draw < settings.probe_share
 
 
+def thrown_away_like(history: History) -> bool:
+    """The reader has thrown away mail like this: from its sender, or at least two of the
+    profile's nearest examples to it."""
+    return history.sender_thrown_away >= 1 or history.similar_thrown_away >= 2
+
+
 def _guard_rails(history: History, settings: PolicySettings) -> list[Reason]:
     """Reasons this message may at most be held, never deleted."""
     rails = [
@@ -124,7 +130,7 @@ def _guard_rails(history: History, settings: PolicySettings) -> list[Reason]:
         (history.thread_flagged, "flagged_thread", "you flagged a message in this thread"),
         (history.profile_examples < settings.min_examples_to_delete, "little_evidence",
          f"the profile has learned from {history.profile_examples} examples so far"),
-        (history.sender_thrown_away < 1 and history.similar_thrown_away < 2, "no_history",
+        (not thrown_away_like(history), "no_history",
          "you have not thrown away mail like this before"),
     ]
     return [Reason(code, text) for applies, code, text in rails if applies]

@@ -1,8 +1,10 @@
-"""The quality benchmark: the standard tasks on the shared corpora, and their report.
+"""The quality benchmark: the standard tasks on the shared corpora, and how they are run.
 
-Used by `scripts/bench_quality.py` and `gatekeeper eval --corpus-dir`. Each task runs the
-batch and online protocols of `evaluate` and the baselines on the same split; the report
-is JSON, a Markdown table, and a PNG learning curve (when matplotlib is installed).
+Used by `scripts/bench_quality.py` and `gatekeeper eval`. Each task is cut into the
+tuning and reporting splits of `splits`; on each split the batch and online protocols
+and the baselines run side by side, and on the time split the prequential protocol.
+Only the reporting figures are published; the tuning ones are where choices are made.
+The report is JSON, Markdown (`quality_report`) and a PNG learning curve.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from pathlib import Path
 
 from . import baselines, corpus
 from .embed import Embedder, OnnxEmbedder
-from .evaluate import Prepared, Task, prepare, run_baselines, run_batch, run_online
+from .evaluate import Prepared, Task, prepare, run_baselines, run_batch
 from .policy import PolicySettings
+from .prequential import run_online, run_prequential
+from .quality_report import plot_learning_curves, render_markdown
+from .splits import REPORTING, ROLES, Split, later_split, standard_splits
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +32,14 @@ NEWS_INTERESTS = [
     "cars: engines, driving, car models, dealers, repairs and maintenance",
     "computer graphics: 3D rendering, image file formats, graphics software and algorithms",
 ]
+SPAMASSASSIN_ARCHIVE = "spamassassin-2003-dev.tar.xz"
+HARD_HAM_ARCHIVE = "spamassassin-hard-ham-dev.tar.xz"
+NEWS_ARCHIVE = "20news-bydate-train.tar.xz"
+# The folders of the SpamAssassin corpus, as the slices the report names.
+SPAMASSASSIN_SLICES = {"easy_ham": "ordinary ham", "hard_ham_dev": "commercial-but-wanted"}
 # Evaluation runs without probes so every figure is about the profile and the guard rails.
 EVAL_SETTINGS = PolicySettings(probe_share=0.0)
+PROTOCOLS = ("batch", "online", "prequential", "baselines")
 
 
 @dataclass
@@ -46,37 +57,62 @@ def spread(items: list, limit: int) -> list:
 
 
 def load_tasks(corpus_dir: Path, cache_dir: Path, names: Sequence[str], limit: int) -> list[Task]:
+    """The standard tasks: SpamAssassin ham (ordinary and commercial) against spam, and a
+    20 Newsgroups reader who wants three groups."""
     tasks = []
     if "spamassassin" in names:
-        messages = corpus.load_spamassassin(corpus_dir / "spamassassin-2003-dev.tar.xz", cache_dir)
-        tasks.append(Task("spamassassin", spread(messages, limit), train_share=0.5))
+        messages = corpus.load_spamassassin(corpus_dir / SPAMASSASSIN_ARCHIVE, cache_dir)
+        messages += corpus.load_spamassassin(corpus_dir / HARD_HAM_ARCHIVE, cache_dir)
+        messages.sort(key=lambda m: (m.order, m.key))
+        tasks.append(Task("spamassassin", spread(messages, limit), time_cut=0.5,
+                          slices=SPAMASSASSIN_SLICES))
     if "20news" in names:
-        messages = corpus.load_20news(corpus_dir / "20news-bydate-train.tar.xz", NEWS_GROUPS,
-                                      cache_dir)
+        messages = corpus.load_20news(corpus_dir / NEWS_ARCHIVE, NEWS_GROUPS, cache_dir)
         tasks.append(Task("20news", spread(messages, limit), interests=NEWS_INTERESTS,
-                          train_share=0.7))
+                          time_cut=0.7))
     return tasks
 
 
-def run_task(prepared: Prepared, embedder, with_baselines: bool = True) -> dict:
+def run_split(prepared: Prepared, split: Split, embedder: Embedder,
+              protocols: Sequence[str] = PROTOCOLS, profile_params: dict | None = None) -> dict:
+    """The chosen protocols on one split (prequential only where the decided mail is later)."""
     started = time.perf_counter()
-    chosen = baselines.available_baselines() if with_baselines else []
-    result = {
-        "messages": len(prepared.messages),
-        "wanted_share": float(prepared.wanted.mean()),
-        "parse_per_s": len(prepared.messages) / max(prepared.seconds["parse"], 1e-9),
-        "batch": run_batch(prepared, embedder, EVAL_SETTINGS),
-        "online": run_online(prepared, embedder, EVAL_SETTINGS),
-        "baselines": run_baselines(prepared, chosen),
-    }
+    result: dict = {"description": split.description, "learned": len(split.learn),
+                    "decided": len(split.decide),
+                    "decided_wanted_share": float(prepared.wanted[split.decide].mean())}
+    if "batch" in protocols:
+        result["batch"] = run_batch(prepared, split, embedder, EVAL_SETTINGS, profile_params)
+    if "online" in protocols:
+        result["online"] = run_online(prepared, split, embedder, EVAL_SETTINGS, profile_params)
+    if "prequential" in protocols and split.name != "sender":
+        result["prequential"] = run_prequential(prepared, split, embedder, EVAL_SETTINGS,
+                                                profile_params)
+    if "baselines" in protocols:
+        result["baselines"] = run_baselines(prepared, split, baselines.available_baselines())
     result["seconds"] = time.perf_counter() - started
+    logger.info("%s %s split: %.0f s", split.role, split.name, result["seconds"])
     return result
 
 
-def task_from_path(path: Path, kind: str, *, labels: Path | None = None,
+def run_task(prepared: Prepared, embedder: Embedder, roles: Sequence[str] = (REPORTING,),
+             protocols: Sequence[str] = PROTOCOLS, splits: Sequence[Split] | None = None,
+             profile_params: dict | None = None) -> dict:
+    """Every split of the chosen roles, by role and name."""
+    splits = splits if splits is not None else standard_splits(
+        prepared.senders, prepared.labels, prepared.task.time_cut)
+    result = {"messages": len(prepared.messages), "wanted_share": float(prepared.wanted.mean()),
+              "slices": prepared.task.slices, "splits": {}}
+    for split in splits:
+        if split.role in roles:
+            result["splits"].setdefault(split.role, {})[split.name] = run_split(
+                prepared, split, embedder, protocols, profile_params)
+    return result
+
+
+def task_from_path(path: Path, kind: str = "folders", *, labels: Path | None = None,
                    wanted: Sequence[str] = (), unwanted: Sequence[str] = (),
                    interests: Sequence[str] = (), disinterests: Sequence[str] = (),
-                   train_share: float = 0.5, cache_dir: Path | None = None) -> Task:
+                   time_cut: float = 0.5, cache_dir: Path | None = None) -> Task:
     """A task from a user's corpus: folders per label, an mbox and labels, or a known layout."""
     cache_dir = cache_dir or corpus.default_cache_dir()
     if kind == "spamassassin":
@@ -90,19 +126,46 @@ def task_from_path(path: Path, kind: str, *, labels: Path | None = None,
     else:
         messages = corpus.load_folders(path, wanted or ("wanted", "ham"),
                                        unwanted or ("unwanted", "spam"))
-    return Task(path.name, messages, list(interests), list(disinterests), train_share)
+    return Task(path.name, messages, list(interests), list(disinterests), time_cut)
+
+
+def later_task(learned: Task, decided: Task) -> tuple[Task, Split]:
+    """One task of both corpora and the split that learns the first and decides the second."""
+    task = Task(f"{learned.name} -> {decided.name}", learned.messages + decided.messages,
+                learned.interests, learned.disinterests, slices=learned.slices | decided.slices)
+    return task, later_split(len(learned.messages), len(task.messages))
+
+
+def run_later(learned: Task, decided: Task, out: Path | None, cache_dir: Path | None = None,
+              with_baselines: bool = True, embedder: Embedder | None = None) -> QualityReport:
+    """Learn all of one corpus and decide a later one: batch, prequential and baselines."""
+    task, split = later_task(learned, decided)
+    return run_tasks([task], out, cache_dir, with_baselines, embedder,
+                     protocols=("batch", "prequential", "baselines"),
+                     splits={task.name: [split]})
 
 
 def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = None,
-              with_baselines: bool = True, embedder: Embedder | None = None) -> QualityReport:
-    """Run every protocol (and the baselines) on each task; write the report to `out`."""
+              with_baselines: bool = True, embedder: Embedder | None = None,
+              roles: Sequence[str] = (REPORTING,), protocols: Sequence[str] = PROTOCOLS,
+              splits: dict[str, Sequence[Split]] | None = None,
+              profile_params: dict | None = None) -> QualityReport:
+    """Run the protocols on each task's splits; write the report to `out`.
+
+    `splits` maps a task's name to its splits when they are not the standard ones.
+    """
     cache_dir = cache_dir or corpus.default_cache_dir()
     embedder = embedder or OnnxEmbedder(threads=2)
-    results = {"model": embedder.model_id, "tasks": {}}
+    protocols = [p for p in protocols if with_baselines or p != "baselines"]
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}; known: {', '.join(ROLES)}")
+    results = {"model": embedder.model_id, "roles": list(roles), "tasks": {}}
     for task in tasks:
         logger.info("%s: %d messages", task.name, len(task.messages))
         prepared = prepare(task, embedder, cache_dir / "embeddings")
-        results["tasks"][task.name] = run_task(prepared, embedder, with_baselines)
+        results["tasks"][task.name] = run_task(prepared, embedder, roles, protocols,
+                                               (splits or {}).get(task.name), profile_params)
     markdown = render_markdown(results)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -112,77 +175,13 @@ def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = 
     return QualityReport(results, markdown)
 
 
-def run_quality_bench(corpus_dir: Path, out: Path, cache_dir: Path | None = None,
+def run_quality_bench(corpus_dir: Path, out: Path | None, cache_dir: Path | None = None,
                       limit: int = 0, tasks: Sequence[str] = ("spamassassin", "20news"),
-                      embedder: Embedder | None = None) -> QualityReport:
+                      embedder: Embedder | None = None, roles: Sequence[str] = (REPORTING,),
+                      protocols: Sequence[str] = PROTOCOLS, with_baselines: bool = True,
+                      profile_params: dict | None = None) -> QualityReport:
     """The standard tasks on the shared corpora."""
     cache_dir = cache_dir or corpus.default_cache_dir()
     return run_tasks(load_tasks(corpus_dir, cache_dir, tasks, limit), out, cache_dir,
-                     embedder=embedder)
-
-
-def _pct(value: float) -> str:
-    return "-" if value != value else f"{100 * value:.1f}%"
-
-
-def render_markdown(results: dict) -> str:
-    lines = [
-        "| task | filter | AUC | unwanted removed at 0.1% / 1% wanted lost "
-        "| wanted lost | wanted held | unwanted removed | ECE |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for name, task in results["tasks"].items():
-        for label, row in (("gatekeeper (batch)", task["batch"]),
-                           ("gatekeeper (online)", task["online"])):
-            lines.append(
-                f"| {name} | {label} | {row['auc']:.4f} | {_pct(row['removed_at_0.1%_lost'])} / "
-                f"{_pct(row['removed_at_1%_lost'])} | {_pct(row['wanted_lost_share'])} | "
-                f"{_pct(row['wanted_held_share'])} | {_pct(row['unwanted_removed_share'])} | "
-                f"{row['calibration']['ece']:.3f} |")
-        for label, row in task["baselines"].items():
-            lines.append(
-                f"| {name} | {label} | {row['auc']:.4f} | {_pct(row['removed_at_0.1%_lost'])} / "
-                f"{_pct(row['removed_at_1%_lost'])} | - | - | - | {row['calibration']['ece']:.3f} |")
-    lines += ["", "Learning curve: on the held-out later part after N reader reactions, the AUC, "
-              "then what the decisions did: unwanted mail removed, wanted mail held, wanted "
-              "mail lost:", "",
-              "| task | " + " | ".join(str(p["reactions"]) for p in _first_curve(results)) + " |",
-              "|---|" + "---|" * len(_first_curve(results))]
-    for name, task in results["tasks"].items():
-        curve = task["online"]["learning_curve"]
-        lines.append(f"| {name} | " + " | ".join(
-            f"{p['auc']:.3f}: {_pct(p['unwanted_removed_share'])} removed, "
-            f"{_pct(p['wanted_held_share'])} held, {_pct(p['wanted_lost_share'])} lost"
-            for p in curve) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _first_curve(results: dict) -> list[dict]:
-    for task in results["tasks"].values():
-        return task["online"]["learning_curve"]
-    return []
-
-
-def plot_learning_curves(results: dict, path: Path) -> bool:
-    """Draw AUC against reactions per task; False when matplotlib is not installed."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        logger.warning("matplotlib is not installed: no learning-curve PNG (pip install matplotlib)")
-        return False
-    figure, axis = plt.subplots(figsize=(6, 4))
-    for name, task in results["tasks"].items():
-        curve = task["online"]["learning_curve"]
-        axis.plot([p["reactions"] for p in curve], [p["auc"] for p in curve], marker="o", label=name)
-    axis.set(xlabel="reader reactions learned", ylabel="AUC on later mail",
-             title="gatekeeper learning curve")
-    axis.set_xscale("symlog", linthresh=10)
-    axis.grid(alpha=0.3)
-    axis.legend()
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return True
+                     with_baselines=with_baselines, embedder=embedder, roles=roles,
+                     protocols=protocols, profile_params=profile_params)

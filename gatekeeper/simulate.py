@@ -62,7 +62,7 @@ RESCUE_SHARE = 0.3  # of wanted mail held, the share readers find and rescue
 READ_SOON_SHARE = 0.5  # of wanted mail passed, the share read within the hour
 Z_95 = 1.959964
 MEMORY_COLUMNS = [SIGNAL_NAMES.index(f"{kind}_{name}") for kind in KEY_KINDS
-                  for name in ("engagement", "evidence", "trend")]
+                  for name in ("engagement", "support", "trend")]
 BEHAVIOURS = tuple(BEHAVIOUR)
 CODE = {behaviour: index for index, behaviour in enumerate(BEHAVIOURS)}
 # Per behaviour, indexed by CODE: what the sender memory and the profile make of it.
@@ -271,7 +271,7 @@ def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignS
             sum(contributions.values()), contributions.get("interests", 0.0),
             _memory_weights(profile), float(norm[0]), float(reach[0]),
             profile.signal_weight, profile.learning_rate,
-            similar_thrown_away(explanation),
+            similar_thrown_away(explanation, bool(brain.reads_like_junk(embedding)[0])),
         ))
     columns = list(zip(*rows))
     return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from .brain import Brain, learning_signal
-from .evaluate import auc
 from .learning import catch_up
 from .lesson import Lesson, evidence_of
+from .metrics import auc
 from .mailbox import ANSWERED, FLAGGED, SEEN, Fetched, Mailbox
 from .message import Message, parse
 from .profile import InterestProfile

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from gatekeeper.brain import Applied, Brain, Lists, learning_signal
+from gatekeeper.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
 from gatekeeper.errors import ProfileFormatError
 from gatekeeper.features import message_keys, signal_matrix
 from gatekeeper.message import parse
 from gatekeeper.policy import PolicySettings
+from gatekeeper.profile import Explanation
 from gatekeeper.testing import HashEmbedder, build_message
 
 DAY = 86400.0
@@ -285,3 +286,19 @@ def test_cached_embeddings_are_read_not_bounded(brain):
     brain.embed([message])
     (assessment,) = brain.assess([message], now=50 * 3600.0, settle_early=True)
     assert assessment.embedding is not None
+
+
+def test_mail_that_reads_like_junk_is_told_from_mail_that_does_not(brain):
+    texts = ["Your account is suspended: verify your password and bank details",
+             "You have won the lottery! Claim your prize now",
+             "Rocket launch to orbit this week", "Minutes of the design review meeting"]
+    assert brain.reads_like_junk(HashEmbedder().embed_many(texts)).tolist() == \
+        [True, True, False, False]
+    assert brain.reads_like_junk(np.zeros((0, 384), np.float32)).shape == (0,)
+
+
+@pytest.mark.parametrize(("reads_like_junk", "expected"), [(False, 1), (True, 3)])
+def test_junk_counts_looser_neighbours_as_mail_like_it(reads_like_junk, expected):
+    explanation = Explanation(0.01, {}, [("a", False, 0.9), ("b", False, 0.6),
+                                         ("c", False, 0.55), ("d", True, 0.7)])
+    assert similar_thrown_away(explanation, reads_like_junk) == expected

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from gatekeeper import quality
 from gatekeeper.cli import main
-from gatekeeper.evaluate import SimulatedReader
 from gatekeeper.testing import HashEmbedder, build_message
 
 WORK = ["meeting agenda", "code review", "release plan", "budget report", "design notes"]
@@ -27,7 +26,7 @@ def make_corpus(root: Path, n: int = 120) -> Path:
     for i in range(n):
         ham = i % 3 != 0
         topic = rng.choice(WORK if ham else JUNK)
-        sender = f"{rng.choice(['ann', 'bob', 'cy'])}@work.example" if ham else \
+        sender = f"{rng.choice(['ann', 'bob', 'cy'])}@team{rng.randint(1, 8)}.example" if ham else \
             f"promo{rng.randint(1, 50)}@spam{rng.randint(1, 9)}.example"
         raw = build_message(sender=sender, subject=f"{topic} {i}",
                             body=f"About the {topic}: details number {i}.",
@@ -47,27 +46,50 @@ def test_harness_reports_every_protocol_and_writes_files(corpus, tmp_path, monke
     report = quality.run_tasks([task], tmp_path / "out", embedder=HashEmbedder())
     result = report.results["tasks"]["corpus"]
     assert result["messages"] == 120
-    assert result["batch"]["auc"] > 0.95
-    assert result["online"]["auc"] > 0.9
-    curve = result["online"]["learning_curve"]
-    assert [p["reactions"] for p in curve] == [0, 10, 50]
+    assert set(result["splits"]) == {"reporting"}
+    sender, later = result["splits"]["reporting"]["sender"], result["splits"]["reporting"]["time"]
+    assert sender["batch"]["auc"] > 0.95 and later["batch"]["auc"] > 0.95
+    assert later["online"]["auc"] > 0.9
+    assert "prequential" in later and "prequential" not in sender
+    curve = later["online"]["learning_curve"]
+    assert [p["reactions"] for p in curve][:3] == [0, 10, 50]
     assert all(0 <= p["unwanted_removed_share"] <= 1 and p["wanted_lost_share"] == 0
                for p in curve)
-    assert curve[-1]["unwanted_removed_share"] >= 0.9
-    assert "tf-idf + naive Bayes" in result["baselines"]
-    assert result["batch"]["wanted_lost_share"] == 0.0
+    assert "tf-idf + naive Bayes" in later["baselines"]
+    assert later["batch"]["wanted_lost_share"] == 0.0
     for name in ("quality.json", "quality.md", "learning_curve.png"):
         assert (tmp_path / "out" / name).exists()
-    assert "| corpus | gatekeeper (batch) |" in report.markdown
+    assert "| reporting | corpus | sender | gatekeeper (batch) |" in report.markdown
+    assert "Prequential" in report.markdown
     assert json.loads((tmp_path / "out" / "quality.json").read_text())["tasks"]["corpus"]
 
 
-def test_simulated_reader_reacts_like_a_person():
-    reader = SimulatedReader()
-    assert reader.react(True, "pass") == "read_soon"
-    assert reader.react(False, "pass") == "deleted_unread"
-    assert reader.react(True, "delete") is None and reader.react(True, "hold") is None
-    assert (reader.review(True), reader.review(False)) == ("rescued", "deleted_from_held")
+def test_harness_runs_the_tuning_world_only_when_asked(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEKEEPER_CACHE", str(tmp_path / "cache"))
+    task = quality.task_from_path(corpus, "folders")
+    report = quality.run_tasks([task], None, embedder=HashEmbedder(), roles=("tuning",),
+                               protocols=("batch",))
+    splits = report.results["tasks"]["corpus"]["splits"]
+    assert set(splits) == {"tuning"}
+    assert set(splits["tuning"]["time"]) >= {"batch"} and "online" not in splits["tuning"]["time"]
+    assert "| tuning | corpus |" in report.markdown and "| reporting |" not in report.markdown
+
+
+def test_harness_rejects_an_unknown_role(corpus, tmp_path):
+    task = quality.task_from_path(corpus, "folders", cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown role"):
+        quality.run_tasks([task], None, tmp_path, embedder=HashEmbedder(), roles=("final",))
+
+
+def test_later_task_learns_one_corpus_and_decides_another(tmp_path):
+    early = quality.task_from_path(make_corpus(tmp_path / "early", 60), "folders")
+    late = quality.task_from_path(make_corpus(tmp_path / "late", 30), "folders")
+    task, split = quality.later_task(early, late)
+    assert len(task.messages) == 90 and list(split.decide) == list(range(60, 90))
+    report = quality.run_tasks([task], None, tmp_path, embedder=HashEmbedder(),
+                               protocols=("batch", "prequential"), splits={task.name: [split]})
+    later = report.results["tasks"][task.name]["splits"]["reporting"]["later"]
+    assert later["decided"] == 30 and later["prequential"]["cumulative"][-1]["messages"] == 30
 
 
 def test_eval_command_prints_the_table(corpus, tmp_path, monkeypatch):
@@ -76,6 +98,16 @@ def test_eval_command_prints_the_table(corpus, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["eval", str(corpus), "--no-baselines"])
     assert result.exit_code == 0, result.output
     assert "gatekeeper (online)" in result.output
+    assert "| reporting |" in result.output and "| tuning |" not in result.output
+
+
+def test_eval_command_runs_both_worlds_when_asked(corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEKEEPER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(quality, "OnnxEmbedder", lambda threads: HashEmbedder())
+    result = CliRunner().invoke(main, ["eval", str(corpus), "--no-baselines", "--role", "tuning",
+                                       "--role", "reporting", "--json"])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(result.output)["tasks"]["corpus"]["splits"]) == {"tuning", "reporting"}
 
 
 def test_eval_command_explains_an_unknown_label_folder(tmp_path):
@@ -83,3 +115,16 @@ def test_eval_command_explains_an_unknown_label_folder(tmp_path):
     result = CliRunner().invoke(main, ["eval", str(tmp_path)])
     assert result.exit_code == 2
     assert "neither wanted" in result.output
+
+
+def test_eval_command_learns_one_corpus_and_decides_a_later_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATEKEEPER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(quality, "OnnxEmbedder", lambda threads: HashEmbedder())
+    early, late = make_corpus(tmp_path / "early", 60), make_corpus(tmp_path / "late", 30)
+    result = CliRunner().invoke(main, ["eval", str(early), "--later", str(late),
+                                       "--no-baselines", "--json"])
+    assert result.exit_code == 0, result.output
+    (task,) = json.loads(result.output)["tasks"].values()
+    later = task["splits"]["reporting"]["later"]
+    assert later["learned"] == 60 and later["decided"] == 30
+    assert {"batch", "prequential"} <= set(later) and "online" not in later

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatekeeper.evaluate import auc, calibration, decision_counts, removed_at_loss
+from gatekeeper.metrics import auc, calibration, decision_counts, removed_at_loss, slice_metrics
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,22 @@ def test_decision_counts_and_shares():
     assert counts["wanted_pass"] == 2 and counts["wanted_delete"] == 1
     assert counts["wanted_lost_share"] == pytest.approx(0.25)
     assert counts["unwanted_removed_share"] == pytest.approx(0.5)
+
+
+def test_decision_counts_say_what_was_left_in_the_inbox_and_what_went_to_trash():
+    wanted = np.array([0, 0, 0, 0, 1], bool)
+    counts = decision_counts(wanted, ["pass", "hold", "delete", "delete", "pass"])
+    assert counts["unwanted_left_share"] == pytest.approx(0.25)
+    assert counts["removed_to_trash_share"] == pytest.approx(2 / 3)
+    assert np.isnan(decision_counts(wanted, ["pass"] * 5)["removed_to_trash_share"])
+
+
+def test_slices_rank_each_kind_of_wanted_mail_against_all_unwanted_mail():
+    wanted = np.array([1, 1, 1, 1, 0, 0], bool)
+    p = np.array([0.9, 0.8, 0.3, 0.1, 0.2, 0.4])
+    labels = ["ham", "ham", "newsletter", "newsletter", "spam", "spam"]
+    slices = slice_metrics(wanted, p, labels, ["pass", "pass", "hold", "delete", "hold", "hold"])
+    assert set(slices) == {"ham", "newsletter"}
+    assert slices["ham"] == {"messages": 2, "auc": 1.0, "held_share": 0.0, "lost_share": 0.0}
+    assert slices["newsletter"]["auc"] == pytest.approx(0.25)  # 0.3 beats 0.2 only
+    assert slices["newsletter"]["held_share"] == 0.5 and slices["newsletter"]["lost_share"] == 0.5

@@ -14,12 +14,14 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.metrics import roc_auc_score
 
+from gatekeeper import profile as profile_module
 from gatekeeper.errors import NotFittedError, ProfileFormatError
 from gatekeeper.profile import (
     TOKEN_PATTERN,
     WORD_FEATURES,
     Evidence,
     InterestProfile,
+    _calibrating_slope,
     term_frequencies,
 )
 from gatekeeper.testing import HashEmbedder
@@ -305,3 +307,68 @@ def test_meaning_bounds_hold_for_any_unit_vector(told):
         assert low - 1e-6 <= min(reading) and max(reading) <= high + 1e-6
         assert high - low < 200
         profile.fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+
+
+def test_mail_from_a_new_sender_is_judged_by_what_it_says():
+    # Every wanted example came from a sender the reader knew well (a strong history
+    # signal), every unwanted one from a stranger (0): without the unseen-sender copies
+    # the refit explains "wanted" by familiarity, and wanted mail from a new sender scores low.
+    texts = SPACE + CARS + PROMOS
+    signals = np.zeros((len(texts), N_SIGNALS))
+    signals[: len(SPACE + CARS), -1] = 10.0
+    examples = Evidence(EMBEDDER.embed_many(texts), texts, signals)
+    labels = [1] * len(SPACE + CARS) + [0] * len(PROMOS)
+    new_sender = evidence(["rocket launch reaches orbit on the moon mission"])
+    scores = {weight: InterestProfile(history_signals=1, unseen_sender_weight=weight)
+              .fit(examples, labels).predict_proba(new_sender)[0, 1] for weight in (0.0, 1.0)}
+    assert scores[0.0] < 0.2 and scores[1.0] > 0.9
+
+
+def test_unseen_sender_copies_leave_examples_without_history_alone():
+    texts = SPACE + PROMOS
+    examples = evidence(texts)  # no history at all: each example is its own copy
+    labels = [1] * len(SPACE) + [0] * len(PROMOS)
+    with_copies = InterestProfile(history_signals=1, unseen_sender_weight=1.0, alpha=0.06)
+    doubled = InterestProfile(history_signals=1, unseen_sender_weight=0.0, alpha=0.03)
+    probe = evidence(CARS)
+    np.testing.assert_allclose(with_copies.fit(examples, labels).decision_function(probe),
+                               doubled.fit(examples, labels).decision_function(probe), atol=1e-3)
+
+
+def test_refits_soften_log_odds_their_held_out_predictions_call_over_confident(monkeypatch):
+    # Labels that no word predicts: every example's own words explain it, so the refit
+    # is sure of everything; its held-out predictions say it should not be.
+    rng = np.random.default_rng(0)
+    vocabulary = [f"w{i}" for i in range(400)]
+    texts = [" ".join(rng.choice(vocabulary, 12)) for _ in range(120)]
+    labels = rng.integers(0, 2, 120)
+    probe = evidence([" ".join(rng.choice(vocabulary, 12)) for _ in range(40)])
+    calibrated = InterestProfile().fit(evidence(texts), labels)
+    monkeypatch.setattr(profile_module, "CALIBRATION_MIN_EXAMPLES", 10**9)  # never calibrate
+    raw = InterestProfile().fit(evidence(texts), labels)
+    assert np.abs(calibrated.decision_function(probe)).mean() < \
+        0.5 * np.abs(raw.decision_function(probe)).mean()
+
+
+@pytest.mark.parametrize(("scale", "expected"), [(0.5, 0.5), (1.0, 1.0), (3.0, 1.0)])
+def test_calibrating_slope_undoes_over_confidence_and_never_sharpens(scale, expected):
+    rng = np.random.default_rng(1)
+    true_log_odds = rng.normal(0, 2, 20000)
+    labels = (rng.random(20000) < 1 / (1 + np.exp(-true_log_odds))).astype(float)
+    # Log-odds 1/scale too sure: the calibrating slope is `scale`, capped at 1.
+    slope = _calibrating_slope(true_log_odds / scale, labels, np.ones(20000))
+    assert slope == pytest.approx(expected, abs=0.05)
+
+
+def test_calibration_is_reused_until_a_tenth_of_the_examples_are_new():
+    texts = (SPACE + CARS + PROMOS) * 8
+    labels = ([1] * len(SPACE + CARS) + [0] * len(PROMOS)) * 8
+    times = np.arange(len(texts)) * 3600.0
+    profile = InterestProfile().fit(evidence(texts), labels, times=times)
+    first = profile._calibration
+    assert first is not None and first[1] == len(texts)
+    profile.partial_fit(evidence(SPACE[:2]), [1, 1], times=[times[-1] + 1] * 2).consolidate()
+    assert profile._calibration is first  # 2 new of 122: the slope stands
+    more = SPACE * 3
+    profile.partial_fit(evidence(more), [1] * len(more), times=[times[-1] + 2] * len(more))
+    assert profile.consolidate()._calibration[1] == len(texts) + 2 + len(more)

@@ -72,3 +72,18 @@ def test_round_trip_through_plain_data():
     copy = SenderMemory.from_dict(memory.to_dict())
     assert copy.features(KEYS, 2 * DAY) == memory.features(KEYS, 2 * DAY)
     assert copy.is_correspondent("maria@example.org")
+
+
+@pytest.mark.parametrize(("behaviour", "times", "low", "high"), [
+    ("read_soon", 12, 0.6, 1.0),  # engaged a dozen times: strongly for
+    ("read_soon", 1, 0.05, 0.3),  # once: a little
+    ("deleted_unread", 12, -1.0, -0.6),  # thrown away a dozen times: strongly against
+    ("delivered", 12, 0.0, 0.0),  # only seen arriving: no support either way
+])
+def test_support_is_evidence_signed_by_engagement(behaviour, times, low, high):
+    memory = SenderMemory()
+    for _ in range(times):
+        memory.record(KEYS, behaviour, now=0.0)
+    engagement, support, _ = memory.features(KEYS, now=0.0)[:3]
+    assert low <= support <= high
+    assert support * engagement >= 0

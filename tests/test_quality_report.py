@@ -1,0 +1,64 @@
+"""The quality report's tables, from a hand-made results dictionary."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatekeeper.errors import InputError
+from gatekeeper.quality_report import BEGIN, END, render_markdown, replace_tables
+
+
+def scores(auc: float) -> dict:
+    return {"auc": auc, "removed_at_0.1%_lost": 0.5, "removed_at_1%_lost": 0.75,
+            "calibration": {"ece": 0.02},
+            "slices": {"easy_ham": {"messages": 9, "auc": 0.99, "held_share": 0.1, "lost_share": 0.0},
+                       "hard_ham_dev": {"messages": 3, "auc": 0.7, "held_share": 0.5,
+                                        "lost_share": 0.0}}}
+
+
+def decisions() -> dict:
+    return {"wanted_lost_share": 0.0, "wanted_held_share": 0.04, "unwanted_removed_share": 0.97}
+
+
+RESULTS = {"roles": ["reporting"], "tasks": {"sa": {
+    "slices": {"easy_ham": "ordinary ham", "hard_ham_dev": "commercial-but-wanted"},
+    "splits": {"reporting": {
+        "sender": {"batch": scores(0.995) | decisions(), "baselines": {"bogofilter": scores(0.98)}},
+        "time": {"prequential": scores(0.99) | decisions() | {"cumulative": [
+            {"share": 0.5, "messages": 50, "wanted_lost_share": 0.0, "wanted_held_share": 0.02,
+             "unwanted_left_share": 0.04, "removed_to_trash_share": 0.85,
+             "removed_to_trash_once_like_share": 0.9, "actions_per_100": 3.0}]},
+            "online": scores(0.99) | decisions() | {"learning_curve": [
+                {"reactions": 0, "auc": 0.9, "wanted_held_share": 0.5, "wanted_lost_share": 0.0}]}},
+    }}}}}
+
+
+def test_report_has_a_row_per_filter_and_split():
+    markdown = render_markdown(RESULTS)
+    assert "| reporting | sa | sender | gatekeeper (batch) | 0.9950 | 50.0% / 75.0% | 0.0% | 4.0% " \
+           "| 97.0% | 0.020 |" in markdown
+    assert "| reporting | sa | sender | bogofilter | 0.9800 | 50.0% / 75.0% | - | - | - | 0.020 |" \
+           in markdown
+
+
+def test_report_names_the_slices_of_wanted_mail():
+    markdown = render_markdown(RESULTS)
+    assert "| reporting | sa | sender | gatekeeper (batch) | commercial-but-wanted | 3 | 0.7000 " \
+           "| 50.0% | 0.0% |" in markdown
+    assert "| reporting | sa | sender | bogofilter | ordinary ham | 9 | 0.9900 | - | - |" in markdown
+
+
+def test_report_has_the_prequential_stream_and_the_learning_curve():
+    markdown = render_markdown(RESULTS)
+    assert "| reporting | sa | time | 50 (50.0%) | 0.0% | 2.0% | 4.0% | 85.0% / 90.0% | 3.0 |" in markdown
+    assert "| reporting | sa | time | 0: 0.900, 50.0% held, 0.0% lost |" in markdown
+
+
+def test_tables_replace_what_lies_between_the_markers_only():
+    readme = f"intro\n{BEGIN}\nold table\n{END}\nafter\n"
+    assert replace_tables(readme, "| new |\n") == f"intro\n{BEGIN}\n| new |\n{END}\nafter\n"
+
+
+def test_tables_need_the_markers():
+    with pytest.raises(InputError, match="quality tables"):
+        replace_tables("no markers here", "| new |")
