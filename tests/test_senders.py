@@ -83,7 +83,7 @@ def test_round_trip_through_plain_data():
 def test_support_is_evidence_signed_by_engagement(behaviour, times, low, high):
     memory = SenderMemory()
     for _ in range(times):
-        memory.record(KEYS, behaviour, now=0.0)
+        memory.record(KEYS, behaviour, at=0.0)
     engagement, support, _ = memory.features(KEYS, now=0.0)[:3]
     assert low <= support <= high
     assert support * engagement >= 0
