@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .errors import FolderMissingError, MailboxError
 from .mailbox import Folders, Mailbox
+from .message import parse
 from .store import DONE, FAILED, INTENT, UNDONE, JournalEntry, Store
 
 logger = logging.getLogger(__name__)
@@ -34,12 +35,13 @@ class Action:
     uid: int
     message_id: str
     target: str  # the folder it moves to in active mode ("" when it stays)
+    content_hash: str = ""  # with the Message-ID, which message it is
 
     @classmethod
     def for_verdict(cls, verdict: str, mode: str, account: str, folder: str, uid: int,
-                    message_id: str, folders: Folders) -> Action:
+                    message_id: str, folders: Folders, content_hash: str = "") -> Action:
         target = {"hold": folders.held, "delete": folders.trash}.get(verdict, "")
-        return cls(verdict, mode, account, folder, uid, message_id, target)
+        return cls(verdict, mode, account, folder, uid, message_id, target, content_hash)
 
     @property
     def moves(self) -> bool:
@@ -58,22 +60,15 @@ class Action:
             return None
         kind = "tag" if self.mode == TAG else self.verdict
         return store.journal_intent(self.account, self.message_id, kind, self.folder,
-                                    self.target or self.folder)
+                                    self.target or self.folder, self.content_hash)
 
-    def perform(self, mailbox: Mailbox) -> None:
+    def perform(self, mailbox: Mailbox) -> int | None:
+        """Do it; the message's UID in the target folder when it moved and the server said."""
         if self.mode == TAG:
             mailbox.tag(self.folder, self.uid, KEYWORDS[self.verdict])
         elif self.moves:
-            mailbox.move(self.folder, self.uid, self.target)
-
-    def apply(self, mailbox: Mailbox, store: Store, entry: int | None = None) -> None:
-        """Journal the intent (unless given), act, confirm. A failure leaves the intent
-        open for `reconcile` to settle after reconnecting."""
-        entry = self.intend(store) if entry is None else entry
-        if entry is None:
-            return
-        self.perform(mailbox)
-        store.journal_finish(entry, DONE)
+            return mailbox.move(self.folder, self.uid, self.target)
+        return None
 
 
 def reconcile(mailbox: Mailbox, store: Store) -> int:
@@ -85,10 +80,11 @@ def reconcile(mailbox: Mailbox, store: Store) -> int:
             continue  # a command beside us is making this move now
         if entry.kind == "tag" or not entry.message_id:
             store.journal_finish(entry.id, FAILED, "not confirmed; left as it was")
-        elif mailbox.find(entry.target, entry.message_id) is not None:
-            store.journal_finish(entry.id, DONE, "found in target after restart")
+        elif (moved := mailbox.find(entry.target, entry.message_id,
+                                    entry.content_hash)) is not None:
+            store.journal_finish(entry.id, DONE, "found in target after restart", moved)
         else:
-            uid = mailbox.find(entry.source, entry.message_id)
+            uid = mailbox.find(entry.source, entry.message_id, entry.content_hash)
             if uid is None:
                 store.journal_finish(entry.id, FAILED, "message no longer in source")
             else:
@@ -97,15 +93,16 @@ def reconcile(mailbox: Mailbox, store: Store) -> int:
     return settled
 
 
-def _move_after_restart(mailbox: Mailbox, entry: JournalEntry, uid: int) -> tuple[str, str]:
-    """(state, detail) of finishing a move a crash interrupted; a target folder that is
-    gone now leaves the message where it was."""
+def _move_after_restart(mailbox: Mailbox, entry: JournalEntry,
+                        uid: int) -> tuple[str, str, int | None]:
+    """(state, detail, UID in the target) of finishing a move a crash interrupted; a
+    target folder that is gone now leaves the message where it was."""
     try:
-        mailbox.move(entry.source, uid, entry.target)
+        moved = mailbox.move(entry.source, uid, entry.target)
     except FolderMissingError as error:
         logger.warning("%s: %s; left in %s", entry.account, error, entry.source)
-        return FAILED, f"{entry.target} is gone; left in {entry.source}"
-    return DONE, "moved after restart"
+        return FAILED, f"{entry.target} is gone; left in {entry.source}", None
+    return DONE, "moved after restart", moved
 
 
 def undo(mailbox: Mailbox, store: Store, entry: JournalEntry) -> bool:
@@ -119,19 +116,19 @@ def undo(mailbox: Mailbox, store: Store, entry: JournalEntry) -> bool:
     if entry.state != DONE or entry.kind not in UNDOABLE:
         raise MailboxError(f"journal entry {entry.id} is {entry.state} {entry.kind}; "
                            "only completed moves can be undone")
-    moves = store.moves_of(entry.account, entry.message_id, entry.id)
-    found = _locate(mailbox, store, entry, moves)
+    moves = store.moves_of(entry)
+    found = locate(mailbox, store, moves[-1] if moves else entry)
     if found is None:
         return False
     folder, uid = found
     with store.transaction():
         restore = store.journal_intent(entry.account, entry.message_id, "restore", folder,
-                                       entry.source)
-        store.update_tracked(entry.account, entry.message_id, folder=entry.source, uid=0)
-    if folder != entry.source:
-        mailbox.move(folder, uid, entry.source)
+                                       entry.source, entry.content_hash)
+        if entry.message_id:
+            store.update_tracked(entry.account, entry.message_id, folder=entry.source, uid=0)
+    moved = mailbox.move(folder, uid, entry.source) if folder != entry.source else uid
     with store.transaction():
-        store.journal_finish(restore, DONE)
+        store.journal_finish(restore, DONE, target_uid=moved)
         for move in moves:
             if move.kind in UNDOABLE:
                 store.journal_finish(move.id, UNDONE, f"undone by entry {restore}")
@@ -144,21 +141,25 @@ def undo_each(mailbox: Mailbox, store: Store, entries: list[JournalEntry]):
     """Undo many moves: each message once, from its earliest move among `entries`, so it
     goes back where it was before all of them, whatever order they come in. Yields
     (entry, restored?) per message."""
-    first: dict[str, JournalEntry] = {}
+    first: dict[tuple[str, str], JournalEntry] = {}
     for entry in sorted(entries, key=lambda e: e.id):
-        first.setdefault(entry.message_id, entry)
+        first.setdefault((entry.message_id, entry.content_hash), entry)
     for entry in first.values():
         yield entry, undo(mailbox, store, entry)
 
 
-def _locate(mailbox: Mailbox, store: Store, entry: JournalEntry,
-            moves: list[JournalEntry]) -> tuple[str, int] | None:
-    """Where the message is now: where it was last seen, else where the last move put it."""
-    tracked = store.where_tracked(entry.account, entry.message_id)
+def locate(mailbox: Mailbox, store: Store, last: JournalEntry) -> tuple[str, int] | None:
+    """(folder, UID) of the message journal entry `last` moved last, where it is now:
+    where it was last seen, else where that move put it. A message without a Message-ID
+    is found by the UID the move gave it, when its content there is still the same."""
+    tracked = store.where_tracked(last.account, last.message_id) if last.message_id else None
     places = [tracked.folder] if tracked is not None and tracked.folder else []
-    places += [moves[-1].target if moves else entry.target]
-    for folder in dict.fromkeys(places):
-        uid = mailbox.find(folder, entry.message_id)
+    for folder in dict.fromkeys([*places, last.target]):
+        uid = mailbox.find(folder, last.message_id, last.content_hash)
         if uid is not None:
             return folder, uid
+    if last.target_uid and last.content_hash and any(
+            parse(item.raw).content_hash == last.content_hash
+            for item in mailbox.fetch(last.target, [last.target_uid])):
+        return last.target, last.target_uid
     return None

@@ -64,11 +64,12 @@ class FolderStatus:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A message as fetched: its UID, its first bytes, its flags."""
+    """A message as fetched: its UID, its first bytes, its flags, when it arrived."""
 
     uid: int
     raw: bytes
     flags: frozenset[str]
+    arrived: float = 0.0  # the server's arrival time (IMAP INTERNALDATE), 0 when unknown
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,9 @@ class Mailbox(Protocol):
                       modseq: int) -> dict[int, frozenset[str]]: ...
     def uids(self, folder: str) -> list[int]: ...
     def uids_since(self, folder: str, since: date) -> list[int]: ...
-    def find(self, folder: str, message_id: str) -> int | None: ...
+    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None: ...
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]: ...
-    def move(self, folder: str, uid: int, target: str) -> None: ...
+    def move(self, folder: str, uid: int, target: str) -> int | None: ...
     def tag(self, folder: str, uid: int, keyword: str) -> None: ...
     def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None: ...
     def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = ...) -> bool: ...
@@ -289,7 +290,7 @@ class ImapMailbox:
             return []
         self._ensure(folder)
         # Both capped: a header block too is only read as far as `parse` reads it.
-        items = ["FLAGS", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
+        items = ["FLAGS", "INTERNALDATE", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
                  f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"]
         response = self._fetch(uids, items)
         fetched = []
@@ -301,7 +302,8 @@ class ImapMailbox:
             raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
             if len(header or b"") > len(raw):  # headers past fetch_bytes: as far as parse reads
                 raw = header
-            fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"])))
+            fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"]),
+                                   _timestamp(data.get(b"INTERNALDATE"))))
         return fetched
 
     def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
@@ -321,8 +323,9 @@ class ImapMailbox:
         response = self._fetch(uids, ["FLAGS"], modifiers=[f"CHANGEDSINCE {modseq}"])
         return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
 
-    def find(self, folder: str, message_id: str) -> int | None:
-        """The newest UID of the message with this Message-ID (as `parse` reads it).
+    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None:
+        """The newest UID of the message with this Message-ID (as `parse` reads it) and,
+        when given, this content: another message can reuse a Message-ID.
 
         Any bytes can sit in a Message-ID (Dovecot stores a NUL as 0x80), and IMAP can
         carry few of them: the SEARCH carries only the longest run of atom characters (a
@@ -339,7 +342,7 @@ class ImapMailbox:
         if needle != whole:  # a few candidates: read as far as this Message-ID may reach
             candidates = self._message_ids(folder, found, MESSAGE_ID_BYTES + 4 * len(whole))
             found = [uid for uid, value in candidates.items() if value == message_id]
-        return max(found) if found else None
+        return _with_content(self, folder, found, content_hash)
 
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
         """UID -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
@@ -359,7 +362,8 @@ class ImapMailbox:
         return found
 
     # -- changing -------------------------------------------------------------------------
-    def move(self, folder: str, uid: int, target: str) -> None:
+    def move(self, folder: str, uid: int, target: str) -> int | None:
+        """Move one message; the UID it got in `target` when the server says (UIDPLUS)."""
         from imapclient.exceptions import IMAPClientError
 
         self._ensure(folder)
@@ -369,14 +373,26 @@ class ImapMailbox:
         try:
             if self.has("MOVE"):
                 self._call(self._client.move, [uid], target)
-                return
+                return self._copied_to()
             self._call(self._client.copy, [uid], target)
         except IMAPClientError as error:  # NO or BAD: the connection itself is fine
             kind = FolderMissingError if "TRYCREATE" in str(error) else MailboxError
             raise kind(f"{self.account}: cannot move {uid} from {folder} to {target} "
                        f"({error})") from error
+        moved_to = self._copied_to()
         self._call(self._client.add_flags, [uid], [DELETED])
         self._call(self._client.uid_expunge, [uid])
+        return moved_to
+
+    def _copied_to(self) -> int | None:
+        """The UID the last MOVE or COPY gave the message in its target (UIDPLUS's COPYUID,
+        "validity source-uids target-uids"), None when the server did not say. imapclient
+        leaves the response code among imaplib's untagged responses."""
+        codes = self._client._imap.untagged_responses.pop("COPYUID", [])
+        try:
+            return int(_text(codes[-1]).split()[2])
+        except (IndexError, ValueError):
+            return None
 
     def tag(self, folder: str, uid: int, keyword: str) -> None:
         self._ensure(folder)
@@ -587,7 +603,8 @@ class MaildirMailbox:
                 continue
             with box.get_file(key) as handle:
                 raw = handle.read(self.config.fetch_bytes)
-            fetched.append(Fetched(uid, raw, self._flags(box, key)))
+            fetched.append(Fetched(uid, raw, self._flags(box, key),
+                                   box.get_message(key).get_date()))
         return fetched
 
     @staticmethod
@@ -602,24 +619,22 @@ class MaildirMailbox:
                       modseq: int) -> dict[int, frozenset[str]]:
         return self.flags(folder, uids)  # Maildir has no modification sequences
 
-    def find(self, folder: str, message_id: str) -> int | None:
+    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None:
         if not message_id:
             return None
         try:
             box, keys = self._folder(folder), self._uid_map(folder)["keys"]
         except FolderMissingError:
             return None  # a folder that is not there holds no message
-        for key, uid in sorted(keys.items(), key=lambda item: -item[1]):  # newest first
-            if _maildir_message_id(box, key) == message_id:
-                return uid
-        return None
+        found = [uid for key, uid in keys.items() if _maildir_message_id(box, key) == message_id]
+        return _with_content(self, folder, found, content_hash)
 
     def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
         box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
         found = {uid: _maildir_message_id(box, by_uid[uid]) for uid in uids if uid in by_uid}
         return {uid: value for uid, value in found.items() if value}
 
-    def move(self, folder: str, uid: int, target: str) -> None:
+    def move(self, folder: str, uid: int, target: str) -> int | None:
         """A rename into the target's same subfolder, as mail clients move in a Maildir:
         the bytes and the flags in the file name stay as they were."""
         source, key = self._folder(folder), self._key(folder, uid)
@@ -627,6 +642,7 @@ class MaildirMailbox:
             raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
         name = source._lookup(key)  # "new/<key>" or "cur/<key>:2,FS"
         Path(source._path, name).rename(Path(self._folder(target)._path, name))
+        return self._uid_map(target)["keys"].get(key)
 
     def tag(self, folder: str, uid: int, keyword: str) -> None:
         logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, uid)
@@ -642,6 +658,23 @@ class MaildirMailbox:
     def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
         _sleep_until(time.monotonic() + min(timeout, self.config.poll_seconds), stop)
         return True
+
+
+def _with_content(mailbox: Mailbox, folder: str, uids: list[int], content_hash: str) -> int | None:
+    """The newest of `uids` whose message has this content hash (any of them when no hash
+    is given, or when only one carries the Message-ID anyway)."""
+    if content_hash and len(uids) > 1:
+        uids = [item.uid for item in mailbox.fetch(folder, uids)
+                if parse(item.raw).content_hash == content_hash]
+    return max(uids) if uids else None
+
+
+def _timestamp(value) -> float:
+    """A server's date (imapclient gives local naive datetimes) as seconds since 1970."""
+    try:
+        return value.timestamp()
+    except (AttributeError, ValueError, OverflowError, OSError):
+        return 0.0
 
 
 def _maildir_message_id(box: stdlib_mailbox.Maildir, key: str) -> str:

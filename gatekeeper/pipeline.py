@@ -109,13 +109,20 @@ class Pipeline:
         saved = self.store.folder_state(self.account, inbox)
         if saved is not None and saved.uidvalidity == status.uidvalidity:
             return saved
+        history_before = 0.0
         if saved is not None:
-            logger.warning("%s: UIDVALIDITY of %s changed; re-syncing by Message-ID",
+            # Every UID is new to us now. Messages decided before are known by what they
+            # are; the rest that arrived before the last full look are history, as on a
+            # first install (the reader's read and answered mail is no new mail).
+            history_before = self.store.synced_at(self.account, inbox)
+            logger.warning("%s: UIDVALIDITY of %s changed; re-syncing: decided mail is "
+                           "recognised, mail older than the last look is history",
                            self.account, inbox)
             start = 0
         else:
             start = 0 if self.start_at_existing else status.uidnext - 1
-        state = FolderState(status.uidvalidity, max(start, 0), status.highest_modseq)
+        state = FolderState(status.uidvalidity, max(start, 0), status.highest_modseq,
+                            history_before)
         self.store.save_folder_state(self.account, inbox, state)
         return state
 
@@ -126,29 +133,35 @@ class Pipeline:
         decisions: list[Decision] = []
         while not stop():
             state = self.sync_state()
+            looked_at = time.time()
             fetched = self.mailbox.fetch_new(self.folders.inbox, state.last_uid, self.batch_size)
             if not fetched:
+                self.store.mark_synced(self.account, self.folders.inbox, looked_at)
                 return decisions
             decisions += self._decide_batch(fetched, state, time.time() if now is None else now)
         return decisions
 
     def _decide_batch(self, fetched: list[Fetched], state: FolderState, now: float) -> list[Decision]:
         messages = [parse(item.raw) for item in fetched]  # never raises
-        already = self.store.decided_message_ids(self.account)
+        already = self.store.decided_identities(self.account)
         decisions = []
         for item, message, assessed in zip(fetched, messages, self._assess(messages, now)):
             # What `run -v` logs of a message's headers: these two, never more (README).
             logger.debug("%s: uid %s is <%s> from %s", self.account, item.uid,
                          message.message_id, message.from_address)
-            if message.message_id and message.message_id in already:
-                logger.info("%s: %s was decided before (re-sync); skipped", self.account,
-                            message.message_id)
+            if (message.message_id, message.content_hash) in already:
+                logger.info("%s: uid %s was decided before (re-sync); skipped", self.account,
+                            item.uid)
+            elif item.arrived and item.arrived < state.history_before:
+                logger.debug("%s: uid %s arrived before the re-sync's last look: history",
+                             self.account, item.uid)
             elif not isinstance(assessed, Assessment):
                 decisions.append(self._pass_unread(item, message, failure("reading", assessed),
                                                    state, now))
             else:
                 decisions.append(self._decide_safely(item, assessed, state, now))
-            state = FolderState(state.uidvalidity, item.uid, state.highest_modseq)
+            state = FolderState(state.uidvalidity, item.uid, state.highest_modseq,
+                                state.history_before)
             self.store.save_folder_state(self.account, self.folders.inbox, state)
         catch_up(self.brain, self.store, self.account)  # the sender memory counts the batch
         return decisions
@@ -193,7 +206,8 @@ class Pipeline:
                     now: float) -> Decision:
         message, verdict = assessment.message, assessment.verdict
         action = Action.for_verdict(verdict.action, self.mode, self.account, self.folders.inbox,
-                                    item.uid, message.message_id, self.folders)
+                                    item.uid, message.message_id, self.folders,
+                                    message.content_hash)
         with self.store.transaction():
             recorded = self.store.record_decision(
                 self.account, self.folders.inbox, state.uidvalidity, item.uid,
@@ -218,7 +232,7 @@ class Pipeline:
         """Do what was decided and confirm it; "" when done, else the error, noted with the
         decision while the message stays where it was."""
         try:
-            self._perform(action, entry)
+            moved_to = self._perform(action, entry)
         except Exception as error:
             if not isolated(error):
                 raise  # the intent stays open: `reconcile` settles it after reconnecting
@@ -233,26 +247,27 @@ class Pipeline:
                     self.store.update_tracked(self.account, action.message_id,
                                               folder=action.folder, uid=action.uid)
             return detail
-        self.store.journal_finish(entry, DONE)
+        self.store.journal_finish(entry, DONE, target_uid=moved_to)
         return ""
 
-    def _perform(self, action: Action, entry: int) -> None:
-        """Act; when the target folder is gone (renamed or deleted by the reader), look for
-        the folders again, which creates the held folder anew, and act once more."""
+    def _perform(self, action: Action, entry: int) -> int | None:
+        """Act (the message's UID in the target folder, when it moved and the server said);
+        when the target folder is gone (renamed or deleted by the reader), look for the
+        folders again, which creates the held folder anew, and act once more."""
         try:
-            action.perform(self.mailbox)
+            return action.perform(self.mailbox)
         except FolderMissingError as error:
             logger.warning("%s: %s; looking for the folders again", self.account, error)
             self._folders = self.mailbox.folders(refresh=True)
             again = Action.for_verdict(action.verdict, action.mode, action.account,
                                        action.folder, action.uid, action.message_id,
-                                       self._folders)
+                                       self._folders, action.content_hash)
             if again.target != action.target:
                 self.store.journal_retarget(entry, again.target)
                 if action.message_id:
                     self.store.update_tracked(self.account, action.message_id,
                                               folder=again.target)
-            again.perform(self.mailbox)
+            return again.perform(self.mailbox)
 
     def _pass_unread(self, item: Fetched, message: Message, error: str, state: FolderState,
                      now: float) -> Decision:

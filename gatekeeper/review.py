@@ -68,7 +68,7 @@ class Reviewer:
 
     def _locate(self, entry: JournalEntry) -> tuple[int, Message] | None:
         """The held message's UID and contents, None when it is gone."""
-        uid = self.mailbox.find(entry.target, entry.message_id)
+        uid = self.mailbox.find(entry.target, entry.message_id, entry.content_hash)
         fetched = self.mailbox.fetch(entry.target, [uid]) if uid is not None else []
         return (uid, parse(fetched[0].raw)) if fetched else None
 
@@ -96,10 +96,11 @@ class Reviewer:
         trash = self.folders.trash
         with self.store.transaction():
             intent = self.store.journal_intent(entry.account, entry.message_id, "delete",
-                                               entry.target, trash)
+                                               entry.target, trash, entry.content_hash)
             self.store.update_tracked(entry.account, entry.message_id, folder=trash, uid=0)
-        self.mailbox.move(entry.target, uid, trash)
-        self.store.journal_finish(intent, DONE, f"deleted in review of entry {entry.id}")
+        moved_to = self.mailbox.move(entry.target, uid, trash)
+        self.store.journal_finish(intent, DONE, f"deleted in review of entry {entry.id}",
+                                  moved_to)
         self._learn(message, entry.message_id, "deleted_from_held", now)
         return True
 

@@ -78,9 +78,22 @@ MIGRATIONS = [
     """
     ALTER TABLE messages ADD COLUMN error TEXT NOT NULL DEFAULT '';
     """,
+    # A message is known by its Message-ID and its content together (a different message
+    # can reuse a Message-ID, and some have none), and by the UID a move gave it; a
+    # folder remembers when it was last read to the end, so a new UIDVALIDITY can tell
+    # the mail it had already seen from mail that came since.
+    """
+    ALTER TABLE journal ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
+    ALTER TABLE journal ADD COLUMN target_uid INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE folders ADD COLUMN synced_at REAL NOT NULL DEFAULT 0;
+    ALTER TABLE folders ADD COLUMN history_before REAL NOT NULL DEFAULT 0;
+    CREATE INDEX messages_by_identity ON messages (account, message_id, content_hash);
+    """,
 ]
 
 INTENT, DONE, FAILED, UNDONE = "intent", "done", "failed", "undone"
+_JOURNAL_COLUMNS = ("id, account, message_id, kind, source, target, state, created_at, "
+                    "content_hash, target_uid")  # a JournalEntry's fields, in order
 MOVER = "by pid "  # how an intent's detail names the process that writes it
 
 
@@ -91,6 +104,9 @@ class FolderState:
     uidvalidity: int
     last_uid: int
     highest_modseq: int
+    # Mail that arrived before this and was never decided is history, not new mail (set
+    # when UIDVALIDITY changes: what the folder held before was seen already).
+    history_before: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,8 @@ class JournalEntry:
     target: str
     state: str  # INTENT, DONE, FAILED or UNDONE
     created_at: float
+    content_hash: str = ""  # with the Message-ID, which message it is
+    target_uid: int = 0  # its UID in `target` once moved, when the server said (0: unknown)
 
 
 _DISK_FULL = "the disk is full: free some space, then start gatekeeper again. Nothing is " \
@@ -265,22 +283,45 @@ class Store:
     # -- folders ---------------------------------------------------------------------
     def folder_state(self, account: str, folder: str) -> FolderState | None:
         row = self.db.execute(
-            "SELECT uidvalidity, last_uid, highest_modseq FROM folders "
+            "SELECT uidvalidity, last_uid, highest_modseq, history_before FROM folders "
             "WHERE account = ? AND folder = ?", (account, folder)).fetchone()
         return FolderState(*row) if row else None
 
     def save_folder_state(self, account: str, folder: str, state: FolderState) -> None:
         self.db.execute(
-            "INSERT INTO folders VALUES (?, ?, ?, ?, ?) ON CONFLICT (account, folder) DO UPDATE "
+            "INSERT INTO folders (account, folder, uidvalidity, last_uid, highest_modseq, "
+            "history_before) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, folder) DO UPDATE "
             "SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
-            "highest_modseq = excluded.highest_modseq",
-            (account, folder, state.uidvalidity, state.last_uid, state.highest_modseq))
+            "highest_modseq = excluded.highest_modseq, history_before = excluded.history_before",
+            (account, folder, state.uidvalidity, state.last_uid, state.highest_modseq,
+             state.history_before))
+
+    def mark_synced(self, account: str, folder: str, looked_at: float) -> None:
+        """Everything that had arrived in the folder by `looked_at` has been seen."""
+        self.db.execute("UPDATE folders SET synced_at = ? WHERE account = ? AND folder = ?",
+                        (looked_at, account, folder))
+
+    def synced_at(self, account: str, folder: str) -> float:
+        """When the folder was last read to the end (0: never; then the last decision)."""
+        row = self.db.execute("SELECT synced_at FROM folders WHERE account = ? AND folder = ?",
+                              (account, folder)).fetchone()
+        if row and row[0]:
+            return float(row[0])
+        last = self.db.execute("SELECT MAX(decided_at) FROM messages WHERE account = ? AND "
+                               "folder = ?", (account, folder)).fetchone()[0]
+        return float(last or 0.0)
 
     # -- decisions -------------------------------------------------------------------
     def is_decided(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
         return self.db.execute(
             "SELECT 1 FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? "
             "AND uid = ?", (account, folder, uidvalidity, uid)).fetchone() is not None
+
+    def decided_identities(self, account: str) -> set[tuple[str, str]]:
+        """(Message-ID, content hash) of every message decided: what each one is."""
+        rows = self.db.execute("SELECT message_id, content_hash FROM messages WHERE account = ?",
+                               (account,))
+        return {(row[0], row[1]) for row in rows}
 
     def decided_message_ids(self, account: str) -> set[str]:
         rows = self.db.execute("SELECT message_id FROM messages WHERE account = ? AND "
@@ -384,8 +425,8 @@ class Store:
         """Completed holds whose message is still where the hold put it, as far as the
         store knows: the mail waiting in review, oldest first."""
         rows = self.db.execute(
-            "SELECT j.id, j.account, j.message_id, j.kind, j.source, j.target, j.state, "
-            "j.created_at FROM journal j JOIN tracked t ON t.account = j.account "
+            f"SELECT {', '.join(f'j.{column}' for column in _JOURNAL_COLUMNS.split(', '))} "
+            "FROM journal j JOIN tracked t ON t.account = j.account "
             "AND t.message_id = j.message_id AND t.folder = j.target "
             "WHERE j.account = ? AND j.kind = 'hold' AND j.state = ? ORDER BY j.id",
             (account, DONE))
@@ -393,13 +434,13 @@ class Store:
 
     # -- journal ---------------------------------------------------------------------
     def journal_intent(self, account: str, message_id: str, kind: str, source: str,
-                       target: str) -> int:
+                       target: str, content_hash: str = "") -> int:
         """Write what is about to happen, before it happens (and which process does it)."""
         cursor = self.db.execute(
             "INSERT INTO journal (account, message_id, kind, source, target, state, created_at, "
-            "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "detail, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, message_id, kind, source, target, INTENT, time.time(),
-             f"{MOVER}{os.getpid()}"))
+             f"{MOVER}{os.getpid()}", content_hash))
         return int(cursor.lastrowid)
 
     def moves_in_flight(self, account: str) -> set[int]:
@@ -409,9 +450,12 @@ class Store:
                                (account, INTENT))
         return {entry for entry, detail in rows if _running_elsewhere(detail)}
 
-    def journal_finish(self, entry_id: int, state: str, detail: str = "") -> None:
-        self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ? WHERE id = ?",
-                        (state, time.time(), detail, entry_id))
+    def journal_finish(self, entry_id: int, state: str, detail: str = "",
+                       target_uid: int | None = None) -> None:
+        """Settle an intent; `target_uid` is the message's UID where it was moved to."""
+        self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ?, "
+                        "target_uid = COALESCE(?, target_uid) WHERE id = ?",
+                        (state, time.time(), detail, target_uid, entry_id))
 
     def journal_retarget(self, entry_id: int, target: str) -> None:
         """The folder an action moves to changed before it happened (found again by
@@ -420,8 +464,7 @@ class Store:
 
     def journal(self, account: str | None = None, state: str | None = None,
                 since: float = 0.0) -> list[JournalEntry]:
-        query = ("SELECT id, account, message_id, kind, source, target, state, created_at "
-                 "FROM journal WHERE created_at >= ?")
+        query = f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE created_at >= ?"
         params: list = [since]
         if account:
             query, params = query + " AND account = ?", params + [account]
@@ -436,18 +479,17 @@ class Store:
                                (account, INTENT))
         return {row[0] for row in rows}
 
-    def moves_of(self, account: str, message_id: str, first: int) -> list[JournalEntry]:
-        """The completed moves of one message from journal entry `first` on, in order."""
+    def moves_of(self, entry: JournalEntry) -> list[JournalEntry]:
+        """The completed moves of the message `entry` moved, from it on, in order."""
         rows = self.db.execute(
-            "SELECT id, account, message_id, kind, source, target, state, created_at "
-            "FROM journal WHERE account = ? AND message_id = ? AND id >= ? AND state = ? "
-            "AND kind != 'tag' ORDER BY id", (account, message_id, first, DONE))
+            f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE account = ? AND message_id = ? "
+            "AND content_hash = ? AND id >= ? AND state = ? AND kind != 'tag' ORDER BY id",
+            (entry.account, entry.message_id, entry.content_hash, entry.id, DONE))
         return [JournalEntry(*row) for row in rows]
 
     def journal_entry(self, entry_id: int) -> JournalEntry | None:
-        row = self.db.execute(
-            "SELECT id, account, message_id, kind, source, target, state, created_at "
-            "FROM journal WHERE id = ?", (entry_id,)).fetchone()
+        row = self.db.execute(f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE id = ?",
+                              (entry_id,)).fetchone()
         return JournalEntry(*row) if row else None
 
     # -- reactions (the feedback table) --------------------------------------------------

@@ -329,7 +329,6 @@ def test_random_and_hostile_mail_is_decided_once_never_lost_and_printed_inertly(
     run_everything(home, mails)
 
 
-@pytest.mark.xfail(strict=True, reason="F3: identity beyond Message-ID, on main")
 def test_a_different_message_reusing_a_message_id_is_decided_like_any_other(root, store):
     pipeline = Pipeline(MaildirMailbox(account(root)), new_brain(), store, "active",
                         start_at_existing=True)

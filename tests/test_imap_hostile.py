@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from gatekeeper.config import paths
 from gatekeeper.feedback import Observer
 from gatekeeper.mailbox import ImapMailbox, _read_message_id
 from gatekeeper.message import MAX_HEADER_BYTES, parse
+from gatekeeper.pipeline import Pipeline
 from gatekeeper.store import DONE, Store
 from gatekeeper.testing import build_message
 
@@ -265,3 +267,85 @@ def test_an_untrusted_certificate_stops_the_account_with_a_clear_message(server)
     assert running.exit_code == 1
     status = json.loads(paths().status_file.read_text())["accounts"]["alice"]
     assert status["state"] == "failed" and "certificate is not trusted" in status["error"]
+
+
+# -- F3, F14: a message is what it is, not its Message-ID alone ---------------------------------
+def spam_copy(n: int, message_id: str | None = "<fixed@bulk.example>") -> bytes:
+    raw = build_message(sender="Bulk <promo@bulk.example>", subject=f"Cheap watches, offer {n}",
+                        body=f"Discount watches today only, coupon {n}.",
+                        message_id=message_id or "<drop-me@bulk.example>")
+    if message_id is None:  # mail from a sender that writes no Message-ID at all
+        raw = raw.replace(b"Message-ID: <drop-me@bulk.example>\n", b"")
+    return raw
+
+
+def test_copies_reusing_one_message_id_are_each_decided_and_undone_as_themselves(mailbox, reader,
+                                                                                store):
+    """Seen: a bulk sender with a fixed Message-ID passed every send after the first."""
+    for n in range(3):
+        reader.deliver(spam_copy(n))
+    decided = pipeline_for(mailbox, store, "active").run_once()
+    assert [d.verdict for d in decided] == ["hold"] * 3
+    assert len(reader.message_ids(HELD)) <= 1  # one Message-ID: count by subject instead
+    reader.client.select_folder(HELD, readonly=True)
+    assert len(reader.client.search("ALL")) == 3 and reader.message_ids("INBOX") == {}
+
+    middle = store.journal()[1]
+    assert actions_undo(mailbox, store, middle)
+    reader.client.select_folder("INBOX", readonly=True)
+    (uid,) = reader.client.search("ALL")
+    subject = reader.client.fetch([uid], ["BODY.PEEK[HEADER.FIELDS (SUBJECT)]"])[uid]
+    assert b"offer 1" in next(v for k, v in subject.items() if k.startswith(b"BODY"))
+
+
+def actions_undo(mailbox, store, entry) -> bool:
+    from gatekeeper.actions import undo
+
+    return undo(mailbox, store, entry)
+
+
+def test_a_message_without_a_message_id_can_be_undone(mailbox, reader, store):
+    reader.deliver(spam_copy(1, message_id=None))
+    (decision,) = pipeline_for(mailbox, store, "active").run_once()
+    assert decision.verdict == "hold" and decision.message_id == ""
+    (entry,) = store.journal()
+    assert entry.state == DONE and entry.target_uid > 0  # the server said where it went
+    assert actions_undo(mailbox, store, entry)
+    reader.client.select_folder("INBOX", readonly=True)
+    assert len(reader.client.search("ALL")) == 1
+    reader.client.select_folder(HELD, readonly=True)
+    assert reader.client.search("ALL") == []
+
+
+# -- F4: a new UIDVALIDITY is a re-sync, not new mail ----------------------------------------------
+def test_after_a_uidvalidity_change_the_readers_old_mail_is_history_not_new_mail(server, store):
+    reader = Reader(server)
+    old = time.time() - 30 * 86400
+    for n in range(5):  # read and answered long before gatekeeper came
+        reader.client.append("INBOX", build_message(subject=f"Old thread {n}",
+                                                    message_id=f"<old-{n}@pals.example>"),
+                             flags=["\\Seen", "\\Answered"],
+                             msg_time=datetime.fromtimestamp(old, timezone.utc))
+    box = ImapMailbox(account_for(server), PASSWORD)
+    pipeline = Pipeline(box, new_brain(), store, "active")  # a new install: the old is history
+    assert pipeline.run_once() == []
+    reader.deliver(unwanted_message(1))
+    assert [d.message_id for d in pipeline.run_once()] == ["unwanted-1@shoes.example"]
+    box.close()
+    reader.close()
+
+    server.stop()  # the server loses its UID list: a restore, a migration
+    time.sleep(1.1)  # Dovecot takes the new UIDVALIDITY from the clock
+    (server.root / "mail" / "alice" / "dovecot-uidlist").unlink()
+    for index in (server.root / "mail" / "alice").glob("dovecot.index*"):
+        index.unlink()
+    server.start()
+    reader = Reader(server)
+    reader.deliver(unwanted_message(2))  # came while the UIDs changed
+
+    box = ImapMailbox(account_for(server), PASSWORD)
+    decided = Pipeline(box, new_brain(), store, "active").run_once()
+    box.close()
+    assert [d.message_id for d in decided] == ["unwanted-2@shoes.example"]
+    assert {f"old-{n}@pals.example" for n in range(5)} <= set(reader.message_ids("INBOX"))
+    reader.close()
