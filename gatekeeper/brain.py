@@ -21,7 +21,7 @@ import os
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +64,15 @@ class Assessment:
     explanation: Explanation
     history: History
     verdict: Verdict
+
+    def evidence(self) -> dict:
+        """What `explain` shows of the reasoning, as plain data (kept with each decision,
+        so it can be shown as it was at the time): the log-odds each kind of evidence
+        added, the closest examples, the sender's history, the expected costs."""
+        return {"evidence_log_odds": self.explanation.contributions,
+                "nearest_examples": [{"note": note, "kept": kept, "similarity": cosine}
+                                     for note, kept, cosine in self.explanation.nearest],
+                "history": asdict(self.history), "expected_costs": self.verdict.costs}
 
 
 def learning_signal(behaviour: str) -> tuple[int, float] | None:

@@ -344,7 +344,8 @@ def status(last: int, as_json: bool) -> None:
     daemon["running"] = _running_daemon() is not None
     store = Store.for_reading(where.database)
     decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
-    moves = [entry.__dict__ for entry in store.journal()[-last:]] if last else []
+    moves = [entry.__dict__ | {"subject": _subject_of(store, entry)}
+             for entry in store.journal()[-last:]] if last else []
     activity = account_activity(store, time.time())
     failed_count, failed = store.failed_decisions(limit=last)
     store.close()
@@ -367,38 +368,73 @@ def status(last: int, as_json: bool) -> None:
         click.echo(inert(f"  {name}: {account['state']}{error}; decided since start: {counts}"))
     _print_activity(activity)
     _print_failed(failed_count, failed)
+    several = len({row["account"] for row in decisions}) > 1
     if decisions:
-        table = Table("decided", "account", "action", "P(wanted)", "from", "subject",
-                      title="latest decisions")
-        for row in decisions:
-            table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
-                          inert(row["account"]),
-                          row["action"] + (" (probe)" if row["probe"] else ""),
-                          f"{row['probability']:.2f}", inert(row["sender"]),
-                          inert(row["subject"][:60]))
-        console.print(table)
+        _print_fitting(
+            "latest decisions (explain one with `gatekeeper explain ID`)",
+            ["id", "decided", *(["account"] if several else []), "action", "P(w)", "from",
+             "subject"],
+            [[str(row["id"]), _when(row["decided_at"]),
+              *([inert(row["account"])] if several else []),
+              row["action"] + (" (probe)" if row["probe"] else ""), f"{row['probability']:.2f}",
+              inert(row["sender"]), inert(row["subject"])] for row in decisions])
     if moves:
-        table = Table("id", "when", "account", "action", "from", "to", "state",
-                      title="latest actions (undo with `gatekeeper undo ID`)")
-        for entry in moves:
-            table.add_row(str(entry["id"]),
-                          time.strftime("%m-%d %H:%M", time.localtime(entry["created_at"])),
-                          *map(inert, (entry["account"], entry["kind"], entry["source"],
-                                       entry["target"], entry["state"])))
-        console.print(table)
+        _print_fitting(
+            "latest actions (undo one with `gatekeeper undo ID`)",
+            ["id", "when", "action", "from", "to", "state", "subject"],
+            [[str(entry["id"]), _when(entry["created_at"]),
+              *map(inert, (entry["kind"], entry["source"], entry["target"], entry["state"],
+                           entry["subject"]))] for entry in moves])
+
+
+def _when(timestamp: float) -> str:
+    return time.strftime("%m-%d %H:%M", time.localtime(timestamp))
+
+
+def _subject_of(store, entry) -> str:
+    decision = store.decision_for(entry.account, entry.message_id, entry.content_hash or None)
+    return decision.subject if decision is not None else ""
+
+
+def _print_fitting(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A table that fits the terminal (80 columns, or a pipe's) a row to a line: the text
+    columns (sender, subject, folders) are cut with an ellipsis, widest first, never
+    wrapped over several lines."""
+    widths = [max([len(column), *(len(row[i]) for row in rows)]) for i, column in enumerate(columns)]
+    room = console.width - 3 * len(columns) - 1  # the borders and the padding
+    # Who gives way, in turn: the subject's neighbours down to a comfortable width, then
+    # to their least, and only then the subject.
+    for names, floor in ((TEXT_COLUMNS.keys() - {"subject"}, 1),
+                         (TEXT_COLUMNS.keys() - {"subject"}, 0), ({"subject"}, 0)):
+        for i in sorted((i for i, c in enumerate(columns) if c in names),
+                        key=lambda i: -widths[i]):
+            excess = sum(widths) - room
+            if excess > 0:
+                widths[i] = max(min(widths[i], TEXT_COLUMNS[columns[i]][floor]),
+                                widths[i] - excess)
+    table = Table(title=title, title_justify="left", pad_edge=False)
+    for column, width in zip(columns, widths):
+        table.add_column(column, width=width, no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+# The text columns a table may cut: (the least each keeps, what each gives way to first,
+# before the subject does); the rest keep their width (ids, times, numbers).
+TEXT_COLUMNS = {"from": (12, 24), "to": (8, 12), "account": (8, 10), "subject": (16, 16),
+                "what went wrong": (16, 24)}
 
 
 def _print_failed(count: int, rows) -> None:
     if not count:
         return
-    table = Table("decided", "account", "action", "from", "subject", "what went wrong",
-                  title=f"{count} messages it could not read or move (passed unread, or left "
-                        "where they were; never tried again)")
-    for row in rows:
-        table.add_row(time.strftime("%m-%d %H:%M", time.localtime(row["decided_at"])),
-                      *map(inert, (row["account"], row["action"], row["sender"],
-                                   row["subject"][:60], row["error"])))
-    console.print(table)
+    _print_fitting(f"{count} messages it could not read or move (passed unread, or left "
+                   "where they were; never tried again)",
+                   ["id", "decided", "action", "subject", "what went wrong"],
+                   [[str(row["id"]), _when(row["decided_at"]),
+                     *map(inert, (row["action"], row["subject"], row["error"]))]
+                    for row in rows])
 
 
 def _decision_counts(decisions: dict[str, int]) -> str:
@@ -482,7 +518,8 @@ def _print_stats(report) -> None:
 
     totals = {action: sum(report.per_day[action]) for action in ACTIONS}
     click.echo(f"{inert(report.account or 'all accounts')}: {report.total} decisions "
-               f"({_decision_counts(totals)}) from {report.days[0]} to {report.days[-1]}")
+               f"({_decision_counts(totals)}) from {report.days[0]} to {report.days[-1]}"
+               + (f"; {report.quiet_days} days without any left out" if report.quiet_days else ""))
     per_day = [{action: report.per_day[action][n] for action in ACTIONS}
                for n in range(len(report.days))]
     busiest = max(sum(counts.values()) for counts in per_day)
@@ -805,11 +842,10 @@ def _print_held(items, as_json: bool) -> None:
     if not items:
         click.echo("nothing is held")
         return
-    table = Table("id", "held", "P(wanted)", "from", "subject", title=f"{len(items)} held")
-    for item in items:
-        table.add_row(str(item.id), time.strftime("%m-%d %H:%M", time.localtime(item.held_at)),
-                      f"{item.probability:.2f}", inert(item.sender), inert(item.subject[:60]))
-    console.print(table)
+    _print_fitting(f"{len(items)} held (pass or delete one with `gatekeeper review --pass ID`)",
+                   ["id", "held", "P(w)", "from", "subject"],
+                   [[str(item.id), _when(item.held_at), f"{item.probability:.2f}",
+                     inert(item.sender), inert(item.subject)] for item in items])
 
 
 def _configured_account(account_name: str | None):
@@ -842,11 +878,11 @@ def _open_account(account_name: str | None, role: str, config=None):
 def explain(target: str, account_name: str | None, as_json: bool) -> None:
     """Show the full reasoning for one message.
 
-    Give a journal ID (from `gatekeeper status` or `gatekeeper review --list`) to see the
-    decision as it was made, or a message file (- for standard input) to score it now
-    against your profile: P(wanted), what each kind of evidence added, the closest
-    examples you kept or threw away, what your history with the sender says, and the
-    verdict with its reasons.
+    Give a decision's ID (from `gatekeeper status` or `gatekeeper review --list`; shadow
+    decisions have one too) to see it as it was made, or a message file (- for standard
+    input) to score it now against your profile: P(wanted), what each kind of evidence
+    added, the closest examples you kept or threw away, what your history with the
+    sender says, the verdict with its reasons and its costs.
 
     Example: gatekeeper explain newsletter.eml
     """
@@ -860,12 +896,8 @@ def explain(target: str, account_name: str | None, as_json: bool) -> None:
         details = {
             "account": account.name, "sender": message.from_address, "subject": message.subject,
             "action": assessment.verdict.action, "probability": assessment.probability,
-            "evidence_log_odds": assessment.explanation.contributions,
-            "nearest_examples": [{"note": note, "kept": kept, "similarity": cosine}
-                                 for note, kept, cosine in assessment.explanation.nearest],
-            "history": assessment.history.__dict__,
+            **assessment.evidence(),
             "reasons": [reason.text for reason in assessment.verdict.reasons],
-            "expected_costs": assessment.verdict.costs,
         }
     if as_json:
         click.echo(json.dumps(details, indent=2, default=str))  # ASCII: \u escapes, inert
@@ -885,22 +917,30 @@ def explain(target: str, account_name: str | None, as_json: bool) -> None:
                        else f"{key}: {inert(value)}")
 
 
-def _explain_decision(entry_id: int) -> dict:
+def _explain_decision(decision_id: int) -> dict:
     from .config import paths
     from .store import Store
 
     store = Store.for_reading(paths().database)
-    entry = store.journal_entry(entry_id)
-    row = store.decision_for(entry.account, entry.message_id) if entry else None
-    store.close()
-    if row is None:
-        raise InputError(f"no decision with journal ID {entry_id}; see `gatekeeper status`")
-    return {"account": row["account"], "sender": row["sender"], "subject": row["subject"],
-            "action": row["action"], "probability": row["probability"], "mode": row["mode"],
-            "probe": bool(row["probe"]), "queue": row["queue"],
-            "decided": time.strftime("%Y-%m-%d %H:%M", time.localtime(row["decided_at"])),
-            "moved": f"{entry.source} -> {entry.target} ({entry.state})",
-            "reasons": [reason["text"] for reason in json.loads(row["reasons"])]}
+    try:
+        decision = store.decision(decision_id)
+        moves = [] if decision is None else [
+            entry for entry in store.journal(decision.account)
+            if (entry.message_id, entry.content_hash) ==
+            (decision.message_id, decision.content_hash)]
+    finally:
+        store.close()
+    if decision is None:
+        raise InputError(f"no decision with ID {decision_id}; `gatekeeper status` lists them "
+                         "beside their subjects")
+    return {"account": decision.account, "sender": decision.sender,
+            "subject": decision.subject, "action": decision.action,
+            "probability": decision.probability, "mode": decision.mode,
+            "probe": decision.probe, "queue": decision.queue,
+            "decided": time.strftime("%Y-%m-%d %H:%M", time.localtime(decision.decided_at)),
+            **decision.evidence,
+            "moves": [f"{e.id}: {e.kind} {e.source} -> {e.target} ({e.state})" for e in moves],
+            "reasons": [reason["text"] for reason in decision.reasons]}
 
 
 class _ReviewSession:
@@ -925,11 +965,15 @@ class _ReviewSession:
             self.account.close()
 
 
+REVIEW_KEYS = "[p]ass  [d]elete  [s]kip  [o]pen  [a]llow sender  [b]lock sender  [q]uit: "
+
+
 def _review_interactively(session: _ReviewSession, items) -> None:
     if not items:
         click.echo("nothing is held")
         return
-    done = {"passed": 0, "deleted": 0, "skipped": 0}
+    done = {"passed": 0, "deleted": 0, "allowed and passed": 0, "blocked and deleted": 0,
+            "skipped": 0}
     for position, item in enumerate(items, start=1):
         message = session.reviewer.message(item.id)
         click.echo(f"\n[{position}/{len(items)}] id {item.id}  from {inert(item.sender)}\n"
@@ -938,34 +982,43 @@ def _review_interactively(session: _ReviewSession, items) -> None:
             click.echo(f"  - {inert(reason['text'])}")
         if message is not None:
             click.echo(f"  {inert(message.snippet)}")
-        while True:
-            click.echo("[p]ass  [d]elete  [s]kip  [o]pen  [a]llow sender  [b]lock sender  [q]uit: ",
-                       nl=False)
-            key = click.getchar().lower()
-            click.echo(key)
-            if key == "o" and message is not None:
-                click.echo(inert(message.text, lines=True))
-                continue
-            if key in ("a", "b"):
-                session.store.add_to_list("allow" if key == "a" else "block", item.sender)
-                key = "p" if key == "a" else "d"
-            if key == "p":
-                done["passed"] += session.reviewer.release(item.id)
-            elif key == "d":
-                done["deleted"] += session.reviewer.discard(item.id)
-            elif key == "s":
-                done["skipped"] += 1
-            elif key == "q":
-                click.echo(_summary(done))
-                return
-            else:
-                continue
+        outcome = _review_one(session, item, message)
+        if outcome == "quit":
             break
-    click.echo(_summary(done))
+        done[outcome] += 1
+    click.echo("reviewed: " + ", ".join(f"{n} {what}" for what, n in done.items() if n or
+                                         what in ("passed", "deleted", "skipped")))
 
 
-def _summary(done: dict[str, int]) -> str:
-    return "reviewed: " + ", ".join(f"{n} {what}" for what, n in done.items())
+def _review_one(session: _ReviewSession, item, message) -> str:
+    """Ask for one key until it is a choice; do it, say what was done; the outcome."""
+    folders = session.reviewer.folders
+    while True:
+        click.echo(REVIEW_KEYS, nl=False)
+        key = click.getchar().lower()
+        click.echo(key)
+        if key == "o" and message is not None:
+            click.echo_via_pager(inert(message.text, lines=True))  # less, when there is one
+        elif key in ("p", "a"):
+            if key == "a":
+                session.store.add_to_list("allow", item.sender)
+            done = session.reviewer.release(item.id)
+            allowed = f"; {inert(item.sender)} is on the allow list" if key == "a" else ""
+            click.echo(f"  passed: back in {inert(folders.inbox)}{allowed}" if done
+                       else "  not found in the held folder any more")
+            return ("passed" if key == "p" else "allowed and passed") if done else "skipped"
+        elif key in ("d", "b"):
+            if key == "b":
+                session.store.add_to_list("block", item.sender)
+            done = session.reviewer.discard(item.id)
+            blocked = f"; {inert(item.sender)} is on the block list" if key == "b" else ""
+            click.echo(f"  deleted: moved to {inert(folders.trash)} (undo brings it back)"
+                       f"{blocked}" if done else "  not found in the held folder any more")
+            return ("deleted" if key == "d" else "blocked and deleted") if done else "skipped"
+        elif key == "s":
+            return "skipped"
+        elif key == "q":
+            return "quit"
 
 
 @main.group()

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
 from .account import Account
 from .brain import Brain, Lists
 from .config import AccountConfig, Paths, Settings, load_settings, settings_file_state
@@ -87,6 +88,7 @@ class AccountStatus:
     last_sync: float = 0.0
     decided: dict[str, int] = field(default_factory=dict)
     mode: str = ""
+    warning: str = ""  # what the user should know though nothing failed (a thin profile)
     settings_applied: list | None = None  # the settings file's state it has applied
     learned_up_to: int = 0  # the last reaction in the store its brain has learned
     examples: int = 0  # examples its profile has learned from
@@ -113,6 +115,7 @@ class AccountWorker:
         self.last_learned = time.monotonic()
         self._refitted_at = -1  # the reaction watermark of the last refit
         self.delays = backoff_delays()  # started again by every healthy pass
+        self._connections = 0
 
     def update(self, settings: Settings, file_state: list | None) -> None:
         """New settings from the file (in `file_state`); applied by the account's own
@@ -128,12 +131,13 @@ class AccountWorker:
             self._stopped_by(error)
             return
         self._report(account.brain)
+        self._warn_if_thin(account)
         try:
             while not self.stop.is_set():
                 try:
                     self._watch(self.connect(self.config), account)
                 except ConnectionLostError as error:
-                    self._retry_after(next(self.delays), str(error))
+                    self._retry_after(next(self.delays), self._plain(error))
                 except Exception as error:
                     if self._stopped_by(error):
                         return
@@ -145,7 +149,28 @@ class AccountWorker:
             account.close()
             if self.status.state != "failed":
                 self.status.state = "stopped"
+            logger.info("%s: stopped; the profile holds %d examples", self.config.name,
+                        self.status.examples)
 
+    def _plain(self, error: BaseException) -> str:
+        """An error's words without the account's name in front (the log line and
+        `status` name the account already)."""
+        text = str(error)
+        return text.removeprefix(f"{self.config.name}: ")
+
+    def _warn_if_thin(self, account: Account) -> None:
+        """Say so, in the log and in `status`, while the profile has too little to go on:
+        then it holds whatever it is not sure of, which is most mail."""
+        examples, needed = account.brain.profile.n_examples_, self.settings.policy.min_examples_to_delete
+        statements = len(self.settings.interests) + len(self.settings.disinterests)
+        if examples >= needed:
+            self.status.warning = ""
+            return
+        self.status.warning = (
+            f"the profile has learned from {examples} examples and {statements} interest "
+            "statements: it holds what it is unsure of and deletes nothing until it has "
+            f"{needed}; run `gatekeeper train` (and `gatekeeper interests add`)")
+        logger.warning("%s: %s", self.config.name, self.status.warning)
     def _stopped_by(self, error: Exception) -> bool:
         """Stop the account when `error` needs the user (credentials, folders, settings,
         a full disk or read-only database); whether it did. Anything else is re-raised
@@ -154,8 +179,8 @@ class AccountWorker:
             storage_failure(error, self.paths.database)
         if reason is None:
             return False
-        self.status.state, self.status.error = "failed", str(reason)
-        logger.error("%s: stopped: %s", self.config.name, reason)
+        self.status.state, self.status.error = "failed", self._plain(reason)
+        logger.error("%s: stopped: %s", self.config.name, self.status.error)
         return True
 
     def _save(self, account: Account) -> None:
@@ -177,6 +202,7 @@ class AccountWorker:
         watch = Watch(mailbox, account.brain, account.store, self.settings.mode,
                       self.start_at_existing)
         try:
+            self._say_watching(watch, account)
             while not self.stop.is_set():
                 self._apply_changes(watch, account)
                 self._step(watch, account)
@@ -189,6 +215,18 @@ class AccountWorker:
         finally:
             mailbox.close()
 
+    def _say_watching(self, watch: Watch, account: Account) -> None:
+        """One line when the account is connected: where, what, in which mode, knowing what."""
+        self._connections += 1
+        folders, config = watch.pipeline.folders, self.config
+        where = f"{config.host}:{config.port}" if config.kind == "imap" else config.maildir
+        logger.info("%s: %s %s; watching %s, held mail to %s, deleted to %s; mode %s; the "
+                    "profile holds %d examples and %d interest statements", config.name,
+                    "reconnected to" if self._connections > 1 else "connected to", where,
+                    folders.inbox, folders.held, folders.trash, self.settings.mode,
+                    account.brain.profile.n_examples_,
+                    len(self.settings.interests) + len(self.settings.disinterests))
+
     def _apply_changes(self, watch: Watch, account: Account) -> None:
         """What commands changed beside the daemon: settings, lists, reactions."""
         self.nudged.clear()
@@ -199,9 +237,10 @@ class AccountWorker:
         store = account.store
         account.brain.lists = Lists(store.list_entries("allow"), store.list_entries("block"))
         caught = account.catch_up()
-        if caught:
+        if caught.learned or caught.forgotten:
             logger.info("%s: learned %d reactions and took back %d recorded beside the daemon",
                         self.config.name, caught.learned, caught.forgotten)
+            self._warn_if_thin(account)
 
     def _apply_settings(self, settings: Settings, watch: Watch, brain: Brain) -> None:
         old, self.settings = self.settings, settings
@@ -287,6 +326,9 @@ class Daemon:
         changes = watcher.data_version()
         threads = [threading.Thread(target=w.run, name=w.config.name, daemon=True)
                    for w in self.workers]
+        logger.info("gatekeeper %s watching %d account(s) (pid %d, mode %s); stop it with "
+                    "Ctrl-C or SIGTERM", __version__, len(threads), os.getpid(),
+                    self.settings.mode)
         for thread in threads:
             thread.start()
         try:
@@ -303,7 +345,9 @@ class Daemon:
         for thread in threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
         self.write_status(running=False)
-        return 1 if any(w.status.state == "failed" for w in self.workers) else 0
+        failed = [w.config.name for w in self.workers if w.status.state == "failed"]
+        logger.info("gatekeeper stopped" + (f"; failed: {', '.join(failed)}" if failed else ""))
+        return 1 if failed else 0
 
     def _notice_changes(self, watcher: Store, seen: int) -> int:
         """Wake the accounts when another process wrote to the store, and hand them the

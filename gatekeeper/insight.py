@@ -118,8 +118,9 @@ class Stats:
     """Everything `gatekeeper stats` shows, for one account or for all."""
 
     account: str | None  # None: every account
-    days: list[str]  # local dates, ISO format, oldest first
+    days: list[str]  # local dates with decisions, ISO format, oldest first
     per_day: dict[str, list[int]]  # action -> decisions per day, aligned with `days`
+    quiet_days: int  # days of the period without a decision, left out of `days`
     bin_edges: list[float]  # P(wanted) histogram edges, 0.0 to 1.0
     histograms: dict[str, list[int]]  # action -> decisions per bin
     engaged: list[SenderEngagement]  # most engaged first
@@ -150,13 +151,17 @@ def _histogram(probabilities: Iterable[float]) -> list[int]:
     return counts
 
 
-def _per_day(outcomes: Iterable, dates: list[date]) -> dict[str, list[int]]:
+def _per_day(outcomes: Iterable, dates: list[date]) -> tuple[list[date], dict[str, list[int]]]:
+    """The days with decisions, and the decisions of each action on each of them (a new
+    install's month is mostly days without any: they say nothing)."""
     index = {day: n for n, day in enumerate(dates)}
     per_day = {action: [0] * len(dates) for action in ACTIONS}
     for row in outcomes:  # a clock that ran ahead stamps a decision after today: count it today
         day = index.get(date.fromtimestamp(row["decided_at"]), len(dates) - 1)
         per_day[row["action"]][day] += 1
-    return per_day
+    busy = [n for n in range(len(dates)) if any(per_day[action][n] for action in ACTIONS)]
+    return [dates[n] for n in busy], {action: [counts[n] for n in busy]
+                                      for action, counts in per_day.items()}
 
 
 def _ranked_senders(rows: Iterable, top: int) -> tuple[list[SenderEngagement],
@@ -189,9 +194,10 @@ def collect_stats(store: Store, days: int, now: float, account: str | None = Non
     engaged, disengaged = _ranked_senders(store.sender_behaviours(account, since), top)
     # Only active mode moves mail, so only its holds and deletes can be undone or rescued.
     moves = [row for row in outcomes if row["mode"] == ACTIVE and row["action"] != PASS]
+    busy, per_day = _per_day(outcomes, dates)
     return Stats(
-        account=account, days=[day.isoformat() for day in dates],
-        per_day=_per_day(outcomes, dates),
+        account=account, days=[day.isoformat() for day in busy], per_day=per_day,
+        quiet_days=days - len(busy),
         bin_edges=[n / HISTOGRAM_BINS for n in range(HISTOGRAM_BINS + 1)],
         histograms={action: _histogram(row["probability"] for row in outcomes
                                        if row["action"] == action) for action in ACTIONS},
@@ -247,4 +253,6 @@ def stats_page(stats: Stats) -> str:
         html.paragraph(f"assumption: {TIME_SAVED_ASSUMPTION}", "note"))
     return html.page(f"gatekeeper stats: {scope}", [decided, scores, senders, quality],
                      subtitle=f"{stats.total} decisions from {stats.days[0]} to "
-                              f"{stats.days[-1]} (local time)")
+                              f"{stats.days[-1]} (local time)"
+                              + (f"; {stats.quiet_days} days without any left out"
+                                 if stats.quiet_days else ""))

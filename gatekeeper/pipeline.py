@@ -213,7 +213,8 @@ class Pipeline:
                 self.account, self.folders.inbox, state.uidvalidity, item.uid,
                 self._row(message, now, action=verdict.action,
                           probability=assessment.probability, probe=verdict.probe,
-                          queue=verdict.queue, reasons=[asdict(r) for r in verdict.reasons]))
+                          queue=verdict.queue, reasons=[asdict(r) for r in verdict.reasons],
+                          evidence=assessment.evidence()))
             entry = action.intend(self.store) if recorded else None
             if recorded and message.message_id:
                 where = action.target if action.moves else self.folders.inbox

@@ -1,8 +1,9 @@
 """The decision: pass, hold or delete one message. Pure: data in, a `Verdict` out.
 
 Thresholds come from costs, not from 0.5. Losing a wanted message costs far more than
-holding it, which costs more than letting junk through (SpamBayes' weighting: $10 per
-wanted message lost, $1 per junk passed, $0.20 per message held). With a calibrated
+holding it, which costs more than letting junk through (SpamBayes' weighting: 10 per
+wanted message lost, 1 per junk passed, 0.20 per message held; the unit is one junk
+message left in the inbox, not money). With a calibrated
 P(wanted) = p, the expected costs are pass (1 - p) * 1, hold 0.20, delete p * 10, and
 the cheapest wins; guard rails then cap what the reader's own relationships allow.
 """
@@ -147,8 +148,9 @@ def decide(p: float, message: Message, history: History, settings: PolicySetting
     if history.blocked and not (history.correspondent or history.reply_to_reader):
         return Verdict(DELETE, p, (Reason("blocked", "the sender is on your block list"),), costs)
     action = min(costs, key=costs.get)
-    reasons = [Reason("score", f"{p:.0%} likely wanted; expected cost "
-                      + ", ".join(f"{a} ${c:.2f}" for a, c in costs.items()))]
+    reasons = [Reason("score", f"{p:.0%} likely wanted; expected cost, counted in junk "
+                      "messages left in your inbox: "
+                      + ", ".join(f"{a} {c:.2f}" for a, c in costs.items()))]
     if action == DELETE:
         rails = _guard_rails(history, settings)
         if rails:

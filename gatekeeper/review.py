@@ -1,7 +1,7 @@
 """Reviewing held mail: what is waiting, and passing or deleting it with learning.
 
-A held message is known by the journal ID of the action that held it (the same IDs
-`gatekeeper status` and `undo` use). Passing moves it back where it came from and teaches
+A held message is known by its decision's ID (the same ID `gatekeeper status` lists
+beside its subject and `gatekeeper explain` takes). Passing moves it back where it came from and teaches
 "rescued"; deleting moves it to Trash (journaled, so `undo` can bring it back) and teaches
 "deleted_from_held". Either way the move is journalled and the tracked location updated
 before it happens, and the reaction is recorded with its lesson and marked learned, so
@@ -11,7 +11,6 @@ up with the store, here or in the running daemon.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ from .store import DONE, JournalEntry, Store
 class HeldItem:
     """One held message as the review shows it."""
 
-    id: int  # the journal ID of the hold
+    id: int  # the decision's ID
     message_id: str
     sender: str
     subject: str
@@ -43,10 +42,11 @@ def held_items(store: Store, account: str) -> list[HeldItem]:
     store alone: listing them needs no connection to the server)."""
     items = []
     for entry in store.waiting_holds(account):
-        row = store.decision_for(account, entry.message_id)
-        items.append(HeldItem(entry.id, entry.message_id, row["sender"] if row else "",
-                              row["subject"] if row else "", row["probability"] if row else 0.5,
-                              json.loads(row["reasons"]) if row else [], entry.created_at))
+        decision = store.decision_for(account, entry.message_id, entry.content_hash or None)
+        if decision is not None:
+            items.append(HeldItem(decision.id, entry.message_id, decision.sender,
+                                  decision.subject, decision.probability, decision.reasons,
+                                  entry.created_at))
     return items
 
 
@@ -60,8 +60,10 @@ class Reviewer:
         self.folders = mailbox.folders()
 
     def _entry(self, item_id: int) -> JournalEntry:
-        entry = self.store.journal_entry(item_id)
-        if entry is None or entry.kind != "hold" or entry.account != self.mailbox.account:
+        """The hold of the decision `item_id`."""
+        decision = self.store.decision(item_id)
+        entry = self.store.hold_of(decision) if decision is not None else None
+        if entry is None or entry.account != self.mailbox.account:
             raise InputError(f"{item_id} is not a held message of {self.mailbox.account}; "
                              "see `gatekeeper review --list`")
         return entry

@@ -89,6 +89,10 @@ MIGRATIONS = [
     ALTER TABLE folders ADD COLUMN history_before REAL NOT NULL DEFAULT 0;
     CREATE INDEX messages_by_identity ON messages (account, message_id, content_hash);
     """,
+    # The evidence behind each decision, so `explain` shows it as it was at the time.
+    """
+    ALTER TABLE messages ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 INTENT, DONE, FAILED, UNDONE = "intent", "done", "failed", "undone"
@@ -120,6 +124,37 @@ class Tracked:
     decided_at: float
     verdict: str
     learned: frozenset[str]  # behaviours already learned from, so none counts twice
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One decision as recorded: what was decided about a message, and why."""
+
+    id: int  # the decision's ID, as `status`, `review` and `explain` show it
+    account: str
+    folder: str
+    uid: int
+    message_id: str
+    content_hash: str
+    sender: str
+    subject: str
+    decided_at: float
+    action: str
+    probability: float
+    mode: str
+    probe: bool
+    queue: str
+    reasons: list[dict]
+    evidence: dict  # `Assessment.evidence()` at the time ({} for decisions before it was kept)
+    error: str
+
+    @classmethod
+    def of(cls, row: sqlite3.Row) -> DecisionRecord:
+        return cls(row["id"], row["account"], row["folder"], row["uid"], row["message_id"],
+                   row["content_hash"], row["sender"], row["subject"], row["decided_at"],
+                   row["action"], row["probability"], row["mode"], bool(row["probe"]),
+                   row["queue"], json.loads(row["reasons"]), json.loads(row["evidence"] or "{}"),
+                   row["error"])
 
 
 @dataclass(frozen=True)
@@ -334,14 +369,14 @@ class Store:
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, "
             "content_hash, sender, subject, decided_at, action, probability, mode, probe, "
-            "queue, reasons, sender_keys, error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "queue, reasons, sender_keys, error, evidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, folder, uidvalidity, uid, decision["message_id"], decision["content_hash"],
              decision["sender"], decision["subject"], decision.get("at", time.time()),
              decision["action"], decision["probability"], decision["mode"],
              int(decision.get("probe", False)), decision.get("queue", ""),
              json.dumps(decision.get("reasons", [])), json.dumps(decision.get("sender_keys", [])),
-             decision.get("error", "")))
+             decision.get("error", ""), json.dumps(decision.get("evidence", {}))))
         return cursor.rowcount == 1
 
     def arrivals_after(self, account: str, row: int) -> list[Arrival]:
@@ -365,13 +400,13 @@ class Store:
     def failed_decisions(self, limit: int = 10) -> tuple[int, list[sqlite3.Row]]:
         """How many messages could not be read or acted on, and the latest `limit` of them."""
         count = self.db.execute("SELECT COUNT(*) FROM messages WHERE error != ''").fetchone()[0]
-        rows = self.db.execute("SELECT * FROM messages WHERE error != '' "
+        rows = self.db.execute("SELECT rowid AS id, * FROM messages WHERE error != '' "
                                "ORDER BY decided_at DESC LIMIT ?", (limit,)).fetchall()
         return count, rows
 
     def decisions(self, account: str | None = None, since: float = 0.0,
                   action: str | None = None) -> list[sqlite3.Row]:
-        query = "SELECT * FROM messages WHERE decided_at >= ?"
+        query = "SELECT rowid AS id, * FROM messages WHERE decided_at >= ?"
         params: list = [since]
         if account:
             query, params = query + " AND account = ?", params + [account]
@@ -379,10 +414,29 @@ class Store:
             query, params = query + " AND action = ?", params + [action]
         return self.db.execute(query + " ORDER BY decided_at", params).fetchall()
 
-    def decision_for(self, account: str, message_id: str) -> sqlite3.Row | None:
-        return self.db.execute(
-            "SELECT * FROM messages WHERE account = ? AND message_id = ? "
-            "ORDER BY decided_at DESC LIMIT 1", (account, message_id)).fetchone()
+    def decision_for(self, account: str, message_id: str,
+                     content_hash: str | None = None) -> DecisionRecord | None:
+        """The latest decision about a message (its content too, when given)."""
+        row = self.db.execute(
+            "SELECT rowid AS id, * FROM messages WHERE account = ? AND message_id = ? "
+            "AND (? IS NULL OR content_hash = ?) ORDER BY decided_at DESC LIMIT 1",
+            (account, message_id, content_hash, content_hash)).fetchone()
+        return None if row is None else DecisionRecord.of(row)
+
+    def decision(self, decision_id: int) -> DecisionRecord | None:
+        """A decision by its ID (what `status`, `review` and `explain` show)."""
+        row = self.db.execute("SELECT rowid AS id, * FROM messages WHERE rowid = ?",
+                              (decision_id,)).fetchone()
+        return None if row is None else DecisionRecord.of(row)
+
+    def hold_of(self, decision: DecisionRecord) -> JournalEntry | None:
+        """The completed hold of a decided message, None when it was not held (or not
+        yet, or no more)."""
+        row = self.db.execute(
+            f"SELECT {_JOURNAL_COLUMNS} FROM journal WHERE account = ? AND message_id = ? "
+            "AND content_hash IN (?, '') AND kind = 'hold' AND state = ? ORDER BY id DESC LIMIT 1",
+            (decision.account, decision.message_id, decision.content_hash, DONE)).fetchone()
+        return JournalEntry(*row) if row else None
 
     def accounts(self) -> list[str]:
         """Every account with a recorded decision, by name."""

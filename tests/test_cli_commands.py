@@ -169,12 +169,29 @@ def test_status_table_shows_decisions_and_journal_ids_to_undo(runner):
     entry = record_activity()
     result = runner.invoke(main, ["status"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "latest decisions" in result.output
-    assert "latest actions (undo with `gatekeeper undo ID`)" in result.output
+    assert "latest decisions (explain one with `gatekeeper explain ID`)" in result.output
+    assert "latest actions (undo one with `gatekeeper undo ID`)" in result.output
     decision, move = table_rows(result.output)
-    assert decision[1:] == ["personal", "delete", "0.02", "deals@shoes.example",
-                            "Discount shoes"]
-    assert [move[0], *move[2:]] == [str(entry), "personal", "delete", "INBOX", "Trash", DONE]
+    assert decision[0] == "1"  # the decision's ID, for `explain`
+    assert decision[2:] == ["delete", "0.02", "deals@shoes.example", "Discount shoes"]
+    assert [move[0], *move[2:]] == [str(entry), "delete", "INBOX", "Trash", DONE,
+                                    "Discount shoes"]
+
+
+def test_status_fits_80_columns_with_long_subjects(runner):
+    store = Store(paths().database)
+    for n in range(3):
+        store.record_decision("personal", "INBOX", 7, n + 1, {
+            "message_id": f"m{n}@shoes.example", "content_hash": f"h{n}", "at": 1000.0 + n,
+            "sender": f"a-very-long-sender-address-{n}@marketing.shoes-and-boots.example",
+            "subject": f"Discount shoes and boots, a subject that goes on and on {n} " * 3,
+            "action": "hold", "probability": 0.3, "mode": "shadow"})
+    store.close()
+    result = runner.invoke(main, ["status"], env={"COLUMNS": "80"})
+    rows = table_rows(result.output)
+    assert [row[0] for row in rows] == ["1", "2", "3"]  # one line each: nothing wrapped
+    assert all(len(line) <= 80 for line in result.output.splitlines() if "│" in line)
+    assert all(row[-1].endswith("…") for row in rows)
 
 
 def write_daemon_status(updated: float, **account) -> None:

@@ -4,6 +4,7 @@ terminal, JSON and HTML form, through click's CliRunner in a private GATEKEEPER_
 from __future__ import annotations
 
 import json
+import re
 import time
 import xml.etree.ElementTree as ElementTree
 from datetime import date, timedelta
@@ -117,7 +118,8 @@ def test_stats_without_decisions_says_so_and_writes_no_page(runner, tmp_path):
     assert "no decisions yet in the last 30 days, so no stats" in result.output
     assert not page.exists()
     report = json.loads(runner.invoke(main, ["stats", "--json", "--days", "5"]).output)
-    assert (report["total"], len(report["days"]), report["reversed_share"]) == (0, 5, None)
+    assert (report["total"], report["days"], report["quiet_days"], report["reversed_share"]) == \
+        (0, [], 5, None)
 
 
 def test_stats_of_an_account_without_decisions_names_it(runner):
@@ -192,3 +194,18 @@ def test_stats_html_and_json_together_keep_the_json_clean(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["total"] == 5
     assert page.read_text().startswith("<!DOCTYPE html>\n")
+
+
+def test_stats_of_a_new_install_shows_only_the_days_with_decisions(runner, tmp_path):
+    """Seen: a new install's `stats` printed 29 empty days, and its page listed them twice."""
+    store = Store(paths().database)
+    decide(store, 1, time.time(), "hold", "news@c.example", 0.3)
+    store.close()
+    page = tmp_path / "stats.html"
+    result = runner.invoke(main, ["stats", "--html", str(page)], env=WIDE)
+    assert "29 days without any left out" in result.output
+    day_rows = [row for row in table_rows(result.output) if re.match(r"\d{4}-\d\d-\d\d", row[0])]
+    assert len(day_rows) == 1
+    markup = page.read_text().split("\n", 1)[1]
+    today = date.today().isoformat()
+    assert [td.text for td in ElementTree.fromstring(markup).iter("td")].count(today) == 1

@@ -198,7 +198,9 @@ def test_stats_counts_each_local_day_of_the_window(store):
 def test_stats_of_one_account(store):
     stats = collect_stats(store, 3, fill_three_days(store), account="work")
 
-    assert stats.per_day == {"pass": [0, 1, 0], "hold": [0, 0, 0], "delete": [0, 0, 0]}
+    # Only the day with a decision is shown; the other two are counted as quiet.
+    assert stats.per_day == {"pass": [1], "hold": [0], "delete": [0]}
+    assert len(stats.days) == 1 and stats.quiet_days == 2
     assert stats.engaged == stats.disengaged == []
 
 
@@ -243,6 +245,6 @@ def test_stats_json_form_has_the_derived_figures(store):
 def test_stats_of_an_empty_store(store):
     stats = collect_stats(store, 7, local(2026, 11, 23, 10, 0))
 
-    assert stats.total == 0 and len(stats.days) == 7 and stats.days[-1] == "2026-11-23"
+    assert stats.total == 0 and stats.days == [] and stats.quiet_days == 7
     assert stats.reversed_share is None
     assert describe_reversals(stats).startswith("no holds or deletes in active mode yet")

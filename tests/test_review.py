@@ -114,12 +114,12 @@ def test_review_of_an_unknown_id_says_how_to_list(server):
     assert result.exit_code != 0 and "gatekeeper review --list" in result.output
 
 
-def run_in_terminal(keys: str, timeout: float = 60) -> str:
+def run_in_terminal(keys: str, timeout: float = 60, **environment: str) -> str:
     """`gatekeeper review` on a pseudo-terminal, typing each key when it asks."""
     leader, follower = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "gatekeeper", "review"], stdin=follower,
-                               stdout=follower, stderr=follower, env=dict(os.environ),
-                               close_fds=True)
+                               stdout=follower, stderr=follower,
+                               env=dict(os.environ) | environment, close_fds=True)
     os.close(follower)
     output, pending = b"", list(keys)
     deadline = time.monotonic() + timeout
@@ -154,13 +154,22 @@ def test_interactive_review_takes_one_key_per_message(server):
     reader = hold_two(server)
     output = run_in_terminal("xpb")  # x is not a choice: asked again
     assert "[1/2]" in output and "[2/2]" in output and "Discount shoes sale 1" in output
-    assert "reviewed: 1 passed, 1 deleted, 0 skipped" in output
+    assert "reviewed: 1 passed, 0 deleted, 1 blocked and deleted, 0 skipped" in output
+    assert "passed: back in INBOX" in output and "is on the block list" in output
     assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
     assert set(reader.message_ids("Trash")) == {"unwanted-2@shoes.example"}
     store = Store(paths().database)
     assert "deals@shoes.example" in store.list_entries("block")
     store.close()
     reader.close()
+
+
+def test_opening_a_held_message_pages_its_text_and_review_goes_on(server, tmp_path):
+    hold_two(server).close()
+    paged = tmp_path / "paged.txt"
+    output = run_in_terminal("ossq", PAGER=f"tee {paged}")
+    assert "Cheap sneakers and boots, coupon code 1" in paged.read_text()
+    assert "[2/2]" in output  # after the pager, the same message asks again, then the next
 
 
 def test_explain_shows_a_held_decision_and_scores_a_file(server, tmp_path):
@@ -170,7 +179,9 @@ def test_explain_shows_a_held_decision_and_scores_a_file(server, tmp_path):
     assert result.exit_code == 0, result.output
     details = json.loads(result.output)
     assert (details["action"], details["subject"]) == ("hold", "Discount shoes sale 1")
-    assert details["moved"] == f"INBOX -> {HELD} (done)" and details["reasons"]
+    assert details["moves"] == [f"1: hold INBOX -> {HELD} (done)"] and details["reasons"]
+    assert details["evidence_log_odds"]  # what the evidence added, as it was then
+    assert {"history", "nearest_examples", "expected_costs"} <= set(details)
 
     path = tmp_path / "space.eml"
     path.write_bytes(unwanted_message(9))

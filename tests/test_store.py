@@ -132,12 +132,13 @@ def test_any_part_of_the_key_makes_another_message(store, key):
 
 def test_a_decision_row_holds_what_was_decided(store):
     store.record_decision("acct", "INBOX", 7, 1, decision(probe=True))
-    row = store.decision_for("acct", "m1@example.org")
-    assert (row["uidvalidity"], row["uid"], row["sender"], row["subject"]) == (
-        7, 1, "alice@example.org", "Hello")
-    assert (row["probe"], row["queue"], row["mode"], row["decided_at"]) == (
-        1, "screener", "active", 1000.0)
-    assert json.loads(row["reasons"]) == [{"code": "score", "text": "30% likely wanted"}]
+    record = store.decision_for("acct", "m1@example.org")
+    assert (record.folder, record.uid, record.sender, record.subject) == (
+        "INBOX", 1, "alice@example.org", "Hello")
+    assert (record.probe, record.queue, record.mode, record.decided_at) == (
+        True, "screener", "active", 1000.0)
+    assert record.reasons == [{"code": "score", "text": "30% likely wanted"}]
+    assert store.decision(record.id) == record
     assert store.decision_for("acct", "unknown@example.org") is None
 
 
@@ -163,7 +164,7 @@ def test_decided_message_ids_leave_out_messages_without_one(store):
 def test_decision_for_gives_the_latest_of_a_message_seen_twice(store):
     store.record_decision("a", "INBOX", 1, 1, decision("m1", at=100.0, action="hold"))
     store.record_decision("a", "INBOX", 2, 1, decision("m1", at=200.0, action="pass"))
-    assert store.decision_for("a", "m1")["action"] == "pass"
+    assert store.decision_for("a", "m1").action == "pass"
 
 
 # -- the journal ----------------------------------------------------------------------------------
