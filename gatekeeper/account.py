@@ -113,9 +113,10 @@ class Account:
         self.brain.save(folder)
         self._loaded = self.brain.applied.to_dict()
 
-    def commit(self) -> Committed:
+    def commit(self, wait: bool = True) -> Committed:
         """Make what this session recorded part of the checkpoint: write it, or, while a
-        daemon holds the home, wait (a while) for the daemon to learn it."""
+        daemon holds the home, leave it to the daemon (waiting a while for it to learn it
+        when `wait`)."""
         if self.lock.held or self.lock.acquire(self.role):
             try:
                 self.save()
@@ -126,10 +127,10 @@ class Account:
         holder = self.lock.holder()
         if holder is None or holder.role != DAEMON:
             return Committed("", self._unlearned())
-        return self._wait_for_daemon(holder.pid)
+        return self._wait_for_daemon(holder.pid, DAEMON_CATCH_UP_SECONDS if wait else 0.0)
 
-    def _wait_for_daemon(self, pid: int) -> Committed:
-        deadline = time.monotonic() + DAEMON_CATCH_UP_SECONDS
+    def _wait_for_daemon(self, pid: int, seconds: float) -> Committed:
+        deadline = time.monotonic() + seconds
         while self._unlearned() and time.monotonic() < deadline:
             time.sleep(0.2)
         return Committed(f"the daemon (pid {pid})", self._unlearned())

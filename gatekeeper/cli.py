@@ -191,14 +191,16 @@ def demo(folder: Path | None, messages: int, seed: int, html_path: Path | None,
 
 
 class _BarProgress:
-    """The demo's progress reports on a rich progress bar."""
+    """Progress reports (the demo's, training's) on a rich progress bar, one stage at a
+    time, each counted against its own total."""
 
-    def __init__(self, bar) -> None:
+    def __init__(self, bar, prefix: str = "") -> None:
         self.bar = bar
-        self.task = bar.add_task("starting", total=None)
+        self.prefix = prefix
+        self.task = bar.add_task(f"{prefix}starting", total=None)
 
     def stage(self, description: str, total: int) -> None:
-        self.bar.reset(self.task, description=description, total=total)
+        self.bar.reset(self.task, description=self.prefix + description, total=total)
 
     def advance(self, amount: int) -> None:
         self.bar.advance(self.task, amount)
@@ -713,8 +715,10 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
     unread mail in Trash, junked mail and bulk mail left unread for two weeks count
     against. Reports how well the result separates what you kept from what you threw
     away in the latest fifth of your mail, and what it would have done with last week's.
+    Learns the newest mail first: the profile is saved and usable after the newest
+    1,000 messages (well within a minute), then older mail is learned a stage at a time.
     A new training replaces the last one's lessons; what you did with mail gatekeeper
-    decided is kept. It can run while the daemon watches: the daemon learns the result
+    decided is kept. It can run while the daemon watches: the daemon learns each stage
     within seconds.
 
     Example: gatekeeper train --days 90
@@ -737,17 +741,27 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
         raise InputError("no accounts configured: run `gatekeeper init` first")
     embedder = OnnxEmbedder(max_length=settings.max_length, threads=threads)
     reports, committed = {}, {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               RateColumn(), TimeRemainingColumn())
     for config in accounts:
         account = Account.open(config, settings, where, embedder, "train")
-        columns = (TextColumn(f"{config.name}: reading and learning"), BarColumn(),
-                   MofNCompleteColumn(), RateColumn(), TimeRemainingColumn())
+        started = time.monotonic()
+
+        def usable(done: int, of: int, account=account) -> None:
+            """After each stage but the last: make the profile usable now, and say so."""
+            if done == of:
+                return  # the whole history: committed below, with the report
+            saved = describe_commit(account.commit(wait=False))
+            if not as_json:
+                console.print(f"{account.name}: learned the newest {done} of {of} messages "
+                              f"after {time.monotonic() - started:.0f} s; {saved}; learning "
+                              "older mail", markup=False, highlight=False, soft_wrap=True)
+
         try:
             with Progress(*columns, console=console, disable=as_json) as bar:
-                task = bar.add_task("train", total=None)
                 reports[config.name] = train_account(
                     account.mailbox, account.brain, account.store, days=days,
-                    progress=lambda n: bar.advance(task, n),
-                    total=lambda n: bar.update(task, total=n))
+                    progress=_BarProgress(bar, f"{config.name}: "), learned=usable)
             committed[config.name] = account.commit()
         finally:
             account.close()

@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 # one refit over every example rather than an online step each: a refit is the profile's
 # best estimate, and steps taken one by one would only approach it.
 ONLINE_LIMIT = 20
+TRAINING = "train"  # the source of reactions `gatekeeper train` records: a history, so
+# always learned by a refit, however few of them a stage of training brings
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def catch_up(brain: Brain, store: Store, account: str) -> CaughtUp:
     pending = store.reactions(account, after=applied.reactions)
     live = [r for r in pending if not r.undone and r.lesson is not None]
     # A brain that starts from nothing (a new one, or a checkpoint relearned) is fitted.
-    online = len(live) <= ONLINE_LIMIT and applied.reactions > 0
+    online = len(live) <= ONLINE_LIMIT and applied.reactions > 0 and \
+        all(r.source != TRAINING for r in live)
     for reaction in live:
         brain.apply(reaction.lesson, reaction.id, step=online)
     if live and not online:

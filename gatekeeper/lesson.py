@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -56,6 +56,14 @@ class Lesson:
     arrived: bool = False  # its arrival counts too (history learned by `train`)
     recipients: tuple[str, ...] = ()  # for SENT: whom the reader wrote to
     example: Example | None = None
+
+    def read_as(self, embedding: np.ndarray) -> Lesson:
+        """This lesson with its example's embedding: drafted before the model read the
+        message (training counts a whole history first, then reads it newest first)."""
+        if self.example is None:
+            return self
+        return replace(self, example=replace(self.example,
+                                             embedding=np.asarray(embedding, np.float32)))
 
 
 def evidence_of(examples: Sequence[Example]) -> Evidence:

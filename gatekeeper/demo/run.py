@@ -20,7 +20,6 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
 
 from ..account import Account
 from ..brain import Brain
@@ -34,7 +33,7 @@ from ..onboarding import add_account
 from ..policy import HOLD, PASS
 from ..store import Reaction, Store
 from ..training import SOURCE as TRAINING
-from ..training import TrainingReport, train
+from ..training import Progress, TrainingReport, silent, train
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
 from .outcome import DecidedMail, DemoResult, decided_mail
@@ -48,28 +47,13 @@ MARKER = ".gatekeeper-demo"  # marks a folder the demo wrote, which a new run ma
 JUNK_FOLDER, SENT_FOLDER, TRASH_FOLDER = "Junk", "Sent", "Trash"  # found by these names
 
 
-class Progress(Protocol):
-    """Told what the run is doing: a stage with its size, then steps through it."""
-
-    def stage(self, description: str, total: int) -> None: ...
-    def advance(self, amount: int) -> None: ...
-
-
-class _Silent:
-    def stage(self, description: str, total: int) -> None:
-        pass
-
-    def advance(self, amount: int) -> None:
-        pass
-
-
 def run_demo(embedder: Embedder, folder: Path | None = None, messages: int = 400,
              seed: int = 1, behaviour: Behaviour = Behaviour(),
              progress: Progress | None = None) -> DemoResult:
     """Generate an inbox of that many messages, learn its earlier weeks, decide the later
     ones day by day."""
     started = time.monotonic()
-    progress = progress or _Silent()
+    progress = progress or silent
     folder = prepare_folder(folder)
     inbox = generate_inbox(messages, seed)
     where = Paths.under(folder / "home")
@@ -217,8 +201,7 @@ def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMail
         reader.file_past(mail)
         progress.advance(1)
     return train(mailbox, brain, store, days=HISTORY_DAYS + 1, now=history_end.timestamp(),
-                 progress=progress.advance,
-                 total=lambda n: progress.stage("learning from the history", n))
+                 progress=progress)
 
 
 def _live(inbox: DemoInbox, history_end: datetime, watch: Watch, reader: SimulatedReader,
