@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shlex
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -187,7 +189,24 @@ def demo(folder: Path | None, messages: int, seed: int, html_path: Path | None,
     click.echo(f"wanted mail deleted: {result.wanted_deleted}; unwanted mail held or deleted: "
                f"{result.unwanted_removed:.0%}; took {result.seconds:.0f} s\n"
                f"report: {report}\n"
-               f"look around: GATEKEEPER_HOME={result.home} gatekeeper status")
+               f"look around: GATEKEEPER_HOME={shlex.quote(str(result.home))} "
+               f"{invocation()} status")
+
+
+def invocation() -> str:
+    """How the person who ran this can run gatekeeper again from the same shell: the
+    bare name when it is on their PATH, else this installation's script (`.venv/bin/
+    gatekeeper` after the quick start), else this Python with `-m`."""
+    script = Path(sys.executable).parent / "gatekeeper"
+    found = shutil.which("gatekeeper")
+    if found and Path(found).resolve() == script.resolve():
+        return "gatekeeper"
+    if not script.exists():
+        return f"{shlex.quote(sys.executable)} -m gatekeeper"
+    try:
+        return shlex.quote(str(script.relative_to(Path.cwd())))
+    except ValueError:  # not below the working directory
+        return shlex.quote(str(script))
 
 
 class _BarProgress:
@@ -368,6 +387,8 @@ def status(last: int, as_json: bool) -> None:
         counts = ", ".join(f"{n} {v}" for v, n in sorted(account["decided"].items())) or "none"
         error = f" ({account['error']})" if account["error"] else ""
         click.echo(inert(f"  {name}: {account['state']}{error}; decided since start: {counts}"))
+        if running and account.get("warning"):
+            click.echo(inert(f"  {name}: warning: {account['warning']}"))
     _print_activity(activity)
     _print_failed(failed_count, failed)
     several = len({row["account"] for row in decisions}) > 1

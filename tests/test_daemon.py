@@ -7,6 +7,7 @@ real `gatekeeper run` command (and so the real model) in a subprocess.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -17,8 +18,10 @@ from collections import Counter
 from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 
 from gatekeeper.brain import CHECKPOINT
+from gatekeeper.cli import main
 from gatekeeper.config import Settings, paths
 from gatekeeper.daemon import Daemon
 from gatekeeper.homelock import DAEMON, HomeLock
@@ -133,6 +136,29 @@ def test_after_a_server_outage_it_reconnects_and_decides_the_backlog(server):
     reader.close()
 
 
+def test_the_daemon_says_what_it_does_and_warns_while_the_profile_is_thin(server, caplog):
+    caplog.set_level(logging.INFO, logger="gatekeeper")
+    write_config(server, mode="active")
+    running = RunningDaemon(settings_for(account_for(server, timeout_seconds=5)))
+    wait_for(lambda: running.state("alice") == "watching", what="the daemon to watch")
+    said = caplog.text
+    assert f"alice: connected to 127.0.0.1:{server.imaps_port}; watching INBOX, held mail to " \
+        f"{HELD}, deleted to Trash; mode active; the profile holds 0 examples and 1 interest " \
+        "statements" in said
+    assert "alice: the profile has learned from 0 examples and 1 interest statements: it " \
+        "holds what it is unsure of and deletes nothing until it has" in said
+    wait_for(lambda: "alice: warning: the profile has learned from 0 examples" in
+             CliRunner().invoke(main, ["status"]).output, what="`status` to show the warning")
+    server.stop()
+    wait_for(lambda: running.state("alice") == "reconnecting", what="the daemon to notice")
+    server.start()
+    wait_for(lambda: f"alice: reconnected to 127.0.0.1:{server.imaps_port}" in caplog.text,
+             timeout=60, what="the reconnection to be logged")
+    running.stop()
+    assert "alice: stopped; the profile holds 0 examples" in caplog.text
+    assert "alice: alice:" not in caplog.text
+
+
 def test_a_wrong_password_stops_the_account_with_a_clear_error_and_no_retries(server, monkeypatch):
     monkeypatch.setenv("GK_TEST_PASSWORD", "wrong password")
     running = RunningDaemon(settings_for(account_for(server)))
@@ -141,6 +167,7 @@ def test_a_wrong_password_stops_the_account_with_a_clear_error_and_no_retries(se
     status = json.loads(paths().status_file.read_text())["accounts"]["alice"]
     assert status["state"] == "failed"
     assert "refused the login for alice" in status["error"]
+    assert not status["error"].startswith("alice:")  # `status` names the account already
     wait_for(lambda: "(auth failed" in server.log(), what="Dovecot to log the failed login")
     assert server.log().count("(auth failed") == 1, server.log()  # one attempt, no retries
 

@@ -222,6 +222,14 @@ def test_demo_command_prints_the_summary_and_writes_a_well_formed_report(tmp_pat
     for expected in ("passed", "held", "deleted", "wanted mail deleted: 0", "hold rate: week 1",
                      f"report: {report}", "GATEKEEPER_HOME="):
         assert expected in result.output
+    # The closing hint works as printed from a shell whose PATH lacks this installation
+    # (the quick start's case: gatekeeper lives in .venv/bin).
+    hint = next(line for line in result.output.splitlines() if line.startswith("look around: "))
+    shown = subprocess.run(["bash", "-c", hint.removeprefix("look around: ")],
+                           capture_output=True, text=True, timeout=120,
+                           env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert shown.returncode == 0, shown.stderr
+    assert "demo" in shown.stdout
     page = report.read_text()
     assert page.startswith("<!DOCTYPE html>\n")
     root = ElementTree.fromstring(page.split("\n", 1)[1])

@@ -191,6 +191,28 @@ def test_explain_shows_a_held_decision_and_scores_a_file(server, tmp_path):
     assert "action: hold" in result.output and "history:" in result.output
 
 
+def test_a_shadow_decision_has_an_id_beside_its_subject_and_explains_as_it_was(server):
+    write_config(server, mode="shadow")
+    reader = Reader(server)
+    reader.deliver(unwanted_message(1))
+    store, box = Store(paths().database), ImapMailbox(account_for(server), PASSWORD)
+    (decision,) = pipeline_for(box, store, "shadow", new_brain()).run_once()
+    box.close()
+    store.close()
+    status = CliRunner().invoke(main, ["status"], env={"COLUMNS": "80"})
+    row = next(line for line in status.output.splitlines() if "Discount shoes sale 1" in line)
+    decision_id = row.strip("│ ").split()[0]
+    assert decision_id.isdigit() and decision.verdict in row
+    result = CliRunner().invoke(main, ["explain", decision_id, "--json"])
+    assert result.exit_code == 0, result.output
+    details = json.loads(result.output)
+    assert (details["action"], details["mode"]) == (decision.verdict, "shadow")
+    assert details["moves"] == []  # shadow moves nothing
+    assert details["evidence_log_odds"] and details["expected_costs"]
+    assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
+    reader.close()
+
+
 def test_explain_an_unknown_id_says_where_ids_come_from(server):
     write_config(server)
     result = CliRunner().invoke(main, ["explain", "42"])
