@@ -67,7 +67,10 @@ class Account:
         self.lock = lock
         self.role = role
         self._mailbox: Mailbox | None = None
-        self._loaded = brain.applied.to_dict() if brain.applied else None
+        # The watermark of the checkpoint this brain was loaded from (before it caught up
+        # with the store): a checkpoint on disk with another one was saved by someone else.
+        on_disk = Brain.saved_applied(paths.profile_dir(config.name))
+        self._loaded = on_disk.to_dict() if on_disk else None
         self._first_reaction = store.last_reaction(config.name) + 1
 
     def recorded(self) -> bool:
@@ -104,8 +107,7 @@ class Account:
             raise RuntimeError("the brain's checkpoint is written only under the home's lock")
         folder = self.paths.profile_dir(self.name)
         on_disk = Brain.saved_applied(folder)
-        if on_disk is not None and self._loaded is not None and \
-                on_disk.to_dict() != self._loaded:
+        if on_disk is not None and on_disk.to_dict() != self._loaded:
             # Someone saved since we loaded: learn on top of theirs, never over it.
             self.brain = load_brain(self.name, self.settings, self.paths, self.store,
                                     self.brain.embedder)

@@ -109,6 +109,31 @@ def test_a_brain_saved_before_some_reactions_learns_them_when_opened(home, setti
     assert set(later) <= set(examples)
 
 
+def test_the_daemon_saving_after_a_replay_keeps_the_brain_it_decides_with(home, settings):
+    """A daemon opened on a checkpoint older than the store (a replay at start) saves that
+    same brain: swapping in a reloaded one would leave its pipeline deciding with a brain
+    that no longer learns what commands record beside it."""
+    store = Store(home.database)
+    brain = load_brain(ACCOUNT, settings, home, store, EMBEDDER)
+    react(brain, store, 2)
+    catch_up(brain, store, ACCOUNT)
+    brain.save(home.profile_dir(ACCOUNT))
+    react(brain, store, 2, start=2)  # recorded after the checkpoint, replayed at open
+    daemon = Account.open(settings.accounts[0], settings, home, EMBEDDER, DAEMON)
+    deciding = daemon.brain
+    assert daemon.lock.acquire(DAEMON)
+    daemon.save()
+    react(deciding, daemon.store, 1, start=4)  # what a command records beside it
+    daemon.catch_up()
+    daemon.save()
+    daemon.lock.release()
+    daemon.close()
+    assert daemon.brain is deciding
+    assert set(deciding.profile.examples_.ids) == live_example_ids(store)
+    saved = Brain.load(home.profile_dir(ACCOUNT), EMBEDDER)
+    assert set(saved.profile.examples_.ids) == live_example_ids(store)
+
+
 def test_a_reaction_taken_back_is_forgotten_by_every_brain(home, settings):
     store = Store(home.database)
     brain = load_brain(ACCOUNT, settings, home, store, EMBEDDER)
