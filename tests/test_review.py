@@ -156,6 +156,8 @@ def test_interactive_review_takes_one_key_per_message(server):
     assert "[1/2]" in output and "[2/2]" in output and "Discount shoes sale 1" in output
     assert "reviewed: 1 passed, 0 deleted, 1 blocked and deleted, 0 skipped" in output
     assert "passed: back in INBOX" in output and "is on the block list" in output
+    # Costs are unitless: counted in junk messages, never shown as money.
+    assert "counted in junk messages left in your inbox" in output and "$" not in output
     assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
     assert set(reader.message_ids("Trash")) == {"unwanted-2@shoes.example"}
     store = Store(paths().database)
