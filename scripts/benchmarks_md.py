@@ -5,6 +5,7 @@
         --markdown bench-results/pipeline.md
     .venv/bin/python scripts/bench_daemon.py --json bench-results/daemon.json
     .venv/bin/python scripts/bench_train.py --json bench-results/train.json
+    .venv/bin/python scripts/bench_refit.py --json bench-results/refit.json
     .venv/bin/python scripts/bench_simulate.py --json bench-results/simulate.json \\
         --markdown bench-results/simulate.md
     .venv/bin/python scripts/benchmarks_md.py        # -> BENCHMARKS.md
@@ -92,10 +93,21 @@ def train_section(train: dict) -> str:
         f"| messages learned per second, whole run | {train['messages_per_s']:.1f} |", ""])
 
 
+def refit_section(refit: dict) -> str:
+    return "\n".join([
+        "## Refit (scripts/bench_refit.py)", "",
+        f"One refit of the profile (fit and calibration) on {refit['examples']:,} SpamAssassin "
+        f"messages, each setting in a fresh process on the same {refit['cores']}-core machine, "
+        "side by side in one run.", "",
+        "| BLAS threads | seconds |", "|---|---|",
+        f"| 1 (what gatekeeper sets) | {refit['one_blas_thread_s']:.1f} |",
+        f"| one per core (OpenBLAS's default) | {refit['blas_thread_per_core_s']:.1f} |", ""])
+
+
 def main() -> int:
     pipeline, daemon, simulate = load("pipeline.json"), load("daemon.json"), load("simulate.json")
-    train = load("train.json")
-    if not (pipeline or daemon or simulate or train):
+    train, refit = load("train.json"), load("refit.json")
+    if not (pipeline or daemon or simulate or train or refit):
         print(f"no results in {RESULTS}: run the benchmarks first (see this script's help)",
               file=sys.stderr)
         return 1
@@ -113,6 +125,8 @@ def main() -> int:
         lines.append(daemon_section(daemon))
     if train:
         lines.append(train_section(train))
+    if refit:
+        lines.append(refit_section(refit))
     missing = [n for n, r in (("bench_pipeline", pipeline), ("bench_daemon", daemon),
                               ("bench_simulate", simulate), ("bench_train", train)) if not r]
     if missing:
