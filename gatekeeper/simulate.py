@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .audience import Audience, Example, Persona
+from .campaign import SENT_AT, Campaign, load_campaign, read_campaign  # noqa: F401
 from .brain import THROWN_AWAY, Brain, learning_signal, similar_thrown_away
 from .embed import Embedder
 from .errors import InputError
@@ -51,7 +52,7 @@ from .profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
 from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
 
 SCHEMA = "gatekeeper.simulation/1"
-START = 1_767_225_600.0  # the simulated clock starts at 2026-01-01 (any fixed time works)
+START = SENT_AT  # the simulated clock starts at 2026-01-01 (any fixed time works)
 SETTLED_EXAMPLES = 200  # examples a settled reader's profile holds
 TASTE_RANK = 16  # dimensions of the subspace in which recipients' tastes differ
 TASTE_SD = 1.0  # log-odds: spread of individual taste around the persona
@@ -71,49 +72,6 @@ NEGATIVE = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])
 IS_THROWN_AWAY = np.array([b in THROWN_AWAY for b in BEHAVIOURS], dtype=float)
 LABEL, WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS], dtype=float).T
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
-
-
-# -- the campaign ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Campaign:
-    """One message a sender is about to send."""
-
-    name: str
-    raw: bytes
-    message: Message
-
-
-def load_campaign(path: Path, subject: str | None = None, sender: str | None = None) -> Campaign:
-    """A campaign from an .eml file, or from an .html file with `subject` and `sender`."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read campaign {path}: {error.strerror or error}") from error
-    if path.suffix.lower() in (".html", ".htm"):
-        if not (subject and sender):
-            raise InputError(f"{path.name} is HTML: give --subject and --from too "
-                             "(or pass a complete .eml file)")
-        data = _html_message(data.decode("utf-8", "replace"), subject, sender)
-    elif subject or sender:
-        raise InputError("--subject and --from are for an .html campaign; an .eml file "
-                         "carries its own headers")
-    message = parse(data)
-    if not (message.subject or message.text):
-        raise InputError(f"{path.name}: no subject and no readable text; is it an email "
-                         "message (.eml) or an HTML file (.html)?")
-    return Campaign(path.name, data, message)
-
-
-def _html_message(html: str, subject: str, sender: str) -> bytes:
-    """The bytes of an HTML-only message, as a mail tool would send this HTML as is."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "recipient@example.net"
-    message["Subject"] = subject
-    message["Date"] = formatdate(START)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
-    message.set_content(html, subtype="html")
-    return bytes(message)
 
 
 # -- personas as brains ------------------------------------------------------------------

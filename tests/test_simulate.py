@@ -24,7 +24,7 @@ from gatekeeper.message import parse
 from gatekeeper.policy import PolicySettings
 from gatekeeper.simulate import (
     BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
-    load_campaign, simulate, wilson)
+    load_campaign, read_campaign, simulate, wilson)
 from gatekeeper.testing import HashEmbedder, build_message
 
 UNSUBSCRIBE = {"List-Id": "<weekly.devtools.example>",
@@ -206,13 +206,45 @@ def test_an_html_campaign_needs_a_subject_and_a_sender(tmp_path):
 
 
 @pytest.mark.parametrize("content, problem", [
-    (None, "cannot read campaign"), (b"", "no subject and no readable text")])
+    (None, "cannot read campaign"), (b"", "no subject and no readable text"),
+    (bytes(range(256)) * 800, "not an email message: it holds binary data"),
+    (b"Subject: hi\n\n\0\0\0 a renamed binary", "binary data"),
+    (b"Dear friend,\nour spring launch is here.\n", "no header lines"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "no header lines")])
 def test_bad_campaign_files_say_what_is_wrong(tmp_path, content, problem):
     path = tmp_path / "broken.eml"
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(InputError, match=problem):
         load_campaign(path)
+
+
+def test_headerless_html_is_read_as_html_whatever_its_name(tmp_path):
+    path = tmp_path / "launch.eml"
+    path.write_bytes(b"\xef\xbb\xbf<!DOCTYPE html>\n<html><body><p>Our spring launch: new "
+                     b"trail shoes.</p></body></html>")
+    with pytest.raises(InputError, match="HTML without mail headers: give --subject and --from"):
+        load_campaign(path)
+    loaded = load_campaign(path, subject="Spring launch", sender="Shop <news@shop.example>")
+    assert loaded.message.html and "trail shoes" in loaded.message.text
+    assert "<p>" not in loaded.message.text
+
+
+def test_a_message_with_headers_is_a_message_whatever_its_name(tmp_path):
+    path = tmp_path / "campaign.html"
+    path.write_bytes(DEV_NEWS.raw)
+    assert load_campaign(path).message.subject == DEV_NEWS.message.subject
+    with pytest.raises(InputError, match="a message with its own headers"):
+        load_campaign(path, subject="Other", sender="a@b.example")
+
+
+def test_a_campaign_past_the_clipping_limit_is_warned_about_loudly(tmp_path):
+    path = tmp_path / "huge.eml"
+    body = "Our spring catalogue, page after page of trail shoes. " * 4000  # ~220 KB
+    path.write_bytes(build_message(subject="Spring catalogue", body=body, headers=UNSUBSCRIBE))
+    loaded = load_campaign(path)
+    assert len(loaded.warnings) == 1 and "Gmail clips it" in loaded.warnings[0]
+    assert not read_campaign("campaign.eml", DEV_NEWS.raw).warnings
 
 
 # -- reports ---------------------------------------------------------------------------
