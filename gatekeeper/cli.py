@@ -1261,6 +1261,7 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     from .campaign_report import html_report, terminal_report
     from .embed import OnnxEmbedder
     from .lint import lint_dns
+    from .config import paths
     from .simulate import load_campaign, simulate as run_simulation
 
     every_days = parse_duration(every) / 86400.0
@@ -1268,7 +1269,8 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     audience = load_audience(audience_file)
     with console.status(f"simulating {recipients:,} recipients"):
         report = run_simulation(loaded, audience, OnnxEmbedder(), recipients=recipients,
-                                sends=sends, every_days=every_days, seed=seed)
+                                sends=sends, every_days=every_days, seed=seed,
+                                cache_dir=paths().data / "cache" / "personas")
     data = report.to_dict()
     if check_dns:
         for variant, campaign in zip(data["variants"], loaded, strict=True):

@@ -31,17 +31,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from itertools import zip_longest
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 import numpy as np
 
-from .audience import Audience, Example, Persona
+from .audience import Audience
 from .campaign import SENT_AT, Campaign, load_campaign, read_campaign  # noqa: F401
-from .brain import THROWN_AWAY, Brain, learning_signal, similar_thrown_away
+from .segments import Segment, build_segments
+from .brain import THROWN_AWAY, learning_signal, similar_thrown_away
 from .embed import Embedder
 from .errors import InputError
 from .features import SIGNAL_NAMES
@@ -72,47 +70,6 @@ NEGATIVE = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])
 IS_THROWN_AWAY = np.array([b in THROWN_AWAY for b in BEHAVIOURS], dtype=float)
 LABEL, WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS], dtype=float).T
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
-
-
-# -- personas as brains ------------------------------------------------------------------
-def _example_bytes(example: Example, when: float) -> bytes:
-    message = EmailMessage()
-    message["From"] = example.sender or "Sender <news@sender.example>"
-    message["To"] = "reader@example.net"
-    message["Subject"] = example.subject
-    message["Date"] = formatdate(when)
-    message["Message-ID"] = make_msgid(domain="persona.example")
-    if example.bulk:
-        domain = message["From"].addresses[0].domain or "sender.example"
-        message["List-Id"] = f"<news.{domain}>"
-        message["Precedence"] = "bulk"
-    message.set_content(example.body)
-    return bytes(message)
-
-
-@dataclass
-class Segment:
-    """One persona of the audience with its own brain."""
-
-    persona: Persona
-    brain: Brain
-
-    @classmethod
-    def build(cls, persona: Persona, embedder: Embedder, settings: PolicySettings) -> Segment:
-        brain = Brain(embedder, settings=settings)
-        brain.set_interests(persona.interests, persona.disinterests)
-        engaged = [(e, "read") for e in persona.engaged]
-        ignored = [(e, "deleted_unread") for e in persona.ignored]
-        # Engaged and ignored interleaved, spread over the two months before the start.
-        examples = [pair for both in zip_longest(engaged, ignored) for pair in both if pair]
-        if examples:
-            times = [START - SECONDS_PER_DAY * 60 * (1 - i / len(examples))
-                     for i in range(len(examples))]
-            messages = [parse(_example_bytes(example, when))
-                        for (example, _), when in zip(examples, times)]
-            brain.learn_history(messages, brain.embed(messages),
-                                [behaviour for _, behaviour in examples], times)
-        return cls(persona, brain)
 
 
 # -- the recipients --------------------------------------------------------------------
@@ -549,14 +506,19 @@ def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
 def simulate(campaigns: Sequence[Campaign], audience: Audience, embedder: Embedder, *,
              recipients: int = 10_000, sends: int = 1, every_days: float = 7.0, seed: int = 0,
              settings: PolicySettings | None = None, explain: bool = True,
-             segments: Sequence[Segment] | None = None) -> SimulationReport:
-    """Send each campaign (variant) to the same sampled audience `sends` times."""
+             segments: Sequence[Segment] | None = None,
+             cache_dir: Path | None = None) -> SimulationReport:
+    """Send each campaign (variant) to the same sampled audience `sends` times.
+
+    The personas' brains are `segments` when given, else cached ones (`build_segments`,
+    on disk in `cache_dir` when given).
+    """
     if not campaigns:
         raise InputError("give at least one campaign")
     if recipients < 1 or sends < 1 or every_days <= 0:
         raise InputError("recipients and sends must be at least 1 and the interval positive")
     settings = settings or PolicySettings()
-    segments = segments or [Segment.build(p, embedder, settings) for p in audience.personas]
+    segments = segments or build_segments(audience, embedder, settings, cache_dir)
     population = Population.sample(audience, recipients, embedder.dimension,
                                    np.random.default_rng(seed))
     report = SimulationReport(audience, recipients, seed, every_days, population, settings)

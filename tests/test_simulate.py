@@ -7,6 +7,7 @@ tests marked `model` run the built-in audience through the real shipped model.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import json
 import xml.etree.ElementTree as ElementTree
 from importlib import resources
@@ -396,3 +397,34 @@ def test_the_simulate_command_rejects_bad_input_clearly(tmp_path):
     assert result.exit_code == 2 and "audience.txt" in result.output
     result = CliRunner().invoke(cli, ["simulate", str(eml), "--every", "soon"])
     assert result.exit_code == 2 and "not a duration" in result.output
+
+
+# -- persona brains cached by content ---------------------------------------------------
+def test_persona_brains_are_cached_by_audience_content_model_and_settings(tmp_path, embedder):
+    from gatekeeper import segments as segments_module
+
+    segments_module._BUILT.clear()
+    fresh = simulate([MIXED], TWO, embedder, recipients=300, sends=2,
+                     cache_dir=tmp_path).to_dict()
+    assert len(list(tmp_path.iterdir())) == 1  # one audience, one cached set of brains
+    built = []
+    original = segments_module.Segment.build
+    try:
+        segments_module.Segment.build = classmethod(
+            lambda cls, *args: built.append(args) or original.__func__(cls, *args))
+        segments_module._BUILT.clear()  # a new process: the brains come from disk
+        from_disk = simulate([MIXED], TWO, embedder, recipients=300, sends=2,
+                             cache_dir=tmp_path).to_dict()
+        assert built == [] and from_disk == fresh
+        renamed = Audience("another name, same people", TWO.personas)
+        assert simulate([MIXED], renamed, embedder, recipients=300, sends=2,
+                        cache_dir=tmp_path).to_dict()["variants"] == fresh["variants"]
+        assert built == []
+        changed = Audience("two", (DEVELOPER, replace(SHOPPER, interests=("gardening",))))
+        simulate([MIXED], changed, embedder, recipients=300, cache_dir=tmp_path)
+        assert len(built) == 2 and len(list(tmp_path.iterdir())) == 2
+        simulate([MIXED], TWO, embedder, recipients=300, cache_dir=tmp_path,
+                 settings=PolicySettings(cost_held=0.5))
+        assert len(built) == 4
+    finally:
+        segments_module.Segment.build = original
