@@ -44,6 +44,9 @@ from .embed import Embedder
 from .errors import InputError
 from .features import SIGNAL_NAMES
 from .lint import Finding, lint_message
+from .list_health import DORMANT_DAYS, ListHealth, SendHealth
+from .placement import Placement, SenderFacts, forecast
+from .verdict import Change, ranked_changes
 from .message import Message, parse
 from .policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from .profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
@@ -82,10 +85,13 @@ class Population:
     interest_strength: np.ndarray  # (R,) factor on the persona's interest prior
     bulk_shift: np.ndarray  # (R,) log-odds added to bulk mail
     basis: np.ndarray  # (TASTE_RANK, dim) orthonormal directions tastes vary along
+    days_since_engaged: np.ndarray | None = None  # (R,) before the first send; None: all just did
 
     @classmethod
     def sample(cls, audience: Audience, recipients: int, dimension: int,
-               rng: np.random.Generator) -> Population:
+               rng: np.random.Generator, dormant_share: float = 0.0) -> Population:
+        """`dormant_share` of the recipients (drawn at random) last engaged over a year
+        ago: the sender's own count of addresses gone quiet."""
         counts = audience.allocate(recipients)
         segment = np.repeat(np.arange(len(counts)), counts)
         tolerance = np.array([p.bulk_tolerance for p in audience.personas])[segment]
@@ -97,6 +103,9 @@ class Population:
             bulk_shift=(tolerance - 0.5) * TOLERANCE_LOGIT
             + rng.normal(0.0, TOLERANCE_SD, len(segment)),
             basis=basis.T,
+            days_since_engaged=np.where(
+                np.random.default_rng([len(segment), 12]).random(len(segment)) < dormant_share,
+                float(DORMANT_DAYS), 0.0) if dormant_share else None,
         )
 
     def __len__(self) -> int:
@@ -207,6 +216,7 @@ class SendOutcome:
     p_wanted: np.ndarray  # (R,) the gatekeeper's P(wanted)
     behaviour: np.ndarray  # (R,) index into BEHAVIOURS
     engaged: np.ndarray  # (R,) bool: read or rescued it
+    health: SendHealth  # complaints, unsubscribes and dormant recipients of this send
 
 
 class Simulation:
@@ -235,6 +245,8 @@ class Simulation:
         self.disengage = np.array([s.persona.disengage_speed for s in segments])[seg]
         self.rng = np.random.default_rng(seed)
         self.sends = 0
+        self.health = ListHealth(len(population), campaign.message, START, seed,
+                                 population.days_since_engaged)
 
     def _logits(self, signals: np.ndarray) -> np.ndarray:
         seg = self.population.segment
@@ -255,11 +267,13 @@ class Simulation:
         p_wanted = sigmoid(logits)
         action = self._decide(p_wanted)
         behaviour, engaged = self._react(action)
+        health = self.health.send(now, (action == 0) & (behaviour == CODE["deleted_unread"]),
+                                  engaged)
         self._learn(logits, signals, behaviour)
         self.state.delivered += 1.0
         self.state.record(behaviour)
         self.sends += 1
-        return SendOutcome(action, p_wanted, behaviour, engaged)
+        return SendOutcome(action, p_wanted, behaviour, engaged, health)
 
     def _decide(self, p_wanted: np.ndarray) -> np.ndarray:
         """policy.decide for each recipient, with the History its gatekeeper would have."""
@@ -369,6 +383,13 @@ class VariantResult:
     sentence_effects: np.ndarray
     subject_effects: np.ndarray
     findings: list[Finding]
+    placements: list[Placement]  # per send: the provider's forecast, complaints so far counted
+    changes: list[Change]  # what would raise the inbox share, best first
+
+    @property
+    def placement(self) -> Placement:
+        """The forecast for the first send."""
+        return self.placements[0]
 
     @property
     def pass_rate(self) -> float:
@@ -442,7 +463,14 @@ class SimulationReport:
             "actions": _shares(first.action, everyone),
             "pass_rate": variant.pass_rate,
             "segments": segments,
-            "series": [self._send_dict(k, send, masks) for k, send in enumerate(variant.sends)],
+            "headline": _headline(variant, segments),
+            "placement": variant.placement.to_dict(),
+            "changes": [change.to_dict() for change in variant.changes],
+            "warnings": list(variant.campaign.warnings),
+            "series": [{**self._send_dict(k, send, masks), **send.health.to_dict(),
+                        "spam_placement": placement.spam}
+                       for k, (send, placement) in enumerate(zip(variant.sends,
+                                                                 variant.placements))],
             "findings": [f.to_dict() for f in variant.findings],
         }
 
@@ -456,16 +484,30 @@ class SimulationReport:
                 "segments": {p.name: shares(m) for p, m in zip(self.audience.personas, masks)
                              if m.any()}}
 
+    def reach(self, variant: int) -> np.ndarray:
+        """(R,) each recipient's chance of seeing the first send: the provider puts it in
+        the inbox (primary or promotions) and their gatekeeper passes it."""
+        result = self.variants[variant]
+        return result.placement.inbox * (result.sends[0].action == 0)
+
     def ranking(self) -> list[dict]:
-        """Variants best first by pass rate, each with per-segment differences to the best."""
-        order = sorted(range(len(self.variants)), key=self.pass_rate, reverse=True)
+        """Variants best first by reach (placement and relevance together), each with the
+        difference to the best on the same recipients, overall and per segment (pass share),
+        and whether that difference is within the noise of sampling the recipients."""
+        order = sorted(range(len(self.variants)), key=lambda v: self.reach(v).mean(),
+                       reverse=True)
         best = self.variants[order[0]].sends[0].action == 0
         ranked = []
         for place, v in enumerate(order, start=1):
             passed = self.variants[v].sends[0].action == 0
+            gap = _paired_difference(self.reach(v), self.reach(order[0]))
             ranked.append({
                 "place": place, "name": self.variants[v].campaign.name,
+                "reach": float(self.reach(v).mean()),
+                "inbox": self.variants[v].placement.inbox,
                 "pass_rate": self.pass_rate(v),
+                "reach_difference": gap,
+                "within_noise": place > 1 and gap["high"] >= 0,
                 "difference_to_best": {p.name: _paired_difference(passed[m], best[m])
                                        for p, m in zip(self.audience.personas,
                                                        self.segment_masks()) if m.any()},
@@ -494,8 +536,36 @@ def _turning_points(sends: Sequence[SendOutcome], mask: np.ndarray) -> dict:
     return {"mostly_held_from": holding, "deleting_from": deleting}
 
 
+def _headline(variant: VariantResult, segments: list[dict]) -> dict:
+    """The answer in one sentence, and the main risk in another."""
+    placement, passed = variant.placement, float((variant.sends[0].action == 0).mean())
+    risk = placement.main_risk()
+    if risk is not None and placement.spam >= 0.1:
+        main_risk = f"{risk.name} ({risk.source})"
+    elif passed < 0.5:
+        keen = [s["name"] for s in sorted(segments, key=lambda s: -s["actions"]["pass"]["share"])
+                if s["actions"]["pass"]["share"] >= 0.5][:3]
+        main_risk = (f"Relevance: gatekeepers hold it for {1 - passed:.0%} of readers"
+                     + (f"; it speaks to {', '.join(keen)}" if keen else
+                        "; no segment mostly wants it"))
+    elif risk is not None:
+        main_risk = f"{risk.name} ({risk.source})"
+    else:
+        main_risk = "None stands out"
+    return {
+        "inbox": placement.inbox, "primary": placement.primary,
+        "promotions": placement.promotions, "spam": placement.spam,
+        "gatekeeper_pass": passed, "reach": placement.inbox * passed, "main_risk": main_risk,
+        "summary": (f"{placement.inbox:.0%} expected in the inbox at a large mailbox provider "
+                    f"({placement.primary:.0%} primary, {placement.promotions:.0%} promotions "
+                    f"tab, {placement.spam:.0%} spam); readers with a gatekeeper like ours "
+                    f"would see it in {passed:.0%} of inboxes."),
+    }
+
+
 def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
-    """Mean difference in pass share on the same recipients, with a normal 95% interval."""
+    """Mean difference in pass share (or reach) on the same recipients, with a normal 95%
+    interval."""
     difference = passed.astype(float) - best.astype(float)
     mean = float(difference.mean())
     half = Z_95 * float(difference.std(ddof=1)) / math.sqrt(len(difference)) \
@@ -506,27 +576,51 @@ def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
 def simulate(campaigns: Sequence[Campaign], audience: Audience, embedder: Embedder, *,
              recipients: int = 10_000, sends: int = 1, every_days: float = 7.0, seed: int = 0,
              settings: PolicySettings | None = None, explain: bool = True,
-             segments: Sequence[Segment] | None = None,
-             cache_dir: Path | None = None) -> SimulationReport:
+             segments: Sequence[Segment] | None = None, cache_dir: Path | None = None,
+             facts: SenderFacts | None = None, dormant_share: float = 0.0,
+             dns_findings: Sequence[Sequence[Finding]] | None = None) -> SimulationReport:
     """Send each campaign (variant) to the same sampled audience `sends` times.
 
     The personas' brains are `segments` when given, else cached ones (`build_segments`,
-    on disk in `cache_dir` when given).
+    on disk in `cache_dir` when given). `facts` are what the sender knows of their own
+    complaint rate and usual volume; `dormant_share` the share of the list that has not
+    engaged for a year; `dns_findings` (one list per campaign) the From domains' DNS
+    checks, which the placement forecast counts too.
     """
     if not campaigns:
         raise InputError("give at least one campaign")
     if recipients < 1 or sends < 1 or every_days <= 0:
         raise InputError("recipients and sends must be at least 1 and the interval positive")
+    if not 0 <= dormant_share <= 1:
+        raise InputError(f"the dormant share must be from 0 to 1, not {dormant_share}")
     settings = settings or PolicySettings()
+    facts = replace(facts or SenderFacts(), volume=recipients)
     segments = segments or build_segments(audience, embedder, settings, cache_dir)
     population = Population.sample(audience, recipients, embedder.dimension,
-                                   np.random.default_rng(seed))
+                                   np.random.default_rng(seed), dormant_share)
     report = SimulationReport(audience, recipients, seed, every_days, population, settings)
-    for campaign in campaigns:
+    for index, campaign in enumerate(campaigns):
         run = Simulation(campaign, segments, population, settings, seed, every_days)
         outcomes = [run.send() for _ in range(sends)]
         sentences, effects, subject = (sentence_effects(campaign, segments) if explain else
                                        ([], np.zeros((len(segments), 0)), np.zeros(len(segments))))
-        report.variants.append(VariantResult(campaign, outcomes, run.scores, sentences, effects,
-                                             subject, lint_message(campaign.raw, campaign.message)))
+        findings = lint_message(campaign.raw, campaign.message)
+        domain_findings = list(dns_findings[index]) if dns_findings else []
+        report.variants.append(VariantResult(
+            campaign, outcomes, run.scores, sentences, effects, subject,
+            findings + domain_findings,
+            _placements(campaign, findings + domain_findings, facts, outcomes),
+            ranked_changes(campaign.raw, findings, facts, domain_findings)))
     return report
+
+
+def _placements(campaign: Campaign, findings: Sequence[Finding], facts: SenderFacts,
+                outcomes: Sequence[SendOutcome]) -> list[Placement]:
+    """The provider's forecast per send: from the second send on, with the complaint rate
+    the sends before it drew (the worse of it and what the sender gave)."""
+    placements, rate = [], facts.complaint_rate
+    for outcome in outcomes:
+        placements.append(forecast(campaign.message, findings, replace(facts, complaint_rate=rate)))
+        drawn = outcome.health.complaint_rate
+        rate = drawn if rate is None else max(rate, drawn)
+    return placements
