@@ -6,9 +6,11 @@ is high, and 0.3% is the published ceiling of Gmail's and Yahoo's 2024 bulk-send
 They also recycle addresses nobody has used for a long time into spam traps, so people
 who have not engaged for 12 months are a risk of their own.
 
-The model, with its assumptions named: a recipient who gets unwanted mail in the inbox
-and deletes it unread has given up on it; `ACT_SHARE` of them do something about the
-sender, either unsubscribing or reporting spam. How many report rather than leave
+The model, with its assumptions named. Complaints are counted at the provider, over all
+its users, not only readers with a gatekeeper like ours: a recipient finds the mail in
+the inbox with the forecast's chance (primary or promotions); one who does not want it
+gives up on it with their persona's dis-engagement speed; `ACT_SHARE` of those do
+something about the sender, either unsubscribing or reporting spam. How many report rather than leave
 depends on how easy leaving is (`COMPLAINT_SHARE`): with a one-click unsubscribe in the
 mail client few report, with only a link in the body more do, with no way out most do
 (the reason providers require one-click). These shares are assumptions stated here, not
@@ -84,12 +86,18 @@ class ListHealth:
         self.complaint_share = COMPLAINT_SHARE[unsubscribe_kind(message)]
         self.rng = np.random.default_rng([seed, 18])  # apart from the readers' own draws
 
-    def send(self, now: float, inbox_unwanted: np.ndarray, engaged: np.ndarray) -> SendHealth:
-        """Count one send: `inbox_unwanted` marks who deleted it unread from the inbox."""
+    def send(self, now: float, inbox: float, want: np.ndarray,
+             disengage: np.ndarray) -> SendHealth:
+        """Count one send that reaches the inbox with chance `inbox`, wanted by each
+        recipient with chance `want`, given up on (when unwanted) with chance `disengage`."""
         mailed = self.subscribed.copy()
         dormant = mailed & (now - self.last_engaged >= DORMANT_DAYS * SECONDS_PER_DAY)
-        acting = mailed & inbox_unwanted & (self.rng.random(len(mailed)) < ACT_SHARE)
-        complains = acting & (self.rng.random(len(mailed)) < self.complaint_share)
+        draws = self.rng.random((5, len(mailed)))
+        seen = mailed & (draws[0] < inbox)
+        wanted = draws[1] < want
+        acting = seen & ~wanted & (draws[2] < disengage) & (draws[3] < ACT_SHARE)
+        complains = acting & (draws[4] < self.complaint_share)
+        engaged = seen & wanted
         self.subscribed &= ~acting
         self.last_engaged[mailed & engaged] = now
         return SendHealth(int(mailed.sum()), int(complains.sum()),

@@ -217,13 +217,15 @@ class SendOutcome:
     behaviour: np.ndarray  # (R,) index into BEHAVIOURS
     engaged: np.ndarray  # (R,) bool: read or rescued it
     health: SendHealth  # complaints, unsubscribes and dormant recipients of this send
+    placement: Placement  # where the provider puts this send
 
 
 class Simulation:
     """One campaign sent to one sampled population, once or as a series."""
 
     def __init__(self, campaign: Campaign, segments: Sequence[Segment], population: Population,
-                 settings: PolicySettings, seed: int, every_days: float = 7.0) -> None:
+                 settings: PolicySettings, seed: int, every_days: float = 7.0,
+                 findings: Sequence[Finding] = (), facts: SenderFacts | None = None) -> None:
         self.campaign = campaign
         self.every = every_days * SECONDS_PER_DAY
         self.population = population
@@ -247,6 +249,8 @@ class Simulation:
         self.sends = 0
         self.health = ListHealth(len(population), campaign.message, START, seed,
                                  population.days_since_engaged)
+        self.findings, self.facts = list(findings), facts or SenderFacts()
+        self.complaint_rate = self.facts.complaint_rate  # what the provider has seen so far
 
     def _logits(self, signals: np.ndarray) -> np.ndarray:
         seg = self.population.segment
@@ -267,13 +271,18 @@ class Simulation:
         p_wanted = sigmoid(logits)
         action = self._decide(p_wanted)
         behaviour, engaged = self._react(action)
-        health = self.health.send(now, (action == 0) & (behaviour == CODE["deleted_unread"]),
-                                  engaged)
+        # At the provider, from the second send on, with the complaints the sends before drew.
+        placement = forecast(self.campaign.message, self.findings,
+                             replace(self.facts, complaint_rate=self.complaint_rate))
+        health = self.health.send(now, placement.inbox, self.want, self.disengage)
+        drawn = health.complaint_rate
+        self.complaint_rate = drawn if self.complaint_rate is None else max(
+            self.complaint_rate, drawn)
         self._learn(logits, signals, behaviour)
         self.state.delivered += 1.0
         self.state.record(behaviour)
         self.sends += 1
-        return SendOutcome(action, p_wanted, behaviour, engaged, health)
+        return SendOutcome(action, p_wanted, behaviour, engaged, health, placement)
 
     def _decide(self, p_wanted: np.ndarray) -> np.ndarray:
         """policy.decide for each recipient, with the History its gatekeeper would have."""
@@ -383,13 +392,12 @@ class VariantResult:
     sentence_effects: np.ndarray
     subject_effects: np.ndarray
     findings: list[Finding]
-    placements: list[Placement]  # per send: the provider's forecast, complaints so far counted
     changes: list[Change]  # what would raise the inbox share, best first
 
     @property
     def placement(self) -> Placement:
-        """The forecast for the first send."""
-        return self.placements[0]
+        """The provider's forecast for the first send."""
+        return self.sends[0].placement
 
     @property
     def pass_rate(self) -> float:
@@ -468,9 +476,8 @@ class SimulationReport:
             "changes": [change.to_dict() for change in variant.changes],
             "warnings": list(variant.campaign.warnings),
             "series": [{**self._send_dict(k, send, masks), **send.health.to_dict(),
-                        "spam_placement": placement.spam}
-                       for k, (send, placement) in enumerate(zip(variant.sends,
-                                                                 variant.placements))],
+                        "spam_placement": send.placement.spam}
+                       for k, send in enumerate(variant.sends)],
             "findings": [f.to_dict() for f in variant.findings],
         }
 
@@ -600,27 +607,15 @@ def simulate(campaigns: Sequence[Campaign], audience: Audience, embedder: Embedd
                                    np.random.default_rng(seed), dormant_share)
     report = SimulationReport(audience, recipients, seed, every_days, population, settings)
     for index, campaign in enumerate(campaigns):
-        run = Simulation(campaign, segments, population, settings, seed, every_days)
+        findings = lint_message(campaign.raw, campaign.message)
+        domain_findings = list(dns_findings[index]) if dns_findings else []
+        run = Simulation(campaign, segments, population, settings, seed, every_days,
+                         findings + domain_findings, facts)
         outcomes = [run.send() for _ in range(sends)]
         sentences, effects, subject = (sentence_effects(campaign, segments) if explain else
                                        ([], np.zeros((len(segments), 0)), np.zeros(len(segments))))
-        findings = lint_message(campaign.raw, campaign.message)
-        domain_findings = list(dns_findings[index]) if dns_findings else []
         report.variants.append(VariantResult(
             campaign, outcomes, run.scores, sentences, effects, subject,
             findings + domain_findings,
-            _placements(campaign, findings + domain_findings, facts, outcomes),
             ranked_changes(campaign.raw, findings, facts, domain_findings)))
     return report
-
-
-def _placements(campaign: Campaign, findings: Sequence[Finding], facts: SenderFacts,
-                outcomes: Sequence[SendOutcome]) -> list[Placement]:
-    """The provider's forecast per send: from the second send on, with the complaint rate
-    the sends before it drew (the worse of it and what the sender gave)."""
-    placements, rate = [], facts.complaint_rate
-    for outcome in outcomes:
-        placements.append(forecast(campaign.message, findings, replace(facts, complaint_rate=rate)))
-        drawn = outcome.health.complaint_rate
-        rate = drawn if rate is None else max(rate, drawn)
-    return placements

@@ -428,3 +428,54 @@ def test_persona_brains_are_cached_by_audience_content_model_and_settings(tmp_pa
         assert len(built) == 4
     finally:
         segments_module.Segment.build = original
+
+
+# -- the list's health over a series ------------------------------------------------------
+def test_complaints_follow_how_easy_leaving_is(segments, embedder):
+    """Shoppers who get developer news delete it unread; without a way out more of those
+    who act report spam than leave."""
+    no_way_out = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text, name="no-out.eml",
+                          headers={"List-Id": "<weekly.devtools.example>"})
+    rates = {}
+    for variant in (DEV_NEWS, no_way_out):
+        series = simulate([variant], TWO, embedder, recipients=20_000, sends=4,
+                          segments=segments, explain=False).to_dict()["variants"][0]["series"]
+        rates[variant.name] = (sum(s["complaint_rate"] for s in series),
+                               sum(s["unsubscribe_rate"] for s in series))
+        assert series[-1]["mailed"] < series[0]["mailed"]  # who left is not mailed again
+    (one_click_complaints, one_click_leaving), (none_complaints, none_leaving) = rates.values()
+    assert none_complaints > 2 * one_click_complaints
+    assert one_click_leaving > none_leaving
+
+
+def test_complaints_drawn_in_a_series_feed_the_next_sends_placement(segments, embedder):
+    no_way_out = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text, name="no-out.eml",
+                          headers={"List-Id": "<weekly.devtools.example>"})
+    series = simulate([no_way_out], TWO, embedder, recipients=20_000, sends=4,
+                      segments=segments, explain=False).to_dict()["variants"][0]["series"]
+    hurting = next(k for k, send in enumerate(series) if send["complaint_level"] != "ok")
+    assert series[hurting + 1]["spam_placement"] > series[0]["spam_placement"] > 0
+
+
+def test_recipients_quiet_for_a_year_are_flagged(segments, embedder):
+    report = simulate([DEV_NEWS], TWO, embedder, recipients=4000, sends=14, every_days=30,
+                      segments=segments, explain=False).to_dict()
+    series = report["variants"][0]["series"]
+    assert series[0]["dormant_share"] == 0.0
+    assert series[-1]["dormant_share"] > 0.3  # shoppers never engage with developer news
+    given = simulate([DEV_NEWS], TWO, embedder, recipients=4000, segments=segments,
+                     explain=False, dormant_share=0.2).to_dict()
+    assert given["variants"][0]["series"][0]["dormant_share"] == pytest.approx(0.2, abs=0.02)
+
+
+def test_a_two_variant_ranking_says_when_the_gap_is_noise(segments, embedder):
+    twin = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text + " See you next week.",
+                    name="twin.eml")
+    ranking = simulate([DEV_NEWS, twin], TWO, embedder, recipients=2000, segments=segments,
+                       explain=False).to_dict()["ranking"]
+    assert ranking[1]["within_noise"]
+    unsigned = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text, name="bare.eml",
+                        headers={"List-Id": "<weekly.devtools.example>"})
+    ranking = simulate([unsigned, DEV_NEWS], TWO, embedder, recipients=2000, segments=segments,
+                       explain=False).to_dict()["ranking"]
+    assert ranking[0]["name"] == "campaign.eml" and not ranking[1]["within_noise"]
