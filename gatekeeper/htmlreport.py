@@ -13,7 +13,8 @@ from html import escape
 
 PALETTE = ("#2e7d32", "#f9a825", "#c62828", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00",
            "#5d4037")
-ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828"}
+ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828",
+                  "primary": "#2e7d32", "promotions": "#1565c0", "spam": "#c62828"}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222;padding:0 1em}
@@ -22,6 +23,10 @@ table{border-collapse:collapse;margin:.5em 0}td,th{padding:.25em .6em;border-bot
 text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}svg{display:block;margin:.5em 0}
 .sev-error{color:#c62828}.sev-warning{color:#ef6c00}.sev-info{color:#1565c0}
+.headline{font-size:1.15em;background:#f5f7fa;border-left:4px solid #1565c0;padding:.6em 1em}
+.warning{background:#fdecea;border-left:4px solid #c62828;padding:.6em 1em;font-weight:bold}
+td.clip{max-width:22em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+table{max-width:100%}li{margin:.2em 0}
 """
 
 
@@ -33,6 +38,12 @@ def page(title: str, sections: Sequence[str], subtitle: str = "") -> str:
     return ("<!DOCTYPE html>\n"
             f'<html lang="en"><head><meta charset="utf-8"/><title>{escape(title)}</title>'
             f"<style>{_STYLE}</style></head><body>{head}{''.join(sections)}</body></html>\n")
+
+
+def items(texts: Sequence[str], ordered: bool = False) -> str:
+    """A list of plain-text items (numbered when `ordered`)."""
+    tag = "ol" if ordered else "ul"
+    return f"<{tag}>{''.join(f'<li>{escape(text)}</li>' for text in texts)}</{tag}>"
 
 
 def section(heading: str, *parts: str) -> str:
@@ -74,11 +85,14 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
 
 def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
                  title: str = "", unit: str = "%", total: float | None = 100.0,
-                 label_width: int = 170, width: int = 640) -> str:
+                 label_width: int = 170, width: int = 640,
+                 bar_labels: Sequence[str] | None = None) -> str:
     """Horizontal stacked bars, one per label (shares of pass / hold / delete, say).
 
     `series` maps a part's name to one value per label; `total` fixes the scale (100 for
-    percentages) or, when None, the largest bar sets it.
+    percentages) or, when None, the largest bar sets it. Each bar is labelled with its
+    `bar_labels` entry, by default its sum (pointless for shares adding up to 100: give
+    the part that matters then).
     """
     names = list(series)
     bar, gap, top = 18, 6, 34 if title else 16
@@ -102,8 +116,10 @@ def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
                          f'fill="{_colour(name, index)}"><title>{escape(name)}: '
                          f'{value:.1f}{escape(unit)}</title></rect>')
             x += w
+        label = (bar_labels[row] if bar_labels is not None
+                 else f'{sums[row]:.0f}{unit if total is None else ""}')
         parts.append(f'<text x="{x + 4:.1f}" y="{y + 13}" font-size="10" fill="#555">'
-                     f'{sums[row]:.0f}{escape(unit) if total is None else ""}</text>')
+                     f'{escape(label)}</text>')
     parts.append(_legend(names, label_width, height - 6))
     parts.append("</svg>")
     return "".join(parts)

@@ -73,6 +73,15 @@ NEGATIVE = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])
 IS_THROWN_AWAY = np.array([b in THROWN_AWAY for b in BEHAVIOURS], dtype=float)
 LABEL, WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS], dtype=float).T
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+# Footer and framing lines every campaign has: attributing relevance to them tells a
+# sender nothing (and each costs a re-read by the model).
+_BOILERPLATE = re.compile(
+    r"unsubscribe|opt[ -]out|manage (?:your )?(?:preferences|subscription)|"
+    r"(?:you(?:'re| are)? )?receiv(?:e|ing) this|view (?:it |this )?(?:in|as) (?:a |your )?"
+    r"(?:browser|web page)|privacy (?:policy|notice)|all rights reserved|terms (?:of|and) "
+    r"|©|\(c\) \d{4}|update your preferences|sent (?:to|by) |our mailing address", re.I)
+MIN_SENTENCE_WORDS = 3
 
 
 # -- the recipients --------------------------------------------------------------------
@@ -360,10 +369,12 @@ def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
     """Leave-one-out: (sentences, (S, n) log-odds each adds, (S,) the subject's effect).
 
     Each sentence is dropped in turn and the rest re-embedded; sentences past the part
-    of the message the model reads have no effect, which is itself worth knowing.
+    of the message the model reads have no effect, which is itself worth knowing. Footer
+    boilerplate and bare links are not attributed; links are left out of the sentences
+    shown.
     """
     message = campaign.message
-    sentences = [s.strip() for s in _SENTENCE_END.split(message.text) if len(s.strip()) > 2]
+    sentences = [s.strip() for s in _SENTENCE_END.split(message.text) if _worth_attributing(s)]
     sentences = list(dict.fromkeys(sentences))[:limit]
     variants = [replace(message, text=message.text.replace(s, " ", 1)) for s in sentences]
     variants.append(replace(message, subject=""))
@@ -380,7 +391,14 @@ def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
                             signal_names=SIGNAL_NAMES)
         logits = brain.profile.decision_function(evidence)
         effects[row] = logits[0] - logits[1:]
-    return sentences, effects[:, :-1], effects[:, -1]
+    shown = [" ".join(_URL.sub("", sentence).split()) for sentence in sentences]
+    return shown, effects[:, :-1], effects[:, -1]
+
+
+def _worth_attributing(sentence: str) -> bool:
+    """A sentence of the message's own content: words beside any links, not a footer."""
+    words = _URL.sub(" ", sentence).split()
+    return len(words) >= MIN_SENTENCE_WORDS and not _BOILERPLATE.search(sentence)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from gatekeeper.message import parse
 from gatekeeper.policy import PolicySettings
 from gatekeeper.simulate import (
     BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
-    load_campaign, read_campaign, simulate, wilson)
+    load_campaign, read_campaign, sentence_effects, simulate, wilson)
 from gatekeeper.testing import HashEmbedder, build_message
 
 UNSUBSCRIBE = {"List-Id": "<weekly.devtools.example>",
@@ -270,10 +270,21 @@ def test_the_html_report_is_well_formed_and_has_its_charts(two_variant_report):
     page = html_report(two_variant_report)
     root = ElementTree.fromstring(page.split("\n", 1)[1])
     svgs = root.findall(".//{http://www.w3.org/2000/svg}svg")
-    # per variant: segment bars and the series lines; then the ranking bars
-    assert len(svgs) == 2 * 2 + 1
+    # per variant: placement bar, segment bars and the series lines; then the ranking bars
+    assert len(svgs) == 2 * 3 + 1
     text = "".join(root.itertext())
     assert "developer" in text and "sale.eml" in text
+    # the answer comes first, in words
+    assert text.index("expected in the inbox") < text.index("Main risk") < text.index("developer")
+    assert "log-odds" not in text
+    segment_rows = [row for table in root.iter("table") for row in table.iter("tr")
+                    if any(c.text in ("developer", "shopper") for c in row)]
+    assert segment_rows and not any("://" in (cell.text or "") for row in segment_rows
+                                    for cell in row)
+    segment_bars = svgs[1]
+    labels = [t.text for t in segment_bars.iter("{http://www.w3.org/2000/svg}text")]
+    assert "delete" not in labels  # a first send is never deleted: no legend for it
+    assert any(label.endswith("% pass") for label in labels) and "100" not in labels
 
 
 def test_terminal_report_names_segments_series_and_ranking(two_variant_report):
@@ -479,3 +490,17 @@ def test_a_two_variant_ranking_says_when_the_gap_is_noise(segments, embedder):
     ranking = simulate([unsigned, DEV_NEWS], TWO, embedder, recipients=2000, segments=segments,
                        explain=False).to_dict()["ranking"]
     assert ranking[0]["name"] == "campaign.eml" and not ranking[1]["within_noise"]
+
+
+def test_sentence_attribution_leaves_out_links_and_footers(segments):
+    footer_heavy = campaign(
+        "Python packaging news", "Python packaging and type checkers got faster this week. "
+        "Read the full story at https://devtools.example/story/42 today. "
+        "https://devtools.example/track?id=9\n\n"
+        "You are receiving this because you signed up at devtools.example. "
+        "Unsubscribe or manage your preferences: https://devtools.example/u. "
+        "© 2026 DevTools Ltd. All rights reserved.")
+    sentences, effects, _ = sentence_effects(footer_heavy, segments)
+    assert sentences == ["Python packaging and type checkers got faster this week.",
+                         "Read the full story at today."]
+    assert effects.shape == (2, 2)
