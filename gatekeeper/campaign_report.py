@@ -16,7 +16,8 @@ from . import htmlreport as html
 from .policy import ACTIONS
 
 PLACES = ("primary", "promotions", "spam")
-TOP_FACTORS = 6  # reasons shown for a placement; the JSON has them all
+TOP_FACTORS = 5  # reasons shown for a placement; the JSON has them all
+SENTENCE_CHARS = 40  # a sentence in the HTML's segment table: one line per segment at 1280 px
 
 
 def _share(entry: dict) -> str:
@@ -195,8 +196,8 @@ def html_report(data: dict) -> str:
 def _html_variant(variant: dict, data: dict) -> str:
     headline, placement = variant["headline"], variant["placement"]
     parts = [html.paragraph(warning, "warning") for warning in variant["warnings"]]
-    parts += [html.paragraph(headline["summary"], "headline"),
-              html.paragraph(f"Main risk: {headline['main_risk']}"),
+    parts += [html.paragraph(f"{headline['summary']} Main risk: {headline['main_risk']}.",
+                             "headline"),
               html.paragraph(f"Subject: {variant['subject']} | From: {variant['from']}", "note")]
     if variant["changes"]:
         parts.append(html.paragraph("What would help most (each forecast again with the change "
@@ -217,11 +218,12 @@ def _html_variant(variant: dict, data: dict) -> str:
             {**{a: [100 * s[a] for s in series] for a in actions},
              "engaged": [100 * s["engaged"] for s in series],
              "spam folder": [100 * s["spam_placement"] for s in series]},
-            title="Send by send: share of recipients", y_max=100, y_label="%"))
+            title="Send by send: share of recipients", y_max=100, y_label="%", height=180))
         parts.append(html.table(
             ["send", "spam complaints", "unsubscribes", "quiet 12 months"],
             [[s["send"], f"{s['complaint_rate']:.2%} ({s['complaint_level']})",
-              f"{s['unsubscribe_rate']:.2%}", f"{s['dormant_share']:.0%}"] for s in series]))
+              f"{s['unsubscribe_rate']:.2%}", f"{s['dormant_share']:.0%}"] for s in series],
+            compact=True))
     findings = variant["findings"]
     parts.append(html.table(["severity", "problem", "fix"],
                             [[f["severity"], f["title"], f["fix"]] for f in findings])
@@ -235,14 +237,16 @@ def _html_segments(variant: dict) -> list[str]:
         [s["name"] for s in segments],
         {a: [100 * s["actions"][a]["share"] for s in segments] for a in actions},
         title="Gatekeepers like ours: who sees it in the inbox, per segment (first send)",
-        bar_labels=[f"{s['actions']['pass']['share']:.0%} pass" for s in segments])
+        bar_labels=[f"{s['actions']['pass']['share']:.0%} pass" for s in segments],
+        bar_height=12)
     rows = [[s["name"], _share(s["actions"]["pass"]), s["relevance"],
              effect_words(s["subject_effect"]),
-             _clip(s["lifts"][0]["sentence"], 60) if s["lifts"] else "-",
-             _clip(s["sinks"][0]["sentence"], 60) if s["sinks"] else "-"] for s in segments]
+             _clip(s["lifts"][0]["sentence"], SENTENCE_CHARS) if s["lifts"] else "-",
+             _clip(s["sinks"][0]["sentence"], SENTENCE_CHARS) if s["sinks"] else "-"]
+            for s in segments]
     return [bars, html.table(["segment", "pass", "relevance", "subject line",
                               "the sentence that helps most", "the sentence that hurts most"],
-                             rows)]
+                             rows, compact=True)]
 
 
 def _method(data: dict) -> str:

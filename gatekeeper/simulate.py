@@ -566,7 +566,7 @@ def _headline(variant: VariantResult, segments: list[dict]) -> dict:
     placement, passed = variant.placement, float((variant.sends[0].action == 0).mean())
     risk = placement.main_risk()
     if risk is not None and placement.spam >= 0.1:
-        main_risk = f"{risk.name} ({risk.source})"
+        main_risk = _risk_words(risk)
     elif passed < 0.5:
         keen = [s["name"] for s in sorted(segments, key=lambda s: -s["actions"]["pass"]["share"])
                 if s["actions"]["pass"]["share"] >= 0.5][:3]
@@ -574,7 +574,7 @@ def _headline(variant: VariantResult, segments: list[dict]) -> dict:
                      + (f"; it speaks to {', '.join(keen)}" if keen else
                         "; no segment mostly wants it"))
     elif risk is not None:
-        main_risk = f"{risk.name} ({risk.source})"
+        main_risk = _risk_words(risk)
     else:
         main_risk = "None stands out"
     return {
@@ -586,6 +586,11 @@ def _headline(variant: VariantResult, segments: list[dict]) -> dict:
                     f"tab, {placement.spam:.0%} spam); readers with a gatekeeper like ours "
                     f"would see it in {passed:.0%} of inboxes."),
     }
+
+
+def _risk_words(risk) -> str:
+    """A factor and the rule it breaks, the rule named without its detail."""
+    return f"{risk.name} ({risk.source.split(':')[0]})"
 
 
 def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
