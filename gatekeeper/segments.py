@@ -17,22 +17,26 @@ and this module's build version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+from datetime import datetime, timezone
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from itertools import zip_longest
 from pathlib import Path
+
+import numpy as np
 
 from .audience import Audience, Example, Persona
 from .brain import Brain
 from .campaign import SENT_AT
 from .embed import Embedder
 from .errors import ProfileFormatError
-from .message import parse
+from .message import Message, parse
 from .policy import PolicySettings
 from .senders import SECONDS_PER_DAY
 
@@ -57,6 +61,17 @@ def _example_bytes(example: Example, when: float) -> bytes:
     return bytes(message)
 
 
+@functools.lru_cache(maxsize=4096)
+def _example_message(example: Example) -> Message:
+    """The example as a parsed message dated at the start; built once per process (the
+    email package's header parsing is most of the cost of building the personas)."""
+    return parse(_example_bytes(example, SENT_AT))
+
+
+def _dated(example: Example, when: float) -> Message:
+    return replace(_example_message(example), date=datetime.fromtimestamp(when, timezone.utc))
+
+
 @dataclass
 class Segment:
     """One persona of the audience with its own brain."""
@@ -79,8 +94,7 @@ class Segment:
         if examples:
             times = [SENT_AT - SECONDS_PER_DAY * 60 * (1 - i / len(examples))
                      for i in range(len(examples))]
-            messages = [parse(_example_bytes(example, when))
-                        for (example, _), when in zip(examples, times)]
+            messages = [_dated(example, when) for (example, _), when in zip(examples, times)]
             brain.learn_history(messages, brain.embed(messages),
                                 [behaviour for _, behaviour in examples], times)
         return cls(persona, brain)
@@ -90,10 +104,31 @@ def _outside_interests(brain: Brain, examples: Sequence[Example]) -> list[Exampl
     """The examples the brain's interest statements alone score as unwanted."""
     if not examples:
         return []
-    messages = [parse(_example_bytes(example, SENT_AT)) for example in examples]
+    messages = [_example_message(example) for example in examples]
     evidence = brain.evidence(messages, brain.embed(messages), SENT_AT)
     return [example for example, explanation in zip(examples, brain.profile.explain(evidence))
             if explanation.contributions.get("interests", 0.0) < 0]
+
+
+class _TextMemo(Embedder):
+    """An embedder that embeds each text once: the personas of an audience share their
+    example mail (each persona reads the others' as background), so building them all
+    embeds every example once, not once per persona."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.inner, self.dimension = embedder, embedder.dimension
+        self.batch_size = embedder.batch_size
+        self._vectors: dict[str, np.ndarray] = {}
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self.inner.embed_many(missing)))
+        return np.stack([self._vectors[text] for text in texts])
 
 
 def background_examples(audience: Audience, persona: Persona) -> list[Example]:
@@ -121,14 +156,23 @@ def build_segments(audience: Audience, embedder: Embedder, settings: PolicySetti
     if brains is None and cache_dir is not None:
         brains = _load(cache_dir / key, embedder, settings, len(audience.personas))
     if brains is None:
-        brains = [Segment.build(p, embedder, settings, background_examples(audience, p)).brain
-                  for p in audience.personas]
+        brains = _build_brains(audience, embedder, settings)
         if cache_dir is not None:
             _save(cache_dir / key, brains)
     _BUILT[key] = brains
     # Simulating never changes a persona's brain (the engine replays learning in closed
     # form), so segments may share the cached brains.
     return [Segment(persona, brain) for persona, brain in zip(audience.personas, brains)]
+
+
+def _build_brains(audience: Audience, embedder: Embedder,
+                  settings: PolicySettings) -> list[Brain]:
+    memo = _TextMemo(embedder)
+    brains = [Segment.build(p, memo, settings, background_examples(audience, p)).brain
+              for p in audience.personas]
+    for brain in brains:
+        brain.embedder = embedder  # the memo served the build; simulating uses the model
+    return brains
 
 
 def _load(folder: Path, embedder: Embedder, settings: PolicySettings,
