@@ -504,3 +504,23 @@ def test_sentence_attribution_leaves_out_links_and_footers(segments):
     assert sentences == ["Python packaging and type checkers got faster this week.",
                          "Read the full story at today."]
     assert effects.shape == (2, 2)
+
+
+def test_the_simulate_command_refuses_what_is_not_an_email(tmp_path):
+    binary = tmp_path / "photo.eml"
+    binary.write_bytes(bytes(range(256)) * 800)
+    result = CliRunner().invoke(cli, ["simulate", str(binary)])
+    assert result.exit_code == 2 and "photo.eml is not an email message" in result.output
+    page = tmp_path / "page.eml"
+    page.write_text("<html><body><p>Spring launch</p></body></html>")
+    result = CliRunner().invoke(cli, ["simulate", str(page)])
+    assert result.exit_code == 2 and "give --subject and --from" in result.output
+    audience = tmp_path / "audience.yaml"
+    audience.write_text("personas:\n  - {name: a, share: -1, interests: [x]}\n"
+                        "  - {name: b, share: 1}\n")
+    eml = tmp_path / "campaign.eml"
+    eml.write_bytes(DEV_NEWS.raw)
+    result = CliRunner().invoke(cli, ["simulate", str(eml), "--audience", str(audience)])
+    assert result.exit_code == 2 and "2 problems" in result.output
+    assert "share must be a positive number" in result.output
+    assert "missing required field 'interests'" in result.output
