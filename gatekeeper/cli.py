@@ -1310,11 +1310,11 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     else:
         # In a pipe there is no screen to fit: a width no line reaches, so no word is
         # ever broken across lines (a terminal wraps at spaces at its own width).
-        width = None if console.is_terminal else PIPE_WIDTH
+        out = console if console.is_terminal else safe_console(PIPE_WIDTH)
         for part in terminal_report(inert_data(data)):
-            console.print(part, width=width)
+            out.print(part)
         if html_file:
-            console.print(f"Report written to {html_file}")
+            out.print(f"Report written to {html_file}")
     if fail_under is not None and report.pass_rate(0) < fail_under:
         click.echo(f"pass rate {report.pass_rate(0):.1%} is under {fail_under:.1%}", err=True)
         sys.exit(1)

@@ -28,7 +28,7 @@ the fix applied (`gatekeeper.verdict`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from .content_kind import PROMOTIONAL, TRANSACTIONAL, content_kind
@@ -219,6 +219,3 @@ def _tab_factors(message: Message, kind: str) -> list[Factor]:
                                   "Gmail's tabs: subscribed content"))
     return factors
 
-
-def spam_points(factors: Sequence[Factor]) -> float:
-    return sum(f.points for f in factors if f.towards == "spam")

@@ -47,7 +47,6 @@ from .lint import Finding, lint_message
 from .list_health import DORMANT_DAYS, ListHealth, SendHealth
 from .placement import Placement, SenderFacts, forecast
 from .verdict import Change, ranked_changes
-from .message import Message, parse
 from .policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from .profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
 from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals

@@ -33,7 +33,7 @@ from gatekeeper.embed import OnnxEmbedder
 from gatekeeper.message import parse
 from gatekeeper.policy import PolicySettings
 from gatekeeper import segments as persona_cache
-from gatekeeper.simulate import Campaign, Segment, read_campaign, simulate
+from gatekeeper.simulate import Campaign, read_campaign, simulate
 from gatekeeper.testing import build_message
 
 CAMPAIGN = build_message(
@@ -140,8 +140,9 @@ def main() -> None:
     audience = default_audience()
     campaign = Campaign("devtools-weekly.eml", CAMPAIGN, parse(CAMPAIGN))
     settings = PolicySettings()
+    persona_cache._BUILT.clear()
     segments_seconds, segments = timed(
-        lambda: [Segment.build(p, embedder, settings) for p in audience.personas])
+        lambda: persona_cache.build_segments(audience, embedder, settings))
 
     def best(**kwargs) -> tuple[float, object]:
         runs = [timed(lambda: simulate([campaign], audience, embedder, settings=settings,
