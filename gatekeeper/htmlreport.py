@@ -18,7 +18,8 @@ ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828",
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222;padding:0 1em}
-h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.4em;border-bottom:1px solid #ddd}
+p{margin:.5em 0}ul,ol{margin:.4em 0}
 table{border-collapse:collapse;margin:.5em 0;font-size:.92em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;
 text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}svg{display:block;margin:.5em 0}
