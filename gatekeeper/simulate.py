@@ -111,9 +111,9 @@ class Population:
             bulk_shift=(tolerance - 0.5) * TOLERANCE_LOGIT
             + rng.normal(0.0, TOLERANCE_SD, len(segment)),
             basis=basis.T,
-            days_since_engaged=np.where(
-                np.random.default_rng([len(segment), 12]).random(len(segment)) < dormant_share,
-                float(DORMANT_DAYS), 0.0) if dormant_share else None,
+            # Drawn last, and only when asked for: the other draws stay as they were.
+            days_since_engaged=np.where(rng.random(len(segment)) < dormant_share,
+                                        float(DORMANT_DAYS), 0.0) if dormant_share else None,
         )
 
     def __len__(self) -> int:
