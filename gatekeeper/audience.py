@@ -36,7 +36,8 @@ Shares are relative weights: they need not sum to 1 (`Audience.shares()` normali
 them), so "3" and "1" mean three quarters and one quarter.
 
 Anything wrong raises `AudienceError`, naming the file, the persona (or CSV line), the
-field, the bad value and what is allowed.
+field, the bad value and what is allowed; every mistake in the personas is reported at
+once, one per line, so a file is fixed in one pass.
 """
 
 from __future__ import annotations
@@ -203,17 +204,24 @@ def _parse_csv(text: str, source: str, default_name: str) -> Audience:
     repeated = sorted({column for column in columns if columns.count(column) > 1})
     if repeated:
         _fail(f"{source}, header", f"column {repeated[0]!r} appears more than once")
-    records = []
+    records, problems = [], []
     for row in reader:
         if not any(cell.strip() for cell in row):
             continue  # blank lines between rows
         where = f"{source}, line {reader.line_num}"
         if len(row) != len(columns):
-            _fail(where, f"{len(row)} cells, but the header names {len(columns)} columns "
-                         f"({', '.join(columns)})")
+            problems.append(f"{where}: {len(row)} cells, but the header names {len(columns)} "
+                            f"columns ({', '.join(columns)})")
+            continue
         cells = {column: cell.strip() for column, cell in zip(columns, row)}
         records.append((_place(f"line {reader.line_num}", cells["segment"]), _csv_fields(cells)))
-    return _build_audience(default_name, source, records)
+    try:
+        audience = _build_audience(default_name, source, records) if records or not problems \
+            else None
+    except AudienceError as error:
+        problems.extend(_problems_of(error))
+    _raise_all(problems)
+    return audience
 
 
 def _csv_fields(cells: dict[str, str]) -> dict[str, Any]:
@@ -239,34 +247,68 @@ EXAMPLE_FIELDS = tuple(f.name for f in fields(Example))
 def _build_audience(name: str, source: str, records: list[tuple[str, Mapping]]) -> Audience:
     if not records:
         _fail(source, "no personas: an audience needs at least one")
-    personas, places = [], {}
+    personas, places, problems = [], {}, []
     for place, raw in records:
         where = f"{source}, {place}"
-        persona = _persona(raw, where)
+        try:
+            persona = _persona(raw, where)
+        except AudienceError as error:
+            problems.extend(_problems_of(error))
+            continue
         if persona.name in places:
-            _fail(where, f"the name {persona.name!r} is already used by {places[persona.name]}; "
-                         "persona names must be unique")
+            problems.append(f"{where}: the name {persona.name!r} is already used by "
+                            f"{places[persona.name]}; persona names must be unique")
+            continue
         places[persona.name] = place
         personas.append(persona)
+    _raise_all(problems)
     return Audience(name=name, personas=tuple(personas))
 
 
+def _raise_all(problems: list[str]) -> None:
+    """One AudienceError listing every problem, one per line (none: nothing happens)."""
+    if not problems:
+        return
+    error = AudienceError(problems[0] if len(problems) == 1 else
+                          f"{len(problems)} problems:\n" + "\n".join(problems))
+    error.problems = list(problems)
+    raise error
+
+
+def _problems_of(error: AudienceError) -> list[str]:
+    return getattr(error, "problems", [str(error)])
+
+
 def _persona(raw: Mapping, where: str) -> Persona:
-    """A checked persona; errors call each field what the file called it (tolerance, segment)."""
-    _check_names(raw.keys(), (*PERSONA_FIELDS, *ALIASES), where)
-    given = _canonical_fields(raw, where)
-    missing = [field for field in PERSONA_REQUIRED if field not in given]
-    if missing:
-        _fail(where, f"missing required field {missing[0]!r}")
+    """A checked persona; errors call each field what the file called it (tolerance, segment).
+    Every problem of the persona is raised together."""
+    problems: list[str] = []
+
+    def collect(check, *args):
+        try:
+            return check(*args)
+        except AudienceError as error:
+            problems.extend(_problems_of(error))
+            return None
+
+    names = [name for name in raw.keys() if name in (*PERSONA_FIELDS, *ALIASES)]
+    problems += _name_problems(raw.keys(), (*PERSONA_FIELDS, *ALIASES), where)
+    given, twice = _canonical_fields({name: raw[name] for name in names}, where)
+    problems += twice
+    problems += [f"{where}: missing required field {field!r}"
+                 for field in PERSONA_REQUIRED if field not in given]
     value = {**PERSONA_DEFAULTS, **{field: v for field, (_, v) in given.items()}}
     label = {field: written for field, (written, _) in given.items()}
 
     def checked(field: str, check, *args):
-        return check(value[field], where, label.get(field, field), *args)
+        if field in PERSONA_REQUIRED and field not in given:
+            return None  # already reported as missing
+        return collect(check, value[field], where, label.get(field, field), *args)
 
     if value["market"] not in MARKETS:
-        _fail(where, f"market must be {' or '.join(MARKETS)}, not {value['market']!r}")
-    return Persona(
+        problems.append(f"{where}: market must be {' or '.join(MARKETS)}, "
+                        f"not {value['market']!r}")
+    persona = dict(
         name=checked("name", _text, True),
         description=checked("description", _text, False),
         share=checked("share", _positive),
@@ -278,17 +320,23 @@ def _persona(raw: Mapping, where: str) -> Persona:
         disengage_speed=checked("disengage_speed", _fraction),
         market=value["market"],
     )
+    _raise_all(problems)
+    return Persona(**persona)
 
 
-def _canonical_fields(raw: Mapping, where: str) -> dict[str, tuple[str, Any]]:
-    """Field name -> (the name the file used, value), with aliases folded in."""
+def _canonical_fields(raw: Mapping, where: str) -> tuple[dict[str, tuple[str, Any]], list[str]]:
+    """Field name -> (the name the file used, value), with aliases folded in; and the
+    fields given twice under two names (the first one is kept)."""
     given: dict[str, tuple[str, Any]] = {}
+    problems = []
     for written, value in raw.items():
         field = ALIASES.get(written, written)
         if field in given:
-            _fail(where, f"{written!r} and {given[field][0]!r} are the same field; give one")
+            problems.append(f"{where}: {written!r} and {given[field][0]!r} are the same field; "
+                            "give one")
+            continue
         given[field] = (written, value)
-    return given
+    return given, problems
 
 
 def _example(raw: Any, where: str) -> Example:
@@ -356,24 +404,36 @@ def _examples(value: Any, where: str, field: str) -> tuple[Example, ...]:
     if not isinstance(value, (list, tuple)):
         _fail(where, f"{field} must be a list of messages (subject, body, sender, bulk), "
                      f"not {_kind(value)}")
-    return tuple(_example(raw, f"{where}, {field} #{number}")
-                 for number, raw in enumerate(value, 1))
+    examples, problems = [], []
+    for number, raw in enumerate(value, 1):
+        try:
+            examples.append(_example(raw, f"{where}, {field} #{number}"))
+        except AudienceError as error:
+            problems.extend(_problems_of(error))
+    _raise_all(problems)
+    return tuple(examples)
 
 
 # -- small helpers --
 
 def _check_names(names: Iterable[Any], known: tuple[str, ...], where: str,
                  required: tuple[str, ...] = (), noun: str = "field") -> None:
-    """Raise on the first unknown name (suggesting the closest known one) or missing one."""
+    """Raise naming every unknown name (suggesting the closest known one) and missing one."""
+    _raise_all(_name_problems(names, known, where, required, noun))
+
+
+def _name_problems(names: Iterable[Any], known: tuple[str, ...], where: str,
+                   required: tuple[str, ...] = (), noun: str = "field") -> list[str]:
     names = list(names)
+    problems = []
     for name in names:
         if name not in known:
             close = difflib.get_close_matches(str(name), known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
-            _fail(where, f"unknown {noun} {name!r}{hint}")
-    for name in required:
-        if name not in names:
-            _fail(where, f"missing required {noun} {name!r}")
+            problems.append(f"{where}: unknown {noun} {name!r}{hint}")
+    problems += [f"{where}: missing required {noun} {name!r}"
+                 for name in required if name not in names]
+    return problems
 
 
 def _place(position: str, name: Any) -> str:

@@ -28,6 +28,7 @@ from .policy import ACTIONS
 from .terminal import InertFormatter, inert, inert_data, safe_console
 
 console = safe_console()
+PIPE_WIDTH = 400  # columns for tables printed into a pipe or file (see `simulate`)
 
 
 def reports_errors(command: Callable) -> Callable:
@@ -1266,10 +1267,19 @@ def service_uninstall() -> None:
 @click.option("--every", default="7d", show_default=True,
               help="Time between sends of a series: 12h, 7d, 2w.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
-@click.option("--subject", help="Subject, for an .html campaign.")
-@click.option("--from", "sender", help="From address, for an .html campaign.")
+@click.option("--subject", help="Subject, for an HTML campaign (a file without mail headers).")
+@click.option("--from", "sender", help="From address, for an HTML campaign.")
+@click.option("--complaint-rate", type=click.FloatRange(0, 1), metavar="RATE",
+              help="Your spam-complaint rate lately (0.001 = 0.1%), from your provider's "
+                   "postmaster tools: counted in the placement forecast.")
+@click.option("--usual-volume", type=click.IntRange(1, None), metavar="N",
+              help="Messages a day you usually send: --recipients far above it is a volume "
+                   "spike, a risk of its own.")
+@click.option("--dormant-share", type=click.FloatRange(0, 1), default=0.0, metavar="SHARE",
+              help="Share of your list with no opens or clicks for 12 months (0-1).")
 @click.option("--dns", "check_dns", is_flag=True,
-              help="Also look up the From domain's SPF and DMARC records (needs network).")
+              help="Also look up the From domain's SPF and DMARC records (needs network); "
+                   "the forecast counts what it finds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML report with charts here.")
@@ -1278,45 +1288,68 @@ def service_uninstall() -> None:
 @reports_errors
 def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients: int,
              sends: int, every: str, seed: int, subject: str | None, sender: str | None,
+             complaint_rate: float | None, usual_volume: int | None, dormant_share: float,
              check_dns: bool, as_json: bool, html_file: Path | None,
              fail_under: float | None) -> None:
-    """Would this campaign get through AI gatekeepers like this one? For whom, and why?
+    """Where would this campaign land, and would people's AI gatekeepers let it through?
 
-    Samples recipients around an audience of personas, each with a profile built the way
-    the gatekeeper builds one, and decides for each with the gatekeeper's own policy.
-    Reports pass / hold / delete per segment with 95% intervals, the sentences that lift
-    or sink relevance for each segment, the subject's effect, deliverability problems,
-    and with --sends how the audience dis-engages send by send. Give several files to
-    rank variants (A/B/n) on the same recipients. The pass rate (the share of recipients
-    in whose inbox it lands, averaged over the sends) is what --fail-under checks.
+    Answers two questions. Placement: the chance a large mailbox provider puts it in the
+    primary inbox, a promotions tab or spam, from a documented points model of what
+    Gmail, Yahoo and Microsoft publish that they check (authentication, one-click
+    unsubscribe, complaint rate, volume, promotional or transactional content, message
+    build), with the changes that would help most, each forecast again with the change
+    made. Relevance: recipients sampled around an audience of personas, each with a
+    profile built the way the gatekeeper builds one and decided by its policy: pass /
+    hold / delete per segment with 95% intervals, and the sentences that help or hurt.
+
+    With --sends, the series: complaint and unsubscribe rates per send against the 0.08%,
+    0.2% and 0.3% marks providers hold senders to, and recipients gone quiet for 12
+    months. Several files rank variants (A/B/n) on the same recipients and say when a
+    gap is within noise. The pass rate (the share passed by gatekeepers, averaged over
+    the sends) is what --fail-under checks.
+
+    A file with mail headers is a message (.eml); one without them that is HTML is an
+    HTML campaign and needs --subject and --from; anything else is refused.
 
     Example: gatekeeper simulate launch.eml launch-b.eml --sends 6 --html report.html
     """
     from .audience import load_audience
     from .campaign_report import html_report, terminal_report
+    from .config import paths
     from .embed import OnnxEmbedder
     from .lint import lint_dns
+    from .placement import SenderFacts
     from .simulate import load_campaign, simulate as run_simulation
 
     every_days = parse_duration(every) / 86400.0
     loaded = [load_campaign(path, subject, sender) for path in campaigns]
     audience = load_audience(audience_file)
+    for campaign in loaded:  # loud, before any result, on stderr so --json stays clean
+        for warning in campaign.warnings:
+            click.secho(f"WARNING {inert(campaign.name)}: {inert(warning)}", err=True,
+                        fg="red", bold=True)
+    dns_findings = ([lint_dns(campaign.message.from_domain) for campaign in loaded]
+                    if check_dns else None)
     with console.status(f"simulating {recipients:,} recipients"):
         report = run_simulation(loaded, audience, OnnxEmbedder(), recipients=recipients,
-                                sends=sends, every_days=every_days, seed=seed)
+                                sends=sends, every_days=every_days, seed=seed,
+                                cache_dir=paths().data / "cache" / "personas",
+                                facts=SenderFacts(complaint_rate=complaint_rate,
+                                                  usual_volume=usual_volume),
+                                dormant_share=dormant_share, dns_findings=dns_findings)
     data = report.to_dict()
-    if check_dns:
-        for variant, campaign in zip(data["variants"], loaded, strict=True):
-            variant["findings"] += [f.to_dict() for f in lint_dns(campaign.message.from_domain)]
     if html_file:
         html_file.write_text(html_report(data), encoding="utf-8")
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
+        # In a pipe there is no screen to fit: a width no line reaches, so no word is
+        # ever broken across lines (a terminal wraps at spaces at its own width).
+        out = console if console.is_terminal else safe_console(PIPE_WIDTH)
         for part in terminal_report(inert_data(data)):
-            console.print(part)
+            out.print(part)
         if html_file:
-            console.print(f"Report written to {html_file}")
+            out.print(f"Report written to {html_file}")
     if fail_under is not None and report.pass_rate(0) < fail_under:
         click.echo(f"pass rate {report.pass_rate(0):.1%} is under {fail_under:.1%}", err=True)
         sys.exit(1)

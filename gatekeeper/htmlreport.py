@@ -13,15 +13,22 @@ from html import escape
 
 PALETTE = ("#2e7d32", "#f9a825", "#c62828", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00",
            "#5d4037")
-ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828"}
+ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828",
+                  "primary": "#2e7d32", "promotions": "#1565c0", "spam": "#c62828"}
 
 _STYLE = """
-body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222;padding:0 1em}
-h1{font-size:1.6em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5em 0}td,th{padding:.25em .6em;border-bottom:1px solid #eee;
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.4em;border-bottom:1px solid #ddd}
+p{margin:.5em 0}ul,ol{margin:.4em 0}
+table{border-collapse:collapse;margin:.5em 0;font-size:.92em}td,th{padding:.25em .6em;border-bottom:1px solid #eee;
 text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}svg{display:block;margin:.5em 0}
 .sev-error{color:#c62828}.sev-warning{color:#ef6c00}.sev-info{color:#1565c0}
+.headline{font-size:1.15em;background:#f5f7fa;border-left:4px solid #1565c0;padding:.6em 1em}
+.warning{background:#fdecea;border-left:4px solid #c62828;padding:.6em 1em;font-weight:bold}
+td.clip{max-width:22em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+table{max-width:100%}li{margin:.2em 0}
+table.compact{font-size:.85em}table.compact td{white-space:nowrap;padding:.15em .5em}
 """
 
 
@@ -35,6 +42,12 @@ def page(title: str, sections: Sequence[str], subtitle: str = "") -> str:
             f"<style>{_STYLE}</style></head><body>{head}{''.join(sections)}</body></html>\n")
 
 
+def items(texts: Sequence[str], ordered: bool = False) -> str:
+    """A list of plain-text items (numbered when `ordered`)."""
+    tag = "ol" if ordered else "ul"
+    return f"<{tag}>{''.join(f'<li>{escape(text)}</li>' for text in texts)}</{tag}>"
+
+
 def section(heading: str, *parts: str) -> str:
     return f"<section><h2>{escape(heading)}</h2>{''.join(parts)}</section>"
 
@@ -45,8 +58,9 @@ def paragraph(text: str, css_class: str = "") -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]],
-          row_classes: Sequence[str] | None = None) -> str:
-    """A table; numbers are right-aligned, floats shown as given by the caller's formatting."""
+          row_classes: Sequence[str] | None = None, compact: bool = False) -> str:
+    """A table; numbers are right-aligned, floats shown as given by the caller's formatting.
+    A `compact` table keeps each row on one line (the caller keeps cells short)."""
     head = "".join(f"<th>{escape(str(h))}</th>" for h in headers)
     body = []
     for index, row in enumerate(rows):
@@ -55,7 +69,8 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]],
             f'<td class="n">{escape(str(v))}</td>' if isinstance(v, (int, float))
             else f"<td>{escape(str(v))}</td>" for v in row)
         body.append(f"<tr{css}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    css = ' class="compact"' if compact else ""
+    return f"<table{css}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _colour(name: str, index: int) -> str:
@@ -74,14 +89,17 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
 
 def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
                  title: str = "", unit: str = "%", total: float | None = 100.0,
-                 label_width: int = 170, width: int = 640) -> str:
+                 label_width: int = 170, width: int = 640,
+                 bar_labels: Sequence[str] | None = None, bar_height: int = 18) -> str:
     """Horizontal stacked bars, one per label (shares of pass / hold / delete, say).
 
     `series` maps a part's name to one value per label; `total` fixes the scale (100 for
-    percentages) or, when None, the largest bar sets it.
+    percentages) or, when None, the largest bar sets it. Each bar is labelled with its
+    `bar_labels` entry, by default its sum (pointless for shares adding up to 100: give
+    the part that matters then).
     """
     names = list(series)
-    bar, gap, top = 18, 6, 34 if title else 16
+    bar, gap, top = bar_height, max(bar_height // 3, 2), 34 if title else 16
     height = top + len(labels) * (bar + gap) + 24
     sums = [sum(float(series[n][i]) for n in names) for i in range(len(labels))]
     scale_total = total if total is not None else max(sums + [1e-9])
@@ -92,7 +110,7 @@ def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
         parts.append(f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)}</text>')
     for row, label in enumerate(labels):
         y = top + row * (bar + gap)
-        parts.append(f'<text x="{label_width - 6}" y="{y + 13}" font-size="11" '
+        parts.append(f'<text x="{label_width - 6}" y="{y + bar - 4}" font-size="11" '
                      f'text-anchor="end">{escape(str(label))}</text>')
         x = float(label_width)
         for index, name in enumerate(names):
@@ -102,8 +120,10 @@ def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
                          f'fill="{_colour(name, index)}"><title>{escape(name)}: '
                          f'{value:.1f}{escape(unit)}</title></rect>')
             x += w
-        parts.append(f'<text x="{x + 4:.1f}" y="{y + 13}" font-size="10" fill="#555">'
-                     f'{sums[row]:.0f}{escape(unit) if total is None else ""}</text>')
+        label = (bar_labels[row] if bar_labels is not None
+                 else f'{sums[row]:.0f}{unit if total is None else ""}')
+        parts.append(f'<text x="{x + 4:.1f}" y="{y + bar - 4}" font-size="10" fill="#555">'
+                     f'{escape(label)}</text>')
     parts.append(_legend(names, label_width, height - 6))
     parts.append("</svg>")
     return "".join(parts)

@@ -10,7 +10,8 @@ alone, offline; `lint_dns` reads the From domain's SPF and DMARC records (it nee
 dnspython and a network).
 
 Each problem is a `Finding`: a stable code (all listed in `CHECKS`), a severity, a title
-naming what was found and a one-line fix. "error" is what receivers reject or junk by
+naming what was found and a one-line fix. Each rule is one declaration (`@rule(code,
+severity, checks, fix)` on its function), so code, severity and fix cannot drift apart. "error" is what receivers reject or junk by
 itself, "warning" what filters count against a message, "info" a missed chance.
 
 The HTML is scanned with linear regular expressions, not `html.parser`: on CPython 3.11
@@ -30,6 +31,7 @@ from email import message_from_bytes
 from email.policy import compat32
 from urllib.parse import urlsplit
 
+from .content_kind import PROMOTIONAL, TRANSACTIONAL, content_kind
 from .features import SHORTENERS, registrable, same_organisation
 from .htmltext import html_to_text, links_and_images, strip_comments
 from .message import BULK_PRECEDENCE, Message, decode_text, parse
@@ -82,134 +84,6 @@ class Finding:
 
 
 @dataclass(frozen=True)
-class _Rule:
-    severity: str
-    checks: str  # what is checked, for reports
-    fix: str  # a str.format template over the values the check passes
-
-
-_RULES: dict[str, _Rule] = {
-    "from-missing": _Rule(
-        "error", "From holds an address with a domain",
-        "Set From to an address on the domain you send from"),
-    "dkim-missing": _Rule(
-        "error", "the message carries a DKIM signature",
-        "Sign as d={domain}: set up custom-domain DKIM at your sending service"),
-    "dkim-not-aligned": _Rule(
-        "warning", "a DKIM signature's d= is the From domain or shares its organisation",
-        "Sign as d={domain} (or a subdomain), not only as your sending service's domain"),
-    "spf-fail": _Rule(
-        "error", "Authentication-Results shows no SPF fail, softfail or permerror",
-        "Add the sending servers (your service's include:) to the envelope domain's SPF"),
-    "dkim-fail": _Rule(
-        "error", "Authentication-Results shows no DKIM fail or permerror",
-        "Publish the selector's current public key; change nothing after signing"),
-    "dmarc-fail": _Rule(
-        "error", "Authentication-Results shows no DMARC fail",
-        "Make SPF or DKIM pass for {domain} or a subdomain of it"),
-    "list-unsubscribe-missing": _Rule(
-        "error", "bulk-looking mail has a List-Unsubscribe header",
-        "Add List-Unsubscribe: <https://...> and "
-        "List-Unsubscribe-Post: List-Unsubscribe=One-Click"),
-    "one-click-unsubscribe-missing": _Rule(
-        "error", "List-Unsubscribe comes with List-Unsubscribe-Post: "
-                 "List-Unsubscribe=One-Click (RFC 8058)",
-        "Add List-Unsubscribe-Post: List-Unsubscribe=One-Click; accept POSTs at the https URI"),
-    "list-unsubscribe-no-https": _Rule(
-        "error", "List-Unsubscribe has an https URI (one-click needs one)",
-        "Add an https:// unsubscribe URI to List-Unsubscribe; a mailto: may stay beside it"),
-    "text-plain-missing": _Rule(
-        "warning", "HTML mail has a text/plain alternative",
-        "Add a text/plain part with the same content (multipart/alternative)"),
-    "html-images-only": _Rule(
-        "error", f"the HTML has at least {IMAGE_ONLY_TEXT_CHARS} characters of text "
-                 "beside its images",
-        "Write the message as HTML text; keep images for illustration"),
-    "image-text-ratio": _Rule(
-        "warning", f"the HTML has at least {TEXT_CHARS_PER_IMAGE} characters of text per image",
-        "Add text or drop images: {needed} characters of text for {images} image(s)"),
-    "image-alt-missing": _Rule(
-        "warning", "every <img> has an alt attribute",
-        "Give every <img> an alt text (alt=\"\" for spacers): clients that block images "
-        "show it"),
-    "html-malformed": _Rule(
-        "warning", "HTML tags are complete and balanced, comments closed",
-        "Close the tags named and validate the template: clients repair broken markup "
-        "differently"),
-    "too-many-links": _Rule(
-        "warning", f"at most {MAX_LINKS} links",
-        "Link less: keep the links readers use and drop repeated ones"),
-    "links-off-domain": _Rule(
-        "warning", "most links go to the From domain's organisation",
-        "Link to {domain}, or click-track through a subdomain of it (click.{domain})"),
-    "link-shortener": _Rule(
-        "warning", "no link goes through a public URL shortener",
-        "Link to the full URL on your own domain: spammers hide behind shorteners"),
-    "link-ip-address": _Rule(
-        "error", "no link goes to a bare IP address",
-        "Link to a host name on your own domain"),
-    "preheader-missing": _Rule(
-        "info", f"the HTML gives the inbox preview at least {MIN_PREVIEW_CHARS} characters",
-        "Start the body with a one-line preheader that sums up the message"),
-    "preheader-boilerplate": _Rule(
-        "warning", f"the first {PREVIEW_CHARS} characters of text are not "
-                   "'view in browser' boilerplate",
-        "Put a preheader summing up the message first; move 'view in browser' after it"),
-    "subject-empty": _Rule(
-        "warning", "the subject is not empty",
-        "Write a subject that says what the message is about"),
-    "subject-shouting": _Rule(
-        "warning", f"less than {SHOUTING_SHARE:.0%} of the subject's letters are capitals",
-        "Write the subject in sentence case"),
-    "subject-exclamations": _Rule(
-        "warning", f"at most {MAX_SUBJECT_EXCLAMATIONS} exclamation mark in the subject",
-        "Use one exclamation mark at most"),
-    "html-too-large": _Rule(
-        "warning", f"the HTML is at most {GMAIL_CLIP_BYTES // 1024} KB (Gmail clips beyond)",
-        "Trim the HTML (inline CSS, comments, repeated blocks): clipping hides the "
-        "unsubscribe link"),
-    "message-too-large": _Rule(
-        "info", f"the whole message is at most {GMAIL_CLIP_BYTES // 1024} KB",
-        "Link images and files from the web instead of embedding them; trim the text part"),
-    "message-id-missing": _Rule(
-        "error", "the message has a Message-ID",
-        "Add a Message-ID header (<unique@{domain}>); Gmail rejects mail without one"),
-    "date-missing": _Rule(
-        "error", "the message has a valid Date header",
-        "Add a Date header in RFC 5322 form, e.g. 'Fri, 20 Nov 2026 09:00:00 +0000'"),
-    "spf-record-missing": _Rule(
-        "error", "the From domain publishes an SPF record",
-        "Publish a TXT record on {domain}: v=spf1 include:<your service> -all"),
-    "spf-record-multiple": _Rule(
-        "error", "the From domain publishes one SPF record, not several",
-        "Merge the SPF records of {domain} into one TXT record"),
-    "spf-record-pass-all": _Rule(
-        "error", "the SPF record does not let every server pass (+all)",
-        "End the SPF record of {domain} in -all or ~all"),
-    "dmarc-record-missing": _Rule(
-        "error", "the From domain (or its organisation) publishes a DMARC record",
-        "Publish a TXT record at _dmarc.{domain}: v=DMARC1; p=none; rua=mailto:<reports>"),
-    "dmarc-policy-none": _Rule(
-        "info", "the DMARC policy is quarantine or reject, not none",
-        "Once reports show your mail passes, raise the DMARC policy to p=quarantine"),
-    "dns-unavailable": _Rule(
-        "info", "the DNS checks could run (dnspython installed, network reachable)",
-        "Install dnspython (pip install 'gatekeeper[dns]') and run with network access"),
-}
-
-CHECKS: tuple[tuple[str, str], ...] = tuple((code, rule.checks) for code, rule in _RULES.items())
-
-
-def _finding(code: str, title: str, **values: object) -> Finding:
-    rule = _RULES[code]
-    return Finding(code, rule.severity, title, rule.fix.format(**values))
-
-
-def _most_severe_first(findings: Iterable[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity))
-
-
-@dataclass(frozen=True)
 class _Campaign:
     """What the checks read: the parsed message, and what `Message` does not keep."""
 
@@ -224,6 +98,60 @@ class _Campaign:
     comment_unclosed: bool
     images: tuple[str, ...]  # the attributes of every <img>, as written
     link_hosts: tuple[str, ...]  # the host of every http(s) link, one per link
+    kind: str  # content_kind: transactional, promotional or editorial
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One check: its code, severity, what it checks, its fix, and (for a message check)
+    the function that runs it. Declared once, next to its function, by `rule`."""
+
+    code: str
+    severity: str
+    checks: str  # what is checked, for reports
+    fix: str  # a str.format template over the values the check passes
+    check: Callable[[_Campaign], Iterable[Finding]] | None = None  # None: a DNS rule
+
+
+RULES: dict[str, Rule] = {}  # by code, in declaration order
+
+
+def rule(code: str, severity: str, checks: str, fix: str):
+    """Declare a message check: the decorated function takes the campaign and returns
+    None (nothing found), a title, or (title, values for the fix template)."""
+    def register(function: Callable[[_Campaign], str | tuple[str, dict] | None]):
+        def check(campaign: _Campaign) -> Iterator[Finding]:
+            found = function(campaign)
+            if found:
+                title, values = found if isinstance(found, tuple) else (found, {})
+                yield _finding(code, title, **values)
+
+        check.__name__ = function.__name__
+        _declare(Rule(code, severity, checks, fix, check))
+        return function
+
+    return register
+
+
+def _declare(declared: Rule) -> None:
+    if declared.code in RULES or declared.severity not in SEVERITIES:
+        raise ValueError(f"lint rule {declared.code!r} declared twice or with an unknown "
+                         f"severity {declared.severity!r}")
+    RULES[declared.code] = declared
+
+
+def dns_rule(code: str, severity: str, checks: str, fix: str) -> None:
+    """Declare a rule that `lint_dns` reports (the DNS checks share their lookups)."""
+    _declare(Rule(code, severity, checks, fix))
+
+
+def _finding(code: str, title: str, **values: object) -> Finding:
+    declared = RULES[code]
+    return Finding(code, declared.severity, title, declared.fix.format(**values))
+
+
+def _most_severe_first(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda finding: SEVERITIES.index(finding.severity))
 
 
 def lint_message(raw: bytes, message: Message | None = None) -> list[Finding]:
@@ -236,7 +164,7 @@ def lint_message(raw: bytes, message: Message | None = None) -> list[Finding]:
         message = parse(raw, max_body_bytes=LINT_BODY_BYTES)
     campaign = _read_campaign(raw, message)
     findings: list[Finding] = []
-    for check in _MESSAGE_CHECKS:
+    for check in (r.check for r in RULES.values() if r.check is not None):
         try:
             findings.extend(check(campaign))
         except Exception:  # a check tripped by hostile input must not take the others down
@@ -254,7 +182,8 @@ def _read_campaign(raw: bytes, message: Message) -> _Campaign:
         message=message, header_names=header_names, html=html, html_bytes=html_bytes,
         size=len(raw), text=text, preview=_preview(html, message.text), markup=markup,
         comment_unclosed=comment_unclosed, images=tuple(_IMG_ATTRIBUTES.findall(markup)),
-        link_hosts=tuple(host for url in urls if (host := _link_host(url))))
+        link_hosts=tuple(host for url in urls if (host := _link_host(url))),
+        kind=content_kind(message.subject, text))
 
 
 def _mime_facts(raw: bytes) -> tuple[frozenset[str], list[str], int]:
@@ -309,29 +238,54 @@ def _kilobytes(size: int) -> str:
     return f"{size / 1024:.0f} KB"
 
 
-def _check_sender(campaign: _Campaign) -> Iterator[Finding]:
+# -- the message checks: one declaration each, in the order they are reported ------------
+
+@rule("from-missing", "error", "From holds an address with a domain",
+      "Set From to an address on the domain you send from")
+def _from_missing(campaign: _Campaign):
     if not campaign.message.from_domain:
-        yield _finding("from-missing", "From has no address with a domain"
-                       if "from" in campaign.header_names else "No From header")
+        return "From has no address with a domain" if "from" in campaign.header_names \
+            else "No From header"
 
 
-def _check_dkim(campaign: _Campaign) -> Iterator[Finding]:
+@rule("dkim-missing", "error", "the message carries a DKIM signature",
+      "Sign as d={domain}: set up custom-domain DKIM at your sending service")
+def _dkim_missing(campaign: _Campaign):
+    if not campaign.message.dkim_domains:
+        return ("No DKIM signature with a d= domain: the message is not signed",
+                {"domain": campaign.message.from_domain or "<your domain>"})
+
+
+@rule("dkim-not-aligned", "warning",
+      "a DKIM signature's d= is the From domain or shares its organisation",
+      "Sign as d={domain} (or a subdomain), not only as your sending service's domain")
+def _dkim_not_aligned(campaign: _Campaign):
     domain, signers = campaign.message.from_domain, campaign.message.dkim_domains
-    if not signers:
-        yield _finding("dkim-missing", "No DKIM signature with a d= domain: the message is "
-                       "not signed", domain=domain or "<your domain>")
-    elif domain and not any(same_organisation(domain, signer) for signer in signers):
-        yield _finding("dkim-not-aligned", f"DKIM signs as d={_some(signers)}, not as the "
-                       f"From domain {domain}", domain=domain)
+    if signers and domain and not any(same_organisation(domain, s) for s in signers):
+        return (f"DKIM signs as d={_some(signers)}, not as the From domain {domain}",
+                {"domain": domain})
 
 
-def _check_auth_results(campaign: _Campaign) -> Iterator[Finding]:
+def _auth_verdict(method: str):
     """Verdicts a receiving server wrote, when the campaign is a copy received in a test."""
-    results = campaign.message.auth_results
-    for method in ("spf", "dkim", "dmarc"):
-        if (verdict := getattr(results, method)) in FAILING_VERDICTS:
-            yield _finding(f"{method}-fail", f"Authentication-Results says {method}={verdict}",
-                           domain=campaign.message.from_domain or "your From domain")
+    def check(campaign: _Campaign):
+        verdict = getattr(campaign.message.auth_results, method)
+        if verdict in FAILING_VERDICTS:
+            return (f"Authentication-Results says {method}={verdict}",
+                    {"domain": campaign.message.from_domain or "your From domain"})
+
+    check.__name__ = f"_{method}_fail"
+    return check
+
+
+rule("spf-fail", "error", "Authentication-Results shows no SPF fail, softfail or permerror",
+     "Add the sending servers (your service's include:) to the envelope domain's SPF")(
+    _auth_verdict("spf"))
+rule("dkim-fail", "error", "Authentication-Results shows no DKIM fail or permerror",
+     "Publish the selector's current public key; change nothing after signing")(
+    _auth_verdict("dkim"))
+rule("dmarc-fail", "error", "Authentication-Results shows no DMARC fail",
+     "Make SPF or DKIM pass for {domain} or a subdomain of it")(_auth_verdict("dmarc"))
 
 
 def _bulk_cue(campaign: _Campaign) -> str:
@@ -344,55 +298,87 @@ def _bulk_cue(campaign: _Campaign) -> str:
         return f"Precedence: {precedence}"
     if message.is_bulk:
         return "bulk-mail headers"
+    if campaign.kind == TRANSACTIONAL:
+        return ""  # a receipt with many links is still a receipt: no list to leave
     if len(campaign.link_hosts) >= BULK_LINK_COUNT:
         return f"{len(campaign.link_hosts)} links"
     if "unsubscribe" in campaign.text.lower():
         return "an unsubscribe link in the body"
+    if campaign.kind == PROMOTIONAL:
+        return "promotional wording"
     return ""
 
 
-def _check_unsubscribe(campaign: _Campaign) -> Iterator[Finding]:
+@rule("list-unsubscribe-missing", "error",
+      "bulk or promotional mail has a List-Unsubscribe header (transactional mail needs none)",
+      "Add List-Unsubscribe: <https://...> and "
+      "List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+def _list_unsubscribe_missing(campaign: _Campaign):
+    if not campaign.message.list_unsubscribe and (cue := _bulk_cue(campaign)):
+        return f"Bulk-looking mail ({cue}) has no List-Unsubscribe <URI>"
+
+
+@rule("list-unsubscribe-no-https", "error",
+      "List-Unsubscribe has an https URI (one-click needs one)",
+      "Add an https:// unsubscribe URI to List-Unsubscribe; a mailto: may stay beside it")
+def _list_unsubscribe_no_https(campaign: _Campaign):
+    uris = campaign.message.list_unsubscribe
+    if uris and not any(uri.lower().startswith("https://") for uri in uris):
+        schemes = _some(uri.partition(":")[0].lower() + ":" for uri in uris)
+        return f"List-Unsubscribe has no https URI, only {schemes}"
+
+
+@rule("one-click-unsubscribe-missing", "error",
+      "List-Unsubscribe comes with List-Unsubscribe-Post: List-Unsubscribe=One-Click "
+      "(RFC 8058)",
+      "Add List-Unsubscribe-Post: List-Unsubscribe=One-Click; accept POSTs at the https URI")
+def _one_click_missing(campaign: _Campaign):
     message = campaign.message
-    if not message.list_unsubscribe:
-        if cue := _bulk_cue(campaign):
-            yield _finding("list-unsubscribe-missing",
-                           f"Bulk-looking mail ({cue}) has no List-Unsubscribe <URI>")
-        return
-    if not any(uri.lower().startswith("https://") for uri in message.list_unsubscribe):
-        schemes = _some(uri.partition(":")[0].lower() + ":" for uri in message.list_unsubscribe)
-        yield _finding("list-unsubscribe-no-https",
-                       f"List-Unsubscribe has no https URI, only {schemes}")
     posted = message.list_unsubscribe_post
-    if "".join(posted.split()).lower() != ONE_CLICK:
+    if message.list_unsubscribe and "".join(posted.split()).lower() != ONE_CLICK:
         found = f"List-Unsubscribe-Post is {posted!r}" if posted else "No List-Unsubscribe-Post"
-        yield _finding("one-click-unsubscribe-missing",
-                       f"{found}: no RFC 8058 one-click unsubscribe")
+        return f"{found}: no RFC 8058 one-click unsubscribe"
 
 
-def _check_text_part(campaign: _Campaign) -> Iterator[Finding]:
+@rule("text-plain-missing", "warning", "HTML mail has a text/plain alternative",
+      "Add a text/plain part with the same content (multipart/alternative)")
+def _text_plain_missing(campaign: _Campaign):
     if campaign.message.html and not campaign.message.has_text_plain:
-        yield _finding("text-plain-missing", "HTML only: no text/plain alternative part")
+        return "HTML only: no text/plain alternative part"
 
 
-def _check_image_text(campaign: _Campaign) -> Iterator[Finding]:
+@rule("html-images-only", "error",
+      f"the HTML has at least {IMAGE_ONLY_TEXT_CHARS} characters of text beside its images",
+      "Write the message as HTML text; keep images for illustration")
+def _html_images_only(campaign: _Campaign):
     images, text_chars = len(campaign.images), len(campaign.text)
-    if not images:
-        return
-    if text_chars < IMAGE_ONLY_TEXT_CHARS:
+    if images and text_chars < IMAGE_ONLY_TEXT_CHARS:
         remote = sum(bool(_REMOTE_SRC.search(image)) for image in campaign.images)
-        yield _finding("html-images-only", f"The HTML is {images} image(s), {remote} of them "
-                       f"remote, and {text_chars} characters of text")
-    elif text_chars < TEXT_CHARS_PER_IMAGE * images:
-        yield _finding("image-text-ratio", f"{images} image(s) and {text_chars} characters of "
-                       f"text: {text_chars // images} per image, under {TEXT_CHARS_PER_IMAGE}",
-                       needed=TEXT_CHARS_PER_IMAGE * images, images=images)
+        return (f"The HTML is {images} image(s), {remote} of them remote, and {text_chars} "
+                "characters of text")
 
 
-def _check_image_alt(campaign: _Campaign) -> Iterator[Finding]:
+@rule("image-text-ratio", "warning",
+      f"promotional or bulk HTML has at least {TEXT_CHARS_PER_IMAGE} characters of text per "
+      "image (receipts and notices show products and logos: not checked)",
+      "Add text or drop images: {needed} characters of text for {images} image(s)")
+def _image_text_ratio(campaign: _Campaign):
+    images, text_chars = len(campaign.images), len(campaign.text)
+    if campaign.kind == TRANSACTIONAL or not _bulk_cue(campaign):
+        return None
+    if images and IMAGE_ONLY_TEXT_CHARS <= text_chars < TEXT_CHARS_PER_IMAGE * images:
+        return (f"{images} image(s) and {text_chars} characters of text: "
+                f"{text_chars // images} per image, under {TEXT_CHARS_PER_IMAGE}",
+                {"needed": TEXT_CHARS_PER_IMAGE * images, "images": images})
+
+
+@rule("image-alt-missing", "warning", "every <img> has an alt attribute",
+      "Give every <img> an alt text (alt=\"\" for spacers): clients that block images "
+      "show it")
+def _image_alt_missing(campaign: _Campaign):
     missing = sum(not _ALT.search(image) for image in campaign.images)
     if missing:
-        yield _finding("image-alt-missing", f"{missing} of {len(campaign.images)} <img> tags "
-                       "have no alt attribute")
+        return f"{missing} of {len(campaign.images)} <img> tags have no alt attribute"
 
 
 def _markup_problems(markup: str) -> list[str]:
@@ -412,27 +398,41 @@ def _markup_problems(markup: str) -> list[str]:
                       for name, count in open_minus_closed.items() if count]
 
 
-def _check_markup(campaign: _Campaign) -> Iterator[Finding]:
+@rule("html-malformed", "warning", "HTML tags are complete and balanced, comments closed",
+      "Close the tags named and validate the template: clients repair broken markup "
+      "differently")
+def _html_malformed(campaign: _Campaign):
     problems = _markup_problems(campaign.markup)
     if campaign.comment_unclosed:
         problems.append("a <!-- comment never closed")
     if problems:
-        yield _finding("html-malformed", f"Malformed HTML: {_some(problems)}")
+        return f"Malformed HTML: {_some(problems)}"
 
 
-def _check_link_count(campaign: _Campaign) -> Iterator[Finding]:
+@rule("too-many-links", "warning", f"at most {MAX_LINKS} links",
+      "Link less: keep the links readers use and drop repeated ones")
+def _too_many_links(campaign: _Campaign):
     if len(campaign.link_hosts) > MAX_LINKS:
-        yield _finding("too-many-links", f"{len(campaign.link_hosts)} links, more than "
-                       f"{MAX_LINKS}")
+        return f"{len(campaign.link_hosts)} links, more than {MAX_LINKS}"
 
 
-def _check_link_domains(campaign: _Campaign) -> Iterator[Finding]:
+@rule("links-off-domain", "warning", "most links go to the From domain's organisation",
+      "Link to {domain}, or click-track through a subdomain of it (click.{domain})")
+def _links_off_domain(campaign: _Campaign):
     """Counted per link, not per domain: twenty links home and four social icons are fine."""
     domain, hosts = campaign.message.from_domain, campaign.link_hosts
     foreign = [host for host in hosts if not same_organisation(host, domain)]
     if domain and len(foreign) > MAX_FOREIGN_LINK_SHARE * len(hosts):
-        yield _finding("links-off-domain", f"{len(foreign)} of {len(hosts)} links go to other "
-                       f"domains than {domain}: {_some(foreign)}", domain=domain)
+        return (f"{len(foreign)} of {len(hosts)} links go to other domains than {domain}: "
+                f"{_some(foreign)}", {"domain": domain})
+
+
+@rule("link-shortener", "warning", "no link goes through a public URL shortener",
+      "Link to the full URL on your own domain: spammers hide behind shorteners")
+def _link_shortener(campaign: _Campaign):
+    shorteners = [host for host in campaign.link_hosts if registrable(host) in SHORTENERS]
+    if shorteners:
+        return f"Links through URL shorteners: {_some(shorteners)}"
 
 
 def _is_ip_address(host: str) -> bool:
@@ -443,64 +443,116 @@ def _is_ip_address(host: str) -> bool:
     return True
 
 
-def _check_link_hosts(campaign: _Campaign) -> Iterator[Finding]:
-    shorteners = [host for host in campaign.link_hosts if registrable(host) in SHORTENERS]
-    if shorteners:
-        yield _finding("link-shortener", f"Links through URL shorteners: {_some(shorteners)}")
+@rule("link-ip-address", "error", "no link goes to a bare IP address",
+      "Link to a host name on your own domain")
+def _link_ip_address(campaign: _Campaign):
     addresses = [host for host in campaign.link_hosts if _is_ip_address(host)]
     if addresses:
-        yield _finding("link-ip-address", f"Links to bare IP addresses: {_some(addresses)}")
+        return f"Links to bare IP addresses: {_some(addresses)}"
 
 
-def _check_preheader(campaign: _Campaign) -> Iterator[Finding]:
-    preview = campaign.preview
-    lowered = preview.lower().replace("\u2019", "'")
-    if any(phrase in lowered for phrase in BOILERPLATE_PREVIEWS):
-        yield _finding("preheader-boilerplate", f"The inbox preview is boilerplate: {preview!r}")
-    elif campaign.html and len(preview) < MIN_PREVIEW_CHARS:
-        yield _finding("preheader-missing", f"No preheader: the inbox preview is {preview!r}")
+def _boilerplate_preview(campaign: _Campaign) -> bool:
+    lowered = campaign.preview.lower().replace("\u2019", "'")
+    return any(phrase in lowered for phrase in BOILERPLATE_PREVIEWS)
 
 
-def _check_subject(campaign: _Campaign) -> Iterator[Finding]:
+@rule("preheader-boilerplate", "warning",
+      f"the first {PREVIEW_CHARS} characters of text are not 'view in browser' boilerplate",
+      "Put a preheader summing up the message first; move 'view in browser' after it")
+def _preheader_boilerplate(campaign: _Campaign):
+    if _boilerplate_preview(campaign):
+        return f"The inbox preview is boilerplate: {campaign.preview!r}"
+
+
+@rule("preheader-missing", "info",
+      f"the HTML gives the inbox preview at least {MIN_PREVIEW_CHARS} characters",
+      "Start the body with a one-line preheader that sums up the message")
+def _preheader_missing(campaign: _Campaign):
+    if (campaign.html and len(campaign.preview) < MIN_PREVIEW_CHARS
+            and not _boilerplate_preview(campaign)):
+        return f"No preheader: the inbox preview is {campaign.preview!r}"
+
+
+@rule("subject-empty", "warning", "the subject is not empty",
+      "Write a subject that says what the message is about")
+def _subject_empty(campaign: _Campaign):
+    if not campaign.message.subject:
+        return "The subject is empty"
+
+
+@rule("subject-shouting", "warning",
+      f"less than {SHOUTING_SHARE:.0%} of the subject's letters are capitals",
+      "Write the subject in sentence case")
+def _subject_shouting(campaign: _Campaign):
     subject = campaign.message.subject
-    if not subject:
-        yield _finding("subject-empty", "The subject is empty")
-        return
     letters = [char for char in subject if char.isalpha()]
     capitals = sum(char.isupper() for char in letters) / max(len(letters), 1)
     if len(letters) >= SHOUTING_MIN_LETTERS and capitals >= SHOUTING_SHARE:
-        yield _finding("subject-shouting", f"The subject is {capitals:.0%} capitals: {subject!r}")
-    if (marks := subject.count("!")) > MAX_SUBJECT_EXCLAMATIONS:
-        yield _finding("subject-exclamations", f"The subject has {marks} exclamation marks")
+        return f"The subject is {capitals:.0%} capitals: {subject!r}"
 
 
-def _check_size(campaign: _Campaign) -> Iterator[Finding]:
+@rule("subject-exclamations", "warning",
+      f"at most {MAX_SUBJECT_EXCLAMATIONS} exclamation mark in the subject",
+      "Use one exclamation mark at most")
+def _subject_exclamations(campaign: _Campaign):
+    if (marks := campaign.message.subject.count("!")) > MAX_SUBJECT_EXCLAMATIONS:
+        return f"The subject has {marks} exclamation marks"
+
+
+@rule("html-too-large", "warning",
+      f"the HTML is at most {GMAIL_CLIP_BYTES // 1024} KB (Gmail clips beyond)",
+      "Trim the HTML (inline CSS, comments, repeated blocks): clipping hides the "
+      "unsubscribe link")
+def _html_too_large(campaign: _Campaign):
     if campaign.html_bytes > GMAIL_CLIP_BYTES:
-        yield _finding("html-too-large", f"The HTML is {_kilobytes(campaign.html_bytes)}: "
-                       f"Gmail clips it at {GMAIL_CLIP_BYTES // 1024} KB")
-    elif campaign.size > GMAIL_CLIP_BYTES:
-        yield _finding("message-too-large", f"The message is {_kilobytes(campaign.size)} "
-                       f"(HTML {_kilobytes(campaign.html_bytes)}): over "
-                       f"{GMAIL_CLIP_BYTES // 1024} KB, Gmail may clip it")
+        return (f"The HTML is {_kilobytes(campaign.html_bytes)}: Gmail clips it at "
+                f"{GMAIL_CLIP_BYTES // 1024} KB")
 
 
-def _check_required_headers(campaign: _Campaign) -> Iterator[Finding]:
-    message, present = campaign.message, campaign.header_names
-    if not message.message_id:
-        yield _finding("message-id-missing", "The Message-ID header is empty"
-                       if "message-id" in present else "No Message-ID header",
-                       domain=message.from_domain or "your.domain")
-    if message.date is None:
-        yield _finding("date-missing", "The Date header cannot be read as a date"
-                       if "date" in present else "No Date header")
+@rule("message-too-large", "warning",
+      f"the whole message is at most {GMAIL_CLIP_BYTES // 1024} KB",
+      "Link images and files from the web instead of embedding them; trim the text part")
+def _message_too_large(campaign: _Campaign):
+    if campaign.html_bytes <= GMAIL_CLIP_BYTES < campaign.size:
+        return (f"The message is {_kilobytes(campaign.size)} (HTML "
+                f"{_kilobytes(campaign.html_bytes)}): over {GMAIL_CLIP_BYTES // 1024} KB, "
+                "Gmail may clip it")
 
 
-_MESSAGE_CHECKS: tuple[Callable[[_Campaign], Iterable[Finding]], ...] = (
-    _check_sender, _check_dkim, _check_auth_results, _check_unsubscribe, _check_text_part,
-    _check_image_text, _check_image_alt, _check_markup, _check_link_count,
-    _check_link_domains, _check_link_hosts, _check_preheader, _check_subject, _check_size,
-    _check_required_headers,
-)
+@rule("message-id-missing", "error", "the message has a Message-ID",
+      "Add a Message-ID header (<unique@{domain}>); Gmail rejects mail without one")
+def _message_id_missing(campaign: _Campaign):
+    if not campaign.message.message_id:
+        return ("The Message-ID header is empty" if "message-id" in campaign.header_names
+                else "No Message-ID header",
+                {"domain": campaign.message.from_domain or "your.domain"})
+
+
+@rule("date-missing", "error", "the message has a valid Date header",
+      "Add a Date header in RFC 5322 form, e.g. 'Fri, 20 Nov 2026 09:00:00 +0000'")
+def _date_missing(campaign: _Campaign):
+    if campaign.message.date is None:
+        return ("The Date header cannot be read as a date" if "date" in campaign.header_names
+                else "No Date header")
+
+
+# -- the DNS rules: `lint_dns` reports them from shared lookups -------------------------
+dns_rule("spf-record-missing", "error", "the From domain publishes an SPF record",
+         "Publish a TXT record on {domain}: v=spf1 include:<your service> -all")
+dns_rule("spf-record-multiple", "error", "the From domain publishes one SPF record, not several",
+         "Merge the SPF records of {domain} into one TXT record")
+dns_rule("spf-record-pass-all", "error", "the SPF record does not let every server pass (+all)",
+         "End the SPF record of {domain} in -all or ~all")
+dns_rule("dmarc-record-missing", "error",
+         "the From domain (or its organisation) publishes a DMARC record",
+         "Publish a TXT record at _dmarc.{domain}: v=DMARC1; p=none; rua=mailto:<reports>")
+dns_rule("dmarc-policy-none", "info", "the DMARC policy is quarantine or reject, not none",
+         "Once reports show your mail passes, raise the DMARC policy to p=quarantine")
+dns_rule("dns-unavailable", "info",
+         "the DNS checks could run (dnspython installed, network reachable)",
+         "Install dnspython (pip install 'gatekeeper[dns]') and run with network access")
+
+CHECKS: tuple[tuple[str, str], ...] = tuple((code, r.checks) for code, r in RULES.items())
 
 
 class _LookupFailed(Exception):

@@ -31,27 +31,28 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from itertools import zip_longest
 from dataclasses import dataclass, field, replace
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 import numpy as np
 
-from .audience import Audience, Example, Persona
-from .brain import THROWN_AWAY, Brain, learning_signal, similar_thrown_away
+from .audience import Audience
+from .campaign import SENT_AT, Campaign, load_campaign, read_campaign  # noqa: F401
+from .segments import Segment, build_segments
+from .brain import THROWN_AWAY, learning_signal, similar_thrown_away
 from .embed import Embedder
 from .errors import InputError
 from .features import SIGNAL_NAMES
 from .lint import Finding, lint_message
-from .message import Message, parse
+from .list_health import DORMANT_DAYS, ListHealth, SendHealth
+from .placement import Placement, SenderFacts, forecast
+from .verdict import Change, ranked_changes
 from .policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from .profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
 from .senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
 
 SCHEMA = "gatekeeper.simulation/1"
-START = 1_767_225_600.0  # the simulated clock starts at 2026-01-01 (any fixed time works)
+START = SENT_AT  # the simulated clock starts at 2026-01-01 (any fixed time works)
 SETTLED_EXAMPLES = 200  # examples a settled reader's profile holds
 TASTE_RANK = 16  # dimensions of the subspace in which recipients' tastes differ
 TASTE_SD = 1.0  # log-odds: spread of individual taste around the persona
@@ -71,90 +72,15 @@ NEGATIVE = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])
 IS_THROWN_AWAY = np.array([b in THROWN_AWAY for b in BEHAVIOURS], dtype=float)
 LABEL, WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS], dtype=float).T
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
-
-
-# -- the campaign ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Campaign:
-    """One message a sender is about to send."""
-
-    name: str
-    raw: bytes
-    message: Message
-
-
-def load_campaign(path: Path, subject: str | None = None, sender: str | None = None) -> Campaign:
-    """A campaign from an .eml file, or from an .html file with `subject` and `sender`."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read campaign {path}: {error.strerror or error}") from error
-    if path.suffix.lower() in (".html", ".htm"):
-        if not (subject and sender):
-            raise InputError(f"{path.name} is HTML: give --subject and --from too "
-                             "(or pass a complete .eml file)")
-        data = _html_message(data.decode("utf-8", "replace"), subject, sender)
-    elif subject or sender:
-        raise InputError("--subject and --from are for an .html campaign; an .eml file "
-                         "carries its own headers")
-    message = parse(data)
-    if not (message.subject or message.text):
-        raise InputError(f"{path.name}: no subject and no readable text; is it an email "
-                         "message (.eml) or an HTML file (.html)?")
-    return Campaign(path.name, data, message)
-
-
-def _html_message(html: str, subject: str, sender: str) -> bytes:
-    """The bytes of an HTML-only message, as a mail tool would send this HTML as is."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "recipient@example.net"
-    message["Subject"] = subject
-    message["Date"] = formatdate(START)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
-    message.set_content(html, subtype="html")
-    return bytes(message)
-
-
-# -- personas as brains ------------------------------------------------------------------
-def _example_bytes(example: Example, when: float) -> bytes:
-    message = EmailMessage()
-    message["From"] = example.sender or "Sender <news@sender.example>"
-    message["To"] = "reader@example.net"
-    message["Subject"] = example.subject
-    message["Date"] = formatdate(when)
-    message["Message-ID"] = make_msgid(domain="persona.example")
-    if example.bulk:
-        domain = message["From"].addresses[0].domain or "sender.example"
-        message["List-Id"] = f"<news.{domain}>"
-        message["Precedence"] = "bulk"
-    message.set_content(example.body)
-    return bytes(message)
-
-
-@dataclass
-class Segment:
-    """One persona of the audience with its own brain."""
-
-    persona: Persona
-    brain: Brain
-
-    @classmethod
-    def build(cls, persona: Persona, embedder: Embedder, settings: PolicySettings) -> Segment:
-        brain = Brain(embedder, settings=settings)
-        brain.set_interests(persona.interests, persona.disinterests)
-        engaged = [(e, "read") for e in persona.engaged]
-        ignored = [(e, "deleted_unread") for e in persona.ignored]
-        # Engaged and ignored interleaved, spread over the two months before the start.
-        examples = [pair for both in zip_longest(engaged, ignored) for pair in both if pair]
-        if examples:
-            times = [START - SECONDS_PER_DAY * 60 * (1 - i / len(examples))
-                     for i in range(len(examples))]
-            messages = [parse(_example_bytes(example, when))
-                        for (example, _), when in zip(examples, times)]
-            brain.learn_history(messages, brain.embed(messages),
-                                [behaviour for _, behaviour in examples], times)
-        return cls(persona, brain)
+_URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+# Footer and framing lines every campaign has: attributing relevance to them tells a
+# sender nothing (and each costs a re-read by the model).
+_BOILERPLATE = re.compile(
+    r"unsubscribe|opt[ -]out|manage (?:your )?(?:preferences|subscription)|"
+    r"(?:you(?:'re| are)? )?receiv(?:e|ing) this|view (?:it |this )?(?:in|as) (?:a |your )?"
+    r"(?:browser|web page)|privacy (?:policy|notice)|all rights reserved|terms (?:of|and) "
+    r"|©|\(c\) \d{4}|update your preferences|sent (?:to|by) |our mailing address", re.I)
+MIN_SENTENCE_WORDS = 3
 
 
 # -- the recipients --------------------------------------------------------------------
@@ -167,10 +93,13 @@ class Population:
     interest_strength: np.ndarray  # (R,) factor on the persona's interest prior
     bulk_shift: np.ndarray  # (R,) log-odds added to bulk mail
     basis: np.ndarray  # (TASTE_RANK, dim) orthonormal directions tastes vary along
+    days_since_engaged: np.ndarray | None = None  # (R,) before the first send; None: all just did
 
     @classmethod
     def sample(cls, audience: Audience, recipients: int, dimension: int,
-               rng: np.random.Generator) -> Population:
+               rng: np.random.Generator, dormant_share: float = 0.0) -> Population:
+        """`dormant_share` of the recipients (drawn at random) last engaged over a year
+        ago: the sender's own count of addresses gone quiet."""
         counts = audience.allocate(recipients)
         segment = np.repeat(np.arange(len(counts)), counts)
         tolerance = np.array([p.bulk_tolerance for p in audience.personas])[segment]
@@ -182,6 +111,9 @@ class Population:
             bulk_shift=(tolerance - 0.5) * TOLERANCE_LOGIT
             + rng.normal(0.0, TOLERANCE_SD, len(segment)),
             basis=basis.T,
+            # Drawn last, and only when asked for: the other draws stay as they were.
+            days_since_engaged=np.where(rng.random(len(segment)) < dormant_share,
+                                        float(DORMANT_DAYS), 0.0) if dormant_share else None,
         )
 
     def __len__(self) -> int:
@@ -292,13 +224,16 @@ class SendOutcome:
     p_wanted: np.ndarray  # (R,) the gatekeeper's P(wanted)
     behaviour: np.ndarray  # (R,) index into BEHAVIOURS
     engaged: np.ndarray  # (R,) bool: read or rescued it
+    health: SendHealth  # complaints, unsubscribes and dormant recipients of this send
+    placement: Placement  # where the provider puts this send
 
 
 class Simulation:
     """One campaign sent to one sampled population, once or as a series."""
 
     def __init__(self, campaign: Campaign, segments: Sequence[Segment], population: Population,
-                 settings: PolicySettings, seed: int, every_days: float = 7.0) -> None:
+                 settings: PolicySettings, seed: int, every_days: float = 7.0,
+                 findings: Sequence[Finding] = (), facts: SenderFacts | None = None) -> None:
         self.campaign = campaign
         self.every = every_days * SECONDS_PER_DAY
         self.population = population
@@ -320,6 +255,10 @@ class Simulation:
         self.disengage = np.array([s.persona.disengage_speed for s in segments])[seg]
         self.rng = np.random.default_rng(seed)
         self.sends = 0
+        self.health = ListHealth(len(population), campaign.message, START, seed,
+                                 population.days_since_engaged)
+        self.findings, self.facts = list(findings), facts or SenderFacts()
+        self.complaint_rate = self.facts.complaint_rate  # what the provider has seen so far
 
     def _logits(self, signals: np.ndarray) -> np.ndarray:
         seg = self.population.segment
@@ -340,11 +279,18 @@ class Simulation:
         p_wanted = sigmoid(logits)
         action = self._decide(p_wanted)
         behaviour, engaged = self._react(action)
+        # At the provider, from the second send on, with the complaints the sends before drew.
+        placement = forecast(self.campaign.message, self.findings,
+                             replace(self.facts, complaint_rate=self.complaint_rate))
+        health = self.health.send(now, placement.inbox, self.want, self.disengage)
+        drawn = health.complaint_rate
+        self.complaint_rate = drawn if self.complaint_rate is None else max(
+            self.complaint_rate, drawn)
         self._learn(logits, signals, behaviour)
         self.state.delivered += 1.0
         self.state.record(behaviour)
         self.sends += 1
-        return SendOutcome(action, p_wanted, behaviour, engaged)
+        return SendOutcome(action, p_wanted, behaviour, engaged, health, placement)
 
     def _decide(self, p_wanted: np.ndarray) -> np.ndarray:
         """policy.decide for each recipient, with the History its gatekeeper would have."""
@@ -422,10 +368,12 @@ def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
     """Leave-one-out: (sentences, (S, n) log-odds each adds, (S,) the subject's effect).
 
     Each sentence is dropped in turn and the rest re-embedded; sentences past the part
-    of the message the model reads have no effect, which is itself worth knowing.
+    of the message the model reads have no effect, which is itself worth knowing. Footer
+    boilerplate and bare links are not attributed; links are left out of the sentences
+    shown.
     """
     message = campaign.message
-    sentences = [s.strip() for s in _SENTENCE_END.split(message.text) if len(s.strip()) > 2]
+    sentences = [s.strip() for s in _SENTENCE_END.split(message.text) if _worth_attributing(s)]
     sentences = list(dict.fromkeys(sentences))[:limit]
     variants = [replace(message, text=message.text.replace(s, " ", 1)) for s in sentences]
     variants.append(replace(message, subject=""))
@@ -442,7 +390,14 @@ def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
                             signal_names=SIGNAL_NAMES)
         logits = brain.profile.decision_function(evidence)
         effects[row] = logits[0] - logits[1:]
-    return sentences, effects[:, :-1], effects[:, -1]
+    shown = [" ".join(_URL.sub("", sentence).split()) for sentence in sentences]
+    return shown, effects[:, :-1], effects[:, -1]
+
+
+def _worth_attributing(sentence: str) -> bool:
+    """A sentence of the message's own content: words beside any links, not a footer."""
+    words = _URL.sub(" ", sentence).split()
+    return len(words) >= MIN_SENTENCE_WORDS and not _BOILERPLATE.search(sentence)
 
 
 @dataclass
@@ -454,6 +409,12 @@ class VariantResult:
     sentence_effects: np.ndarray
     subject_effects: np.ndarray
     findings: list[Finding]
+    changes: list[Change]  # what would raise the inbox share, best first
+
+    @property
+    def placement(self) -> Placement:
+        """The provider's forecast for the first send."""
+        return self.sends[0].placement
 
     @property
     def pass_rate(self) -> float:
@@ -527,7 +488,13 @@ class SimulationReport:
             "actions": _shares(first.action, everyone),
             "pass_rate": variant.pass_rate,
             "segments": segments,
-            "series": [self._send_dict(k, send, masks) for k, send in enumerate(variant.sends)],
+            "headline": _headline(variant, segments),
+            "placement": variant.placement.to_dict(),
+            "changes": [change.to_dict() for change in variant.changes],
+            "warnings": list(variant.campaign.warnings),
+            "series": [{**self._send_dict(k, send, masks), **send.health.to_dict(),
+                        "spam_placement": send.placement.spam}
+                       for k, send in enumerate(variant.sends)],
             "findings": [f.to_dict() for f in variant.findings],
         }
 
@@ -541,16 +508,30 @@ class SimulationReport:
                 "segments": {p.name: shares(m) for p, m in zip(self.audience.personas, masks)
                              if m.any()}}
 
+    def reach(self, variant: int) -> np.ndarray:
+        """(R,) each recipient's chance of seeing the first send: the provider puts it in
+        the inbox (primary or promotions) and their gatekeeper passes it."""
+        result = self.variants[variant]
+        return result.placement.inbox * (result.sends[0].action == 0)
+
     def ranking(self) -> list[dict]:
-        """Variants best first by pass rate, each with per-segment differences to the best."""
-        order = sorted(range(len(self.variants)), key=self.pass_rate, reverse=True)
+        """Variants best first by reach (placement and relevance together), each with the
+        difference to the best on the same recipients, overall and per segment (pass share),
+        and whether that difference is within the noise of sampling the recipients."""
+        order = sorted(range(len(self.variants)), key=lambda v: self.reach(v).mean(),
+                       reverse=True)
         best = self.variants[order[0]].sends[0].action == 0
         ranked = []
         for place, v in enumerate(order, start=1):
             passed = self.variants[v].sends[0].action == 0
+            gap = _paired_difference(self.reach(v), self.reach(order[0]))
             ranked.append({
                 "place": place, "name": self.variants[v].campaign.name,
+                "reach": float(self.reach(v).mean()),
+                "inbox": self.variants[v].placement.inbox,
                 "pass_rate": self.pass_rate(v),
+                "reach_difference": gap,
+                "within_noise": place > 1 and gap["high"] >= 0,
                 "difference_to_best": {p.name: _paired_difference(passed[m], best[m])
                                        for p, m in zip(self.audience.personas,
                                                        self.segment_masks()) if m.any()},
@@ -579,8 +560,41 @@ def _turning_points(sends: Sequence[SendOutcome], mask: np.ndarray) -> dict:
     return {"mostly_held_from": holding, "deleting_from": deleting}
 
 
+def _headline(variant: VariantResult, segments: list[dict]) -> dict:
+    """The answer in one sentence, and the main risk in another."""
+    placement, passed = variant.placement, float((variant.sends[0].action == 0).mean())
+    risk = placement.main_risk()
+    if risk is not None and placement.spam >= 0.1:
+        main_risk = _risk_words(risk)
+    elif passed < 0.5:
+        keen = [s["name"] for s in sorted(segments, key=lambda s: -s["actions"]["pass"]["share"])
+                if s["actions"]["pass"]["share"] >= 0.5][:3]
+        main_risk = (f"Relevance: gatekeepers hold it for {1 - passed:.0%} of readers"
+                     + (f"; it speaks to {', '.join(keen)}" if keen else
+                        "; no segment mostly wants it"))
+    elif risk is not None:
+        main_risk = _risk_words(risk)
+    else:
+        main_risk = "None stands out"
+    return {
+        "inbox": placement.inbox, "primary": placement.primary,
+        "promotions": placement.promotions, "spam": placement.spam,
+        "gatekeeper_pass": passed, "reach": placement.inbox * passed, "main_risk": main_risk,
+        "summary": (f"{placement.inbox:.0%} expected in the inbox at a large mailbox provider "
+                    f"({placement.primary:.0%} primary, {placement.promotions:.0%} promotions "
+                    f"tab, {placement.spam:.0%} spam); readers with a gatekeeper like ours "
+                    f"would see it in {passed:.0%} of inboxes."),
+    }
+
+
+def _risk_words(risk) -> str:
+    """A factor and the rule it breaks, the rule named without its detail."""
+    return f"{risk.name} ({risk.source.split(':')[0]})"
+
+
 def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
-    """Mean difference in pass share on the same recipients, with a normal 95% interval."""
+    """Mean difference in pass share (or reach) on the same recipients, with a normal 95%
+    interval."""
     difference = passed.astype(float) - best.astype(float)
     mean = float(difference.mean())
     half = Z_95 * float(difference.std(ddof=1)) / math.sqrt(len(difference)) \
@@ -591,22 +605,39 @@ def _paired_difference(passed: np.ndarray, best: np.ndarray) -> dict:
 def simulate(campaigns: Sequence[Campaign], audience: Audience, embedder: Embedder, *,
              recipients: int = 10_000, sends: int = 1, every_days: float = 7.0, seed: int = 0,
              settings: PolicySettings | None = None, explain: bool = True,
-             segments: Sequence[Segment] | None = None) -> SimulationReport:
-    """Send each campaign (variant) to the same sampled audience `sends` times."""
+             segments: Sequence[Segment] | None = None, cache_dir: Path | None = None,
+             facts: SenderFacts | None = None, dormant_share: float = 0.0,
+             dns_findings: Sequence[Sequence[Finding]] | None = None) -> SimulationReport:
+    """Send each campaign (variant) to the same sampled audience `sends` times.
+
+    The personas' brains are `segments` when given, else cached ones (`build_segments`,
+    on disk in `cache_dir` when given). `facts` are what the sender knows of their own
+    complaint rate and usual volume; `dormant_share` the share of the list that has not
+    engaged for a year; `dns_findings` (one list per campaign) the From domains' DNS
+    checks, which the placement forecast counts too.
+    """
     if not campaigns:
         raise InputError("give at least one campaign")
     if recipients < 1 or sends < 1 or every_days <= 0:
         raise InputError("recipients and sends must be at least 1 and the interval positive")
+    if not 0 <= dormant_share <= 1:
+        raise InputError(f"the dormant share must be from 0 to 1, not {dormant_share}")
     settings = settings or PolicySettings()
-    segments = segments or [Segment.build(p, embedder, settings) for p in audience.personas]
+    facts = replace(facts or SenderFacts(), volume=recipients)
+    segments = segments or build_segments(audience, embedder, settings, cache_dir)
     population = Population.sample(audience, recipients, embedder.dimension,
-                                   np.random.default_rng(seed))
+                                   np.random.default_rng(seed), dormant_share)
     report = SimulationReport(audience, recipients, seed, every_days, population, settings)
-    for campaign in campaigns:
-        run = Simulation(campaign, segments, population, settings, seed, every_days)
+    for index, campaign in enumerate(campaigns):
+        findings = lint_message(campaign.raw, campaign.message)
+        domain_findings = list(dns_findings[index]) if dns_findings else []
+        run = Simulation(campaign, segments, population, settings, seed, every_days,
+                         findings + domain_findings, facts)
         outcomes = [run.send() for _ in range(sends)]
         sentences, effects, subject = (sentence_effects(campaign, segments) if explain else
                                        ([], np.zeros((len(segments), 0)), np.zeros(len(segments))))
-        report.variants.append(VariantResult(campaign, outcomes, run.scores, sentences, effects,
-                                             subject, lint_message(campaign.raw, campaign.message)))
+        report.variants.append(VariantResult(
+            campaign, outcomes, run.scores, sentences, effects, subject,
+            findings + domain_findings,
+            ranked_changes(campaign.raw, findings, facts, domain_findings)))
     return report

@@ -50,9 +50,10 @@ def inert_data(value: object) -> object:
     return value
 
 
-def safe_console() -> Console:
-    """A rich console that prints strings as written: no markup, no emoji codes."""
-    return Console(markup=False, emoji=False)
+def safe_console(width: int | None = None) -> Console:
+    """A rich console that prints strings as written: no markup, no emoji codes; `width`
+    columns (None: the terminal's, 80 in a pipe)."""
+    return Console(markup=False, emoji=False, width=width)
 
 
 class InertFormatter(logging.Formatter):

@@ -311,3 +311,34 @@ def test_bad_persona_field(tmp_path, changes, expected):
 def test_bad_csv(tmp_path, text, expected):
     message = load_error(write(tmp_path / "list.csv", text))
     assert "list.csv" in message and expected in message
+
+
+def test_every_mistake_in_an_audience_file_is_reported_at_once(tmp_path):
+    path = write_yaml(tmp_path, {"personas": [
+        {**DEVELOPER, "share": -1, "tolerance": 3},
+        {"name": "cook", "interests": ["recipes"], "markt": "b2c"},
+        {**DEVELOPER, "engaged": [{"subject": "Hi"}]},
+    ]})
+    message = load_error(path)
+    assert message.startswith("5 problems:")
+    for expected in ("persona #1 ('developer'): share must be a positive number",
+                     "persona #1 ('developer'): tolerance must be a number from 0 to 1",
+                     "persona #2 ('cook'): unknown field 'markt'; did you mean 'market'?",
+                     "persona #2 ('cook'): missing required field 'share'",
+                     "persona #3 ('developer'), engaged #1: missing required field 'body'"):
+        assert expected in message, message
+    assert len(message.splitlines()) == 6
+
+
+def test_every_bad_csv_row_is_reported_at_once(tmp_path):
+    path = write(tmp_path / "list.csv", "segment,share,interests,disinterests,tolerance\n"
+                 "dev,1,python,,0.5\n"
+                 "cook,zero,recipes,,0.5\n"
+                 "short,1\n"
+                 "gardener,1,,,7\n")
+    message = load_error(path)
+    assert message.startswith("4 problems:"), message
+    assert "line 3 ('cook'): share must be a positive number" in message
+    assert "line 4: 2 cells, but the header names 5 columns" in message
+    assert "line 5 ('gardener'): interests needs at least one statement" in message
+    assert "line 5 ('gardener'): tolerance must be a number from 0 to 1" in message

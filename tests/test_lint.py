@@ -428,3 +428,37 @@ def test_checks_lists_every_code_lint_can_emit():
     listed = dict(CHECKS)
     assert emitted == set(listed)
     assert all(re.fullmatch(r"[a-z]+(-[a-z0-9]+)*", code) and listed[code] for code in listed)
+
+
+# -- transactional mail is not held to a mailing list's rules ---------------------------
+RECEIPT_HTML = page(
+    "".join(f'<img src="https://example.org/p/{i}.jpg" alt="item {i}">' for i in range(4))
+    + "<p>Thank you for your order #48213. Your receipt is below; your order has shipped "
+      "and the tracking number is 1Z999AA10123456784. Amount paid: 54.20.</p>"
+    + "".join(f'<a href="https://example.org/orders/48213/{i}">details {i}</a>'
+              for i in range(12)), preheader="Your receipt for order #48213", footer="")
+
+
+def test_a_receipt_without_list_unsubscribe_is_normal_mail():
+    receipt = campaign(html=RECEIPT_HTML, text=None, headers={
+        "Subject": "Your receipt for order #48213", "List-Id": None,
+        "List-Unsubscribe": None, "List-Unsubscribe-Post": None})
+    codes = {finding.code for finding in lint_message(receipt)}
+    assert not codes & {"list-unsubscribe-missing", "image-text-ratio"}, codes
+    sale = campaign(html=RECEIPT_HTML.replace("Thank you for your order #48213",
+                                              "Spring sale: 30% off everything, shop now")
+                    .replace("Your receipt", "30% off"), text=None, headers={
+        "Subject": "Spring sale: 30% off, last chance", "List-Id": None,
+        "List-Unsubscribe": None, "List-Unsubscribe-Post": None})
+    assert {"list-unsubscribe-missing", "image-text-ratio"} <= {
+        finding.code for finding in lint_message(sale)}
+
+
+def test_each_rule_is_declared_once_with_its_function():
+    from gatekeeper.lint import RULES, dns_rule
+
+    assert all(r.severity in SEVERITIES and r.fix and r.checks for r in RULES.values())
+    message_rules = [r for r in RULES.values() if r.check is not None]
+    assert len(message_rules) >= 25
+    with pytest.raises(ValueError, match="declared twice"):
+        dns_rule("dkim-missing", "error", "again", "again")

@@ -7,6 +7,7 @@ tests marked `model` run the built-in audience through the real shipped model.
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import json
 import xml.etree.ElementTree as ElementTree
 from importlib import resources
@@ -24,7 +25,7 @@ from gatekeeper.message import parse
 from gatekeeper.policy import PolicySettings
 from gatekeeper.simulate import (
     BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
-    load_campaign, simulate, wilson)
+    load_campaign, read_campaign, sentence_effects, simulate, wilson)
 from gatekeeper.testing import HashEmbedder, build_message
 
 UNSUBSCRIBE = {"List-Id": "<weekly.devtools.example>",
@@ -206,13 +207,45 @@ def test_an_html_campaign_needs_a_subject_and_a_sender(tmp_path):
 
 
 @pytest.mark.parametrize("content, problem", [
-    (None, "cannot read campaign"), (b"", "no subject and no readable text")])
+    (None, "cannot read campaign"), (b"", "no subject and no readable text"),
+    (bytes(range(256)) * 800, "not an email message: it holds binary data"),
+    (b"Subject: hi\n\n\0\0\0 a renamed binary", "binary data"),
+    (b"Dear friend,\nour spring launch is here.\n", "no header lines"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "no header lines")])
 def test_bad_campaign_files_say_what_is_wrong(tmp_path, content, problem):
     path = tmp_path / "broken.eml"
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(InputError, match=problem):
         load_campaign(path)
+
+
+def test_headerless_html_is_read_as_html_whatever_its_name(tmp_path):
+    path = tmp_path / "launch.eml"
+    path.write_bytes(b"\xef\xbb\xbf<!DOCTYPE html>\n<html><body><p>Our spring launch: new "
+                     b"trail shoes.</p></body></html>")
+    with pytest.raises(InputError, match="HTML without mail headers: give --subject and --from"):
+        load_campaign(path)
+    loaded = load_campaign(path, subject="Spring launch", sender="Shop <news@shop.example>")
+    assert loaded.message.html and "trail shoes" in loaded.message.text
+    assert "<p>" not in loaded.message.text
+
+
+def test_a_message_with_headers_is_a_message_whatever_its_name(tmp_path):
+    path = tmp_path / "campaign.html"
+    path.write_bytes(DEV_NEWS.raw)
+    assert load_campaign(path).message.subject == DEV_NEWS.message.subject
+    with pytest.raises(InputError, match="a message with its own headers"):
+        load_campaign(path, subject="Other", sender="a@b.example")
+
+
+def test_a_campaign_past_the_clipping_limit_is_warned_about_loudly(tmp_path):
+    path = tmp_path / "huge.eml"
+    body = "Our spring catalogue, page after page of trail shoes. " * 4000  # ~220 KB
+    path.write_bytes(build_message(subject="Spring catalogue", body=body, headers=UNSUBSCRIBE))
+    loaded = load_campaign(path)
+    assert len(loaded.warnings) == 1 and "Gmail clips it" in loaded.warnings[0]
+    assert not read_campaign("campaign.eml", DEV_NEWS.raw).warnings
 
 
 # -- reports ---------------------------------------------------------------------------
@@ -237,10 +270,21 @@ def test_the_html_report_is_well_formed_and_has_its_charts(two_variant_report):
     page = html_report(two_variant_report)
     root = ElementTree.fromstring(page.split("\n", 1)[1])
     svgs = root.findall(".//{http://www.w3.org/2000/svg}svg")
-    # per variant: segment bars and the series lines; then the ranking bars
-    assert len(svgs) == 2 * 2 + 1
+    # per variant: placement bar, segment bars and the series lines; then the ranking bars
+    assert len(svgs) == 2 * 3 + 1
     text = "".join(root.itertext())
     assert "developer" in text and "sale.eml" in text
+    # the answer comes first, in words
+    assert text.index("expected in the inbox") < text.index("Main risk") < text.index("developer")
+    assert "log-odds" not in text
+    segment_rows = [row for table in root.iter("table") for row in table.iter("tr")
+                    if any(c.text in ("developer", "shopper") for c in row)]
+    assert segment_rows and not any("://" in (cell.text or "") for row in segment_rows
+                                    for cell in row)
+    segment_bars = svgs[1]
+    labels = [t.text for t in segment_bars.iter("{http://www.w3.org/2000/svg}text")]
+    assert "delete" not in labels  # a first send is never deleted: no legend for it
+    assert any(label.endswith("% pass") for label in labels) and "100" not in labels
 
 
 def test_terminal_report_names_segments_series_and_ranking(two_variant_report):
@@ -364,3 +408,119 @@ def test_the_simulate_command_rejects_bad_input_clearly(tmp_path):
     assert result.exit_code == 2 and "audience.txt" in result.output
     result = CliRunner().invoke(cli, ["simulate", str(eml), "--every", "soon"])
     assert result.exit_code == 2 and "not a duration" in result.output
+
+
+# -- persona brains cached by content ---------------------------------------------------
+def test_persona_brains_are_cached_by_audience_content_model_and_settings(tmp_path, embedder):
+    from gatekeeper import segments as segments_module
+
+    segments_module._BUILT.clear()
+    fresh = simulate([MIXED], TWO, embedder, recipients=300, sends=2,
+                     cache_dir=tmp_path).to_dict()
+    assert len(list(tmp_path.iterdir())) == 1  # one audience, one cached set of brains
+    built = []
+    original = segments_module.Segment.build
+    try:
+        segments_module.Segment.build = classmethod(
+            lambda cls, *args: built.append(args) or original.__func__(cls, *args))
+        segments_module._BUILT.clear()  # a new process: the brains come from disk
+        from_disk = simulate([MIXED], TWO, embedder, recipients=300, sends=2,
+                             cache_dir=tmp_path).to_dict()
+        assert built == [] and from_disk == fresh
+        renamed = Audience("another name, same people", TWO.personas)
+        assert simulate([MIXED], renamed, embedder, recipients=300, sends=2,
+                        cache_dir=tmp_path).to_dict()["variants"] == fresh["variants"]
+        assert built == []
+        changed = Audience("two", (DEVELOPER, replace(SHOPPER, interests=("gardening",))))
+        simulate([MIXED], changed, embedder, recipients=300, cache_dir=tmp_path)
+        assert len(built) == 2 and len(list(tmp_path.iterdir())) == 2
+        simulate([MIXED], TWO, embedder, recipients=300, cache_dir=tmp_path,
+                 settings=PolicySettings(cost_held=0.5))
+        assert len(built) == 4
+    finally:
+        segments_module.Segment.build = original
+
+
+# -- the list's health over a series ------------------------------------------------------
+def test_complaints_follow_how_easy_leaving_is(segments, embedder):
+    """Shoppers who get developer news delete it unread; without a way out more of those
+    who act report spam than leave."""
+    no_way_out = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text, name="no-out.eml",
+                          headers={"List-Id": "<weekly.devtools.example>"})
+    rates = {}
+    for variant in (DEV_NEWS, no_way_out):
+        series = simulate([variant], TWO, embedder, recipients=20_000, sends=4,
+                          segments=segments, explain=False).to_dict()["variants"][0]["series"]
+        rates[variant.name] = (sum(s["complaint_rate"] for s in series),
+                               sum(s["unsubscribe_rate"] for s in series))
+        assert series[-1]["mailed"] < series[0]["mailed"]  # who left is not mailed again
+    (one_click_complaints, one_click_leaving), (none_complaints, none_leaving) = rates.values()
+    assert none_complaints > 2 * one_click_complaints
+    assert one_click_leaving > none_leaving
+
+
+def test_complaints_drawn_in_a_series_feed_the_next_sends_placement(segments, embedder):
+    no_way_out = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text, name="no-out.eml",
+                          headers={"List-Id": "<weekly.devtools.example>"})
+    series = simulate([no_way_out], TWO, embedder, recipients=20_000, sends=4,
+                      segments=segments, explain=False).to_dict()["variants"][0]["series"]
+    hurting = next(k for k, send in enumerate(series) if send["complaint_level"] != "ok")
+    assert series[hurting + 1]["spam_placement"] > series[0]["spam_placement"] > 0
+
+
+def test_recipients_quiet_for_a_year_are_flagged(segments, embedder):
+    report = simulate([DEV_NEWS], TWO, embedder, recipients=4000, sends=14, every_days=30,
+                      segments=segments, explain=False).to_dict()
+    series = report["variants"][0]["series"]
+    assert series[0]["dormant_share"] == 0.0
+    assert series[-1]["dormant_share"] > 0.3  # shoppers never engage with developer news
+    given = simulate([DEV_NEWS], TWO, embedder, recipients=4000, segments=segments,
+                     explain=False, dormant_share=0.2).to_dict()
+    assert given["variants"][0]["series"][0]["dormant_share"] == pytest.approx(0.2, abs=0.02)
+
+
+def test_a_two_variant_ranking_says_when_the_gap_is_noise(segments, embedder):
+    twin = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text + " See you next week.",
+                    name="twin.eml")
+    ranking = simulate([DEV_NEWS, twin], TWO, embedder, recipients=2000, segments=segments,
+                       explain=False).to_dict()["ranking"]
+    assert ranking[1]["within_noise"]
+    unsigned = campaign(DEV_NEWS.message.subject, DEV_NEWS.message.text, name="bare.eml",
+                        headers={"List-Id": "<weekly.devtools.example>"})
+    ranking = simulate([unsigned, DEV_NEWS], TWO, embedder, recipients=2000, segments=segments,
+                       explain=False).to_dict()["ranking"]
+    assert ranking[0]["name"] == "campaign.eml" and not ranking[1]["within_noise"]
+
+
+def test_sentence_attribution_leaves_out_links_and_footers(segments):
+    footer_heavy = campaign(
+        "Python packaging news", "Python packaging and type checkers got faster this week. "
+        "Read the full story at https://devtools.example/story/42 today. "
+        "https://devtools.example/track?id=9\n\n"
+        "You are receiving this because you signed up at devtools.example. "
+        "Unsubscribe or manage your preferences: https://devtools.example/u. "
+        "© 2026 DevTools Ltd. All rights reserved.")
+    sentences, effects, _ = sentence_effects(footer_heavy, segments)
+    assert sentences == ["Python packaging and type checkers got faster this week.",
+                         "Read the full story at today."]
+    assert effects.shape == (2, 2)
+
+
+def test_the_simulate_command_refuses_what_is_not_an_email(tmp_path):
+    binary = tmp_path / "photo.eml"
+    binary.write_bytes(bytes(range(256)) * 800)
+    result = CliRunner().invoke(cli, ["simulate", str(binary)])
+    assert result.exit_code == 2 and "photo.eml is not an email message" in result.output
+    page = tmp_path / "page.eml"
+    page.write_text("<html><body><p>Spring launch</p></body></html>")
+    result = CliRunner().invoke(cli, ["simulate", str(page)])
+    assert result.exit_code == 2 and "give --subject and --from" in result.output
+    audience = tmp_path / "audience.yaml"
+    audience.write_text("personas:\n  - {name: a, share: -1, interests: [x]}\n"
+                        "  - {name: b, share: 1}\n")
+    eml = tmp_path / "campaign.eml"
+    eml.write_bytes(DEV_NEWS.raw)
+    result = CliRunner().invoke(cli, ["simulate", str(eml), "--audience", str(audience)])
+    assert result.exit_code == 2 and "2 problems" in result.output
+    assert "share must be a positive number" in result.output
+    assert "missing required field 'interests'" in result.output
