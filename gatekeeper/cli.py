@@ -1242,11 +1242,16 @@ def service() -> None:
 def service_install() -> None:
     """Write the service file and print the command that starts it.
 
+    The service gets this shell's PATH and GATEKEEPER_HOME, nothing else of it: an
+    account that reads its password from an environment variable (--password-env) is
+    refused; keep its password in the keyring or give a --password-command instead.
+
     Example: gatekeeper service install
     """
     from . import service as user_service
+    from .config import load_settings
 
-    path, start = user_service.install()
+    path, start = user_service.install(accounts=load_settings().accounts)
     click.echo(f"wrote {path}\nstart it with: {start}")
 
 
