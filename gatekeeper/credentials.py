@@ -74,18 +74,15 @@ def password(account: AccountConfig) -> str:
         return value
     if account.password_command:
         return _run(account.password_command, "password")
-    if keyring_backend() is None:
-        raise CredentialsError(f"{account.name}: {NO_KEYRING}; {OTHER_ROUTES} to "
-                               "`gatekeeper init`, or as password_command or password_env in "
-                               "the account's settings")
     try:
         import keyring
 
         value = keyring.get_password(KEYRING_SERVICE, account.name)
-    except Exception as error:  # the keyring is locked or broke
+    except Exception as error:  # no usable keyring backend here, or it is locked
         raise CredentialsError(
-            f"{account.name}: the system keyring did not answer ({error}); {OTHER_ROUTES}"
-        ) from error
+            f"{account.name}: the system keyring did not answer ({error}); {OTHER_ROUTES} to "
+            "`gatekeeper init`, or as password_command or password_env in the account's "
+            "settings") from error
     if not value:
         raise CredentialsError(f"no password in the keyring for account {account.name!r}; store "
                                f"it with `keyring set {KEYRING_SERVICE} {account.name}` or "
@@ -95,8 +92,6 @@ def password(account: AccountConfig) -> str:
 
 def store_password(account_name: str, secret: str) -> None:
     """Save a password in the system keyring."""
-    if keyring_backend() is None:
-        raise CredentialsError(f"{NO_KEYRING}; {OTHER_ROUTES}")
     import keyring
 
     try:

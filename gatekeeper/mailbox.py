@@ -158,7 +158,7 @@ class ImapMailbox:
             _hang_up(client)
             raise AuthenticationError(
                 f"{config.name}: the server refused the login for {config.username} "
-                f"({_text(error.args[0]) if error.args else error}); check the login name "
+                f"({_server_said(error)}); check the login name "
                 f"and {secret_source(config)}") from error
         except (OSError, IMAPClientError) as error:
             _hang_up(client)
@@ -519,6 +519,35 @@ def _buffered_responses(client) -> list[bytes]:
 def _says_goodbye(responses) -> bool:
     """Whether IDLE responses include an untagged BYE (a server shutting down)."""
     return any(isinstance(r, tuple) and r and r[0] in (b"BYE", "BYE") for r in responses or ())
+
+
+def _server_said(error: Exception) -> str:
+    """The server's words in an imapclient error, without the b'...' of a bytes repr."""
+    said = _text(error.args[0]) if error.args else str(error)
+    quoted = re.fullmatch(r"b'(.*)'", said, re.S)
+    return quoted[1] if quoted else said
+
+
+def server_certificate(config: AccountConfig) -> bytes:
+    """The certificate (DER) the account's server shows over TLS, unverified: for a person
+    to compare its fingerprint before trusting a self-signed server."""
+    import imapclient
+    from imapclient.exceptions import IMAPClientError
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    client = None
+    try:
+        client = imapclient.IMAPClient(config.host, port=config.port,
+                                       ssl=config.security == "tls", ssl_context=context,
+                                       timeout=config.timeout_seconds)
+        if config.security == "starttls":
+            client.starttls(context)
+        return client._imap.sock.getpeercert(binary_form=True)
+    except (OSError, IMAPClientError) as error:
+        raise _connect_failure(config, error) from error
+    finally:
+        _hang_up(client)
 
 
 def _hang_up(client) -> None:

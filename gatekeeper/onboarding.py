@@ -43,6 +43,8 @@ def verify(account: AccountConfig, secret: str | None = None) -> Folders:
         mailbox.close()
 
 
+# What a changed way brings to the alternatives after it: who logs in, and whom to trust.
+CARRIED = ("username", "ca_file", "password_env", "password_command")
 PROBE_TIMEOUT_SECONDS = 10  # per attempt: a STARTTLS client at an IMAPS port waits this long
 
 
@@ -80,7 +82,7 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
 
     `secret()` gives the password to try (None: the account's own source). Each failure
     goes to `failed`, which may return a changed account to try again first (a CA file, a
-    login name), carried on to the alternatives; a failure only the person can fix
+    login name, a password source), carried on to the alternatives; a failure only the person can fix
     (`needs_person`) is raised when `failed` returns None, and when nothing works the
     first failure is. `trying` hears of each way before it is tried.
     """
@@ -94,7 +96,7 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
         except GatekeeperError as error:
             retry = failed(way, error)
             if retry is not None:
-                ways = [retry] + [replace(w, ca_file=retry.ca_file, username=retry.username)
+                ways = [retry] + [replace(w, **{k: getattr(retry, k) for k in CARRIED})
                                   for w in ways]
                 continue
             if needs_person(error):

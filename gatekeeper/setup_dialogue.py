@@ -3,27 +3,29 @@
 The server found for the address is proposed and the person confirms or changes host,
 port, security and login name; the password routes this machine has are offered by
 their flags; the way in is tried aloud, then its likely alternatives, and the one that
-worked is named; an untrusted certificate asks for the file to trust, a refused login
-asks again. Whatever a flag already gave is not asked.
+worked is named; an untrusted certificate shows its fingerprint and asks whether to
+trust it (or which file to trust), a refused login asks again. Whatever a flag already gave is not asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import ssl
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 
 from . import onboarding
-from .config import SECURITY, AccountConfig
+from .config import SECURITY, AccountConfig, paths
 from .credentials import keyring_backend
 from .discovery import Provider
-from .errors import AuthenticationError, GatekeeperError, MailboxError
-from .mailbox import Folders
+from .errors import AuthenticationError, CredentialsError, GatekeeperError, MailboxError
+from .mailbox import Folders, server_certificate
 from .terminal import inert
 
-LOGIN_TRIES = 3
+LOGIN_TRIES = 3  # refused logins (or password routes that failed) before init gives up
 WELL_KNOWN_SECURITY = {993: "tls", 143: "starttls"}
 SECURITY_HELP = "tls = IMAPS, starttls, plain = unencrypted, this machine only"
 
@@ -108,16 +110,21 @@ def connect(route: PasswordRoute) -> tuple[AccountConfig, Folders]:
         click.echo(f"Connecting to {_way(way)} ...")
 
     def failed(way: AccountConfig, error: GatekeeperError) -> AccountConfig | None:
-        click.echo(f"  {inert(_problem(error))}")
+        click.echo(f"  {inert(_problem(error, way.name))}")
         if isinstance(error, MailboxError) and error.remedy and error.remedy.setting == "ca_file":
             return _ask_ca_file(way)
-        if isinstance(error, AuthenticationError) and route.typed is not None \
-                and login_tries[0] < LOGIN_TRIES - 1:
-            login_tries[0] += 1
-            username = click.prompt("Login name", default=way.username).strip()
-            route.typed = _ask_password()
-            return replace(way, username=username)
-        return None
+        if not isinstance(error, (AuthenticationError, CredentialsError)) \
+                or login_tries[0] >= LOGIN_TRIES - 1:
+            return None
+        login_tries[0] += 1
+        if isinstance(error, AuthenticationError):
+            way = replace(way, username=click.prompt("Login name", default=way.username).strip())
+            if route.typed is not None:
+                route.typed = _ask_password()
+                return way
+        chosen = ask_password_route(replace(way, password_env="", password_command=""))
+        route.typed = chosen.typed
+        return chosen.account
 
     way, folders = onboarding.connect_first(account, lambda: route.typed, failed, trying)
     if (way.port, way.security) != (account.port, account.security):
@@ -130,12 +137,31 @@ def _way(way: AccountConfig) -> str:
     return f"{inert(way.host)}:{way.port} ({way.security})"
 
 
-def _problem(error: GatekeeperError) -> str:
-    return error.problem if isinstance(error, MailboxError) else str(error)
+def _problem(error: GatekeeperError, account_name: str) -> str:
+    """The failure without its account's name (there is one account here) or its fix
+    written as a setting (the dialogue asks for it)."""
+    problem = error.problem if isinstance(error, MailboxError) else str(error)
+    return problem.removeprefix(f"{account_name}: ")
 
 
 def _ask_ca_file(way: AccountConfig) -> AccountConfig | None:
-    """The certificate (PEM) to trust for a self-signed server; None stops."""
+    """The certificate to trust for a self-signed server, the one it shows (once the
+    person has compared its fingerprint) or one from a file; None stops."""
+    try:
+        shown = server_certificate(way)
+    except GatekeeperError:
+        shown = None
+    if shown is not None:
+        fingerprint = hashlib.sha256(shown).hexdigest().upper()
+        click.echo("  The server shows a certificate with the SHA-256 fingerprint\n    "
+                   + ":".join(fingerprint[i:i + 2] for i in range(0, len(fingerprint), 2))
+                   + "\n  Compare it with the server's own (on the server: `openssl x509 "
+                   "-noout -fingerprint -sha256 -in CERT.pem`).")
+        saved = paths().config / "certificates" / f"{way.host}-{way.port}.pem"
+        if click.confirm(f"Trust this certificate? (saved as {saved})", default=False):
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text(ssl.DER_cert_to_PEM_cert(shown))
+            return replace(way, ca_file=str(saved))
     while True:
         answer = click.prompt("File of the server's certificate, or of the authority that "
                               "signed it (PEM; --ca-file), empty to stop", default="",
