@@ -82,9 +82,9 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
 
     `secret()` gives the password to try (None: the account's own source). Each failure
     goes to `failed`, which may return a changed account to try again first (a CA file, a
-    login name, a password source), carried on to the alternatives; a failure only the person can fix
-    (`needs_person`) is raised when `failed` returns None, and when nothing works the
-    first failure is. `trying` hears of each way before it is tried.
+    login name, a password source), carried on to the alternatives; a failure only the
+    person can fix (`needs_person`) is raised when `failed` returns None, and when nothing
+    works the first failure is. `trying` hears of each way before it is tried.
     """
     ways, first_failure = [account, *alternatives(account)], None
     while ways:
