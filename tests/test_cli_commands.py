@@ -358,6 +358,19 @@ def test_the_unit_finds_this_python_and_the_password_command(runner, user_home, 
     assert path == [os.path.dirname(sys.executable), "/opt/pass/bin", "/usr/bin"]
 
 
+def test_the_launchd_agent_carries_the_same_environment(monkeypatch, private_home):
+    import plistlib
+
+    from gatekeeper.service import service_text
+
+    monkeypatch.setenv("PATH", "/opt/pass/bin:/usr/bin")
+    agent = plistlib.loads(service_text("darwin").encode())
+    assert agent["ProgramArguments"] == [sys.executable, "-m", "gatekeeper", "run"]
+    assert agent["EnvironmentVariables"] == {
+        "PATH": f"{os.path.dirname(sys.executable)}:/opt/pass/bin:/usr/bin",
+        "GATEKEEPER_HOME": str(private_home)}
+
+
 def write_account(**settings: str) -> None:
     account = "".join(f'{key} = "{value}"\n' for key, value in settings.items())
     paths().config.mkdir(parents=True, exist_ok=True)
