@@ -670,54 +670,98 @@ def _edit_settings(change: Callable[[str], str]) -> Path:
 @main.command()
 @click.option("--address", help="Your email address (asked when not given).")
 @click.option("--name", help="A short name for the account (default: the address's local part).")
-@click.option("--host", help="IMAP server (default: guessed from the address).")
+@click.option("--host", help="IMAP server (default: found from the address).")
 @click.option("--port", type=click.IntRange(1, 65535), help="IMAP port (default: 993).")
 @click.option("--security", type=click.Choice(["tls", "starttls", "plain"]),
               help="tls (IMAPS), starttls, or plain (only to this machine).")
 @click.option("--username", help="Login name (default: the address).")
-@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False),
-              help="Extra CA certificate to trust (a self-signed server).")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+              help="Certificate (PEM) to trust: a self-signed server's, or its own CA's.")
 @click.option("--auth", type=click.Choice(["password", "oauth2"]),
               help="password, or oauth2 (Gmail, Microsoft 365).")
 @click.option("--password-env", metavar="VAR", help="Read the password from this variable.")
 @click.option("--password-command", metavar="CMD", help="Run this to get the password.")
 @click.option("--oauth-token-command", metavar="CMD", help="For oauth2: prints an access token.")
 @click.option("--no-verify", is_flag=True, help="Write the settings without logging in first.")
+@click.pass_context
 @reports_errors
-def init(address: str | None, no_verify: bool, **given) -> None:
-    """Set up an account: guess its server, check the login, write the settings.
+def init(context: click.Context, address: str | None, no_verify: bool, **given) -> None:
+    """Set up an account: find its server, check the login, write the settings.
 
-    The password goes to the system keyring (you are asked for it), unless you name an
-    environment variable or a command. The account starts in shadow mode: gatekeeper
-    decides and records but touches nothing until `gatekeeper mode active`.
+    At a terminal it asks: it proposes the server (a well-known provider, the domain's
+    DNS SRV records, else imap.<domain>), lets you change host, port, security and login
+    name, offers the ways to give the password this machine has, tries the likely
+    alternatives when the first way fails, and ends by offering to add interests and
+    learn from your mail (`gatekeeper train`). Options answer questions before they are
+    asked. The account starts in shadow mode: gatekeeper decides and records but
+    touches nothing until `gatekeeper mode active`.
 
     Example: gatekeeper init --address me@fastmail.com
     """
     from . import onboarding
-    from .credentials import store_password
+    from .credentials import NO_KEYRING, OTHER_ROUTES, keyring_backend, store_password
+    from .discovery import find_server
+    from .errors import CredentialsError, MailboxError
 
-    address = address or click.prompt("Your email address")
-    account = onboarding.account_for_address(address, **given)
-    note = onboarding.guess_provider(address).note
-    if note and not given["host"]:
-        click.echo(f"note: {note}")
-    click.echo(f"server: {account.host}:{account.port} ({account.security}), "
-               f"login {account.username}, auth {account.auth}")
-    needs_keyring = account.auth == "password" and not (account.password_env
-                                                         or account.password_command)
-    if needs_keyring and sys.stdin.isatty():
-        store_password(account.name, click.prompt("Password (kept in the system keyring)",
-                                                  hide_input=True))
+    at_terminal = sys.stdin.isatty()
+    address = (address or click.prompt("Your email address")).strip()
+    server = find_server(address)
+    if at_terminal:
+        from . import setup_dialogue as dialogue
+
+        account = dialogue.ask_server(address, server, given)
+        needs_password = account.auth == "password" and not (account.password_env
+                                                             or account.password_command)
+        route = (dialogue.ask_password_route(account) if needs_password
+                 else dialogue.PasswordRoute(account))
+    else:
+        account = onboarding.account_for_address(address, server, **given)
+        if server.note and not given["host"]:
+            click.echo(f"note: {server.note}")
+        click.echo(f"server: {inert(account.host)}:{account.port} ({account.security}), "
+                   f"{server.found_by if not given['host'] else 'as given'}; "
+                   f"login {inert(account.username)}, auth {account.auth}")
+        if (account.auth == "password" and not (account.password_env or account.password_command)
+                and keyring_backend() is None):
+            raise CredentialsError(f"{NO_KEYRING}; {OTHER_ROUTES}")
     if not no_verify:
-        folders = onboarding.verify(account)
+        try:
+            account, folders = (dialogue.connect(route) if at_terminal
+                                else (account, onboarding.verify(account)))
+        except MailboxError as error:  # init is set up by flags: name the flag that helps
+            raise InputError(error.with_flag()) from error
         click.echo("logged in; folders: " + inert(", ".join(
             f"{role} = {getattr(folders, role) or '(none)'}"
             for role in ("inbox", "held", "trash", "junk", "sent", "archive"))))
+    if at_terminal and route.typed is not None:
+        store_password(account.name, route.typed)
+        click.echo(f"password kept in the system keyring ({keyring_backend()})")
     path = _edit_settings(lambda text: onboarding.add_account(text, account))
     from .config import load_settings
 
-    click.echo(f"added account {account.name!r} to {path}; mode: {load_settings(path).mode}.\n"
-               "Next: `gatekeeper run` (see what it would do with `gatekeeper status`).")
+    click.echo(f"added account {account.name!r} to {path}; mode: {load_settings(path).mode} "
+               "(gatekeeper decides and records, and touches no mail).")
+    if at_terminal:
+        _offer_first_steps(context, account.name)
+    else:
+        click.echo("Next: say what you want (`gatekeeper interests add \"...\"`), learn from "
+                   "the mail you have (`gatekeeper train`), then `gatekeeper run`.")
+
+
+def _offer_first_steps(context: click.Context, account_name: str) -> None:
+    """After init at a terminal: interests in the person's words, then `train`."""
+    from .setup_dialogue import ask_statements
+
+    wanted, unwanted = ask_statements()
+    for text, disinterest in [(t, False) for t in wanted] + [(t, True) for t in unwanted]:
+        _change_statements(text, disinterest, add=True)
+    if click.confirm("Learn now from the mail you already have (gatekeeper train)? Until it "
+                     "has, gatekeeper knows only your interests", default=True):
+        context.invoke(train, account_name=account_name)
+        click.echo("Next: `gatekeeper run` watches your mail (Ctrl-C stops it); "
+                   "`gatekeeper service install` runs it at login.")
+    else:
+        click.echo(f"Next: `gatekeeper train --account {account_name}`, then `gatekeeper run`.")
 
 
 @main.command()
@@ -1234,11 +1278,16 @@ def service() -> None:
 def service_install() -> None:
     """Write the service file and print the command that starts it.
 
+    The service gets this shell's PATH and GATEKEEPER_HOME, nothing else of it: an
+    account that reads its password from an environment variable (--password-env) is
+    refused; keep its password in the keyring or give a --password-command instead.
+
     Example: gatekeeper service install
     """
     from . import service as user_service
+    from .config import load_settings
 
-    path, start = user_service.install()
+    path, start = user_service.install(accounts=load_settings().accounts)
     click.echo(f"wrote {path}\nstart it with: {start}")
 
 

@@ -32,12 +32,45 @@ def _run(command: str, what: str) -> str:
     return value
 
 
+NO_KEYRING = "there is no usable system keyring on this machine"
+OTHER_ROUTES = ("give the password another way: --password-command CMD (a command that prints "
+                "it, e.g. \"pass show mail\") or --password-env VAR (a variable holding it)")
+
+
+def keyring_backend() -> str | None:
+    """The name of the system keyring that would keep a password, None when this machine
+    has none usable (a headless Linux: keyring falls back to a backend that always fails)."""
+    try:
+        import keyring
+
+        backend = keyring.get_keyring()
+        if backend.priority <= 0:  # keyring's fail.Keyring, or a chainer of nothing
+            return None
+        return getattr(backend, "name", type(backend).__name__)
+    except Exception:  # noqa: BLE001 -- a broken keyring set-up is no keyring
+        return None
+
+
+def secret_source(account: AccountConfig) -> str:
+    """Where the account's password or token comes from, for a message saying what to check."""
+    if account.auth == "oauth2":
+        return f"the token that `{account.oauth_token_command}` prints"
+    if account.password_env:
+        return f"the password in ${account.password_env}"
+    if account.password_command:
+        return f"the password that `{account.password_command}` prints"
+    return (f"the password in the system keyring (`keyring set {KEYRING_SERVICE} "
+            f"{account.name}` replaces it)")
+
+
 def password(account: AccountConfig) -> str:
     """The account's password, from the first source configured."""
     if account.password_env:
         value = os.environ.get(account.password_env)
         if not value:
-            raise CredentialsError(f"environment variable {account.password_env} is not set")
+            raise CredentialsError(f"environment variable {account.password_env} is not set "
+                                   "(a service started at login does not see your shell's "
+                                   "variables)")
         return value
     if account.password_command:
         return _run(account.password_command, "password")
@@ -45,14 +78,15 @@ def password(account: AccountConfig) -> str:
         import keyring
 
         value = keyring.get_password(KEYRING_SERVICE, account.name)
-    except Exception as error:  # no usable keyring backend on this machine
+    except Exception as error:  # no usable keyring backend here, or it is locked
         raise CredentialsError(
-            f"the system keyring is not available ({error}); set password_env or "
-            "password_command for this account") from error
+            f"{account.name}: the system keyring did not answer ({error}); {OTHER_ROUTES} to "
+            "`gatekeeper init`, or as password_command or password_env in the account's "
+            "settings") from error
     if not value:
         raise CredentialsError(f"no password in the keyring for account {account.name!r}; store "
-                               f"it with `keyring set {KEYRING_SERVICE} {account.name}` or set "
-                               "password_command")
+                               f"it with `keyring set {KEYRING_SERVICE} {account.name}` or "
+                               "run `gatekeeper init` again")
     return value
 
 
@@ -64,7 +98,7 @@ def store_password(account_name: str, secret: str) -> None:
         keyring.set_password(KEYRING_SERVICE, account_name, secret)
     except Exception as error:
         raise CredentialsError(f"could not save to the system keyring ({error}); "
-                               "use password_command or password_env instead") from error
+                               f"{OTHER_ROUTES}") from error
 
 
 def oauth_token(account: AccountConfig) -> str:

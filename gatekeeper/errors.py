@@ -6,6 +6,8 @@ them into a message that says what to do next and an exit code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class GatekeeperError(Exception):
     """Base class of every error gatekeeper raises on purpose."""
@@ -43,8 +45,31 @@ class CredentialsError(GatekeeperError):
     """No password or token could be found for an account."""
 
 
+@dataclass(frozen=True)
+class Remedy:
+    """An account setting that would fix a failure, e.g. security = "starttls": said as
+    the settings file writes it, or as the flag of `gatekeeper init`."""
+
+    setting: str
+    value: str  # a value, or what to put there ("PATH")
+
+    def as_setting(self) -> str:
+        return f"set {self.setting} = \"{self.value}\" for the account"
+
+    def as_flag(self) -> str:
+        return f"--{self.setting.replace('_', '-')} {self.value}"
+
+
 class MailboxError(GatekeeperError):
     """The mailbox refused or failed an operation."""
+
+    def __init__(self, problem: str, remedy: Remedy | None = None) -> None:
+        super().__init__(f"{problem}; {remedy.as_setting()}" if remedy else problem)
+        self.problem, self.remedy = problem, remedy
+
+    def with_flag(self) -> str:
+        """The message naming `gatekeeper init`'s flag for the fix instead of the setting."""
+        return f"{self.problem}; try {self.remedy.as_flag()}" if self.remedy else str(self)
 
 
 class AuthenticationError(MailboxError):

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from .config import AccountConfig
 from .errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
-                     InsecureConnectionError, MailboxError, ProtocolError)
+                     InsecureConnectionError, MailboxError, ProtocolError, Remedy)
 from .message import MAX_HEADER_BYTES, parse
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class ImapMailbox:
         from imapclient.exceptions import IMAPClientError, LoginError
 
         config = self.config
-        if config.security == "plain" and config.host not in ("127.0.0.1", "localhost", "::1"):
+        if config.security == "plain" and config.host not in LOOPBACK:
             raise MailboxError("plain (unencrypted) IMAP is allowed only to this machine; "
                                "use security = \"tls\" or \"starttls\"")
         client = None
@@ -153,10 +153,13 @@ class ImapMailbox:
                 client.starttls(self._tls_context())
             self._login(client)
         except LoginError as error:
+            from .credentials import secret_source
+
             _hang_up(client)
             raise AuthenticationError(
                 f"{config.name}: the server refused the login for {config.username} "
-                f"({_text(error.args[0]) if error.args else error}); check the password") from error
+                f"({_server_said(error)}); check the login name "
+                f"and {secret_source(config)}") from error
         except (OSError, IMAPClientError) as error:
             _hang_up(client)
             raise _connect_failure(config, error) from error
@@ -444,32 +447,49 @@ def _read_message_id(header: bytes) -> str:
     return plain[1].decode("ascii") if plain else parse(header).message_id
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # where plain IMAP may go: this machine only
+
 # TLS errors of a connection cut short (a server restarting): worth another try.
 _TLS_CUT_SHORT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
 
 
 def _connect_failure(config: AccountConfig, error: Exception) -> MailboxError:
     """What a failure to connect means: try again later (the network, a server going
-    down), or stop and say why (no STARTTLS, an untrusted certificate, a failed TLS
-    handshake, a server that does not speak IMAP): retrying would never help those."""
+    down), or stop and say why and what would fix it (no STARTTLS, an untrusted
+    certificate, TLS spoken to a plain port, a server that does not speak IMAP):
+    retrying would never help those."""
     from imapclient.exceptions import IMAPClientAbortError
 
     where = f"{config.name}: {config.host}:{config.port}"
     if isinstance(error, ssl.SSLCertVerificationError):
-        return InsecureConnectionError(f"{where}: its certificate is not trusted "
-                                       f"({error.verify_message}); for a server with its own "
-                                       "certificate authority, set ca_file")
+        if "hostname" in str(error.verify_message).lower():
+            return InsecureConnectionError(
+                f"{where}: its certificate is for another name ({error.verify_message}); "
+                "connect by the name on the certificate")
+        return InsecureConnectionError(
+            f"{where}: reached, but its certificate is not trusted ({error.verify_message}); "
+            "for a self-signed server or one with its own certificate authority, give that "
+            "certificate (PEM)", Remedy("ca_file", "PATH"))
+    if isinstance(error, ssl.SSLError) and error.reason == "WRONG_VERSION_NUMBER":
+        # TLS spoken to a server that answered in plain text: a STARTTLS port (143).
+        return InsecureConnectionError(
+            f"{where}: reached, but it answered in plain text, not TLS "
+            "(WRONG_VERSION_NUMBER): this port expects STARTTLS", Remedy("security", "starttls"))
     if isinstance(error, ssl.SSLError) and not isinstance(error, _TLS_CUT_SHORT):
         return InsecureConnectionError(f"{where}: the TLS handshake failed ({error}); check "
                                        "security and port (tls: 993, starttls: 143)")
     if isinstance(error, OSError):
         return ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port} "
-                                   f"({error})")
+                                   f"({error}); check the host and port (tls: 993, "
+                                   "starttls: 143)")
     if "TLS" in str(error):  # imaplib: "TLS not supported by server", "Couldn't establish TLS"
-        return InsecureConnectionError(
-            f"{where} offers no STARTTLS ({error}), or something on the way strips it; "
-            "gatekeeper never logs in unencrypted: check the server, or use security = "
-            "\"tls\" (port 993)")
+        problem = (f"{where} offers no STARTTLS ({error}), or something on the way strips it; "
+                   "gatekeeper never logs in unencrypted to another machine")
+        if config.host in LOOPBACK:
+            return InsecureConnectionError(problem + " (this machine may use plain)",
+                                           Remedy("security", "plain"))
+        return InsecureConnectionError(problem + ": check the server, or use security tls "
+                                       "(port 993)", Remedy("security", "tls"))
     if isinstance(error, IMAPClientAbortError):  # a BYE or a dropped line while greeting
         return ConnectionLostError(f"{where}: the server hung up ({error})")
     return ProtocolError(f"{where} did not answer as an IMAP server ({error}); check host "
@@ -499,6 +519,35 @@ def _buffered_responses(client) -> list[bytes]:
 def _says_goodbye(responses) -> bool:
     """Whether IDLE responses include an untagged BYE (a server shutting down)."""
     return any(isinstance(r, tuple) and r and r[0] in (b"BYE", "BYE") for r in responses or ())
+
+
+def _server_said(error: Exception) -> str:
+    """The server's words in an imapclient error, without the b'...' of a bytes repr."""
+    said = _text(error.args[0]) if error.args else str(error)
+    quoted = re.fullmatch(r"b'(.*)'", said, re.S)
+    return quoted[1] if quoted else said
+
+
+def server_certificate(config: AccountConfig) -> bytes:
+    """The certificate (DER) the account's server shows over TLS, unverified: for a person
+    to compare its fingerprint before trusting a self-signed server."""
+    import imapclient
+    from imapclient.exceptions import IMAPClientError
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    client = None
+    try:
+        client = imapclient.IMAPClient(config.host, port=config.port,
+                                       ssl=config.security == "tls", ssl_context=context,
+                                       timeout=config.timeout_seconds)
+        if config.security == "starttls":
+            client.starttls(context)
+        return client._imap.sock.getpeercert(binary_form=True)
+    except (OSError, IMAPClientError) as error:
+        raise _connect_failure(config, error) from error
+    finally:
+        _hang_up(client)
 
 
 def _hang_up(client) -> None:

@@ -1,13 +1,23 @@
-"""Run the daemon as a user service: a systemd user unit on Linux, a launchd agent on macOS."""
+"""Run the daemon as a user service: a systemd user unit on Linux, a launchd agent on macOS.
+
+The service starts with nothing of the installing shell but what the file carries: the
+home (GATEKEEPER_HOME, when set) and a PATH on which this Python and the commands that
+print passwords are found. It refuses an account that reads its password from an
+environment variable: the service would not have it, and a password written into the
+service file would be a password in plain text.
+"""
 
 from __future__ import annotations
 
 import os
 import shlex
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from xml.sax.saxutils import escape
 
-from .errors import GatekeeperError
+from .config import AccountConfig
+from .errors import ConfigError, GatekeeperError
 
 UNIT_NAME = "gatekeeper.service"
 AGENT_LABEL = "org.gatekeeper.daemon"
@@ -35,6 +45,8 @@ LAUNCHD_AGENT = """\
   <key>Label</key><string>{label}</string>
   <key>ProgramArguments</key>
   <array>{arguments}</array>
+  <key>EnvironmentVariables</key>
+  <dict>{environment}</dict>
   <key>RunAtLoad</key><true/>
   <key>KeepAlive</key><dict><key>SuccessfulExit</key><false/></dict>
 </dict>
@@ -57,19 +69,46 @@ def service_file(platform: str = sys.platform, home: Path | None = None) -> Path
     raise GatekeeperError(f"no service support for {platform}; run `gatekeeper run` at login")
 
 
+def service_environment() -> dict[str, str]:
+    """What the service needs of this shell: the home, and a PATH that finds this Python
+    first and then what this shell finds (a password_command's program)."""
+    search = [str(Path(sys.executable).parent)] + os.environ.get("PATH", os.defpath).split(":")
+    environment = {"PATH": ":".join(dict.fromkeys(p for p in search if p))}
+    if os.environ.get("GATEKEEPER_HOME"):
+        environment["GATEKEEPER_HOME"] = os.environ["GATEKEEPER_HOME"]
+    return environment
+
+
 def service_text(platform: str = sys.platform) -> str:
-    command = run_command()
+    command, environment = run_command(), service_environment()
     if platform == "darwin":
-        arguments = "".join(f"<string>{part}</string>" for part in command)
-        return LAUNCHD_AGENT.format(label=AGENT_LABEL, arguments=arguments)
-    home = os.environ.get("GATEKEEPER_HOME")
+        arguments = "".join(f"<string>{escape(part)}</string>" for part in command)
+        variables = "".join(f"<key>{escape(k)}</key><string>{escape(v)}</string>"
+                            for k, v in environment.items())
+        return LAUNCHD_AGENT.format(label=AGENT_LABEL, arguments=arguments,
+                                    environment=variables)
     # Quoted: systemd splits an unquoted Environment= value at spaces.
-    environment = f'Environment="GATEKEEPER_HOME={home}"\n' if home else ""
-    return SYSTEMD_UNIT.format(command=shlex.join(command), environment=environment)
+    lines = "".join(f'Environment="{k}={v}"\n' for k, v in environment.items())
+    return SYSTEMD_UNIT.format(command=shlex.join(command), environment=lines)
 
 
-def install(platform: str = sys.platform, home: Path | None = None) -> tuple[Path, str]:
+def check_accounts(accounts: Iterable[AccountConfig]) -> None:
+    """Refuse accounts a service could not log in to, saying why and what to do instead."""
+    for account in accounts:
+        if account.password_env:
+            raise ConfigError(
+                f"account {account.name!r} reads its password from ${account.password_env}, "
+                "and a service does not inherit your shell's environment (writing the "
+                "password into the service file would keep it in plain text): keep it in "
+                f"the system keyring (`keyring set gatekeeper {account.name}`) or give a "
+                "command that prints it (password_command, e.g. \"pass show mail\"), "
+                "and remove password_env from the account")
+
+
+def install(platform: str = sys.platform, home: Path | None = None,
+            accounts: Iterable[AccountConfig] = ()) -> tuple[Path, str]:
     """Write the service file; returns it and the command that starts the service."""
+    check_accounts(accounts)
     path = service_file(platform, home)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(service_text(platform))

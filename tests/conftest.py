@@ -41,12 +41,13 @@ def _require_dovecot() -> None:
 
 @pytest.fixture
 def start_dovecot() -> Iterator[Callable[..., dovecot_server.Dovecot]]:
-    """Start private Dovecot servers (users alice and bob); all are stopped afterwards."""
+    """Start private Dovecot servers (users alice and bob): STARTTLS and IMAPS with a
+    self-signed certificate, or (tls=False) plain IMAP only; all are stopped afterwards."""
     _require_dovecot()
     servers: list[dovecot_server.Dovecot] = []
 
-    def start(without: tuple[str, ...] = ()) -> dovecot_server.Dovecot:
-        server = dovecot_server.new_server({"alice": PASSWORD, "bob": PASSWORD}, without)
+    def start(without: tuple[str, ...] = (), tls: bool = True) -> dovecot_server.Dovecot:
+        server = dovecot_server.new_server({"alice": PASSWORD, "bob": PASSWORD}, without, tls)
         servers.append(server)
         return server
 

@@ -2,7 +2,8 @@
 
 Each server gets a 0755 folder under /tmp (Dovecot's users cannot enter pytest's 0700
 tmp_path), a self-signed certificate, a passwd-file of users whose mail belongs to
-`nobody`, and free ports for IMAP (STARTTLS) and IMAPS. The auth penalty is off so a
+`nobody`, and free ports for IMAP (STARTTLS) and IMAPS; or, with tls=False, plain IMAP
+alone (no STARTTLS offered). The auth penalty is off so a
 wrong password fails at once. `stop()` logs nothing out for us: callers close clients
 first; then SIGTERM to the master, SIGKILL to what is left.
 """
@@ -28,7 +29,7 @@ base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
 info_log_path = {root}/dovecot.log
-ssl = yes
+ssl = {ssl}
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
@@ -107,6 +108,7 @@ class Dovecot:
     imaps_port: int
     users: dict[str, str] = field(default_factory=dict)
     without: tuple[str, ...] = ()  # capabilities to hide, e.g. ("MOVE", "IDLE")
+    tls: bool = True  # False: plain IMAP only (no STARTTLS, no IMAPS listener)
     pid: int = 0
 
     @property
@@ -119,7 +121,9 @@ class Dovecot:
         capability = " ".join(c for c in ALL_CAPABILITIES.split() if c not in self.without)
         conf = self.root / "dovecot.conf"
         conf.write_text(CONFIG.format(root=self.root, uid=MAIL_UID, gid=MAIL_GID,
-                                      imap_port=self.imap_port, imaps_port=self.imaps_port,
+                                      imap_port=self.imap_port,
+                                      imaps_port=self.imaps_port if self.tls else 0,
+                                      ssl="yes" if self.tls else "no",
                                       capability=capability,
                                       special_folders="" if "SPECIAL-USE" in self.without
                                       else SPECIAL_FOLDERS))
@@ -128,7 +132,7 @@ class Dovecot:
         subprocess.run(["dovecot", "-c", str(conf)], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pid = int(self._wait_for(self.root / "run" / "master.pid").read_text())
-        self._wait_for_port(self.imaps_port)
+        self._wait_for_port(self.imaps_port if self.tls else self.imap_port)
 
     def _wait_for(self, path: Path) -> Path:
         deadline = time.monotonic() + 10
@@ -243,7 +247,7 @@ def make_certificate(root: Path) -> None:
         check=True, capture_output=True)
 
 
-def new_server(users: dict[str, str], without: tuple[str, ...] = ()) -> Dovecot:
+def new_server(users: dict[str, str], without: tuple[str, ...] = (), tls: bool = True) -> Dovecot:
     """Create and start a server; the caller stops it and removes its folder."""
     if shutil.which("dovecot") is None:
         raise RuntimeError(install_hint())
@@ -254,7 +258,7 @@ def new_server(users: dict[str, str], without: tuple[str, ...] = ()) -> Dovecot:
     for sub in ("mail", "home"):
         os.chown(root / sub, MAIL_UID, MAIL_GID)
     make_certificate(root)
-    server = Dovecot(root, free_port(), free_port(), dict(users), tuple(without))
+    server = Dovecot(root, free_port(), free_port(), dict(users), tuple(without), tls)
     server.start()
     return server
 

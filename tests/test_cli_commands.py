@@ -288,7 +288,18 @@ def unit_file(home):
 
 
 def unit_settings(text: str) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    """The unit's settings; its Environment= lines as one value each, joined by spaces."""
+    settings: dict[str, str] = {}
+    for line in text.splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            settings[key] = f"{settings[key]} {value}" if key in settings else value
+    return settings
+
+
+def unit_environment(home) -> dict[str, str]:
+    value = unit_settings(unit_file(home).read_text()).get("Environment", "")
+    return dict(item.split("=", 1) for item in shlex.split(value))
 
 
 @linux_only
@@ -301,7 +312,7 @@ def test_service_install_writes_a_systemd_user_unit(runner, user_home, private_h
         in result.output
     settings = unit_settings(path.read_text())
     assert shlex.split(settings["ExecStart"]) == [sys.executable, "-m", "gatekeeper", "run"]
-    assert shlex.split(settings["Environment"]) == [f"GATEKEEPER_HOME={private_home}"]
+    assert unit_environment(user_home)["GATEKEEPER_HOME"] == str(private_home)
     assert settings["WantedBy"] == "default.target"
     assert settings["Restart"] == "on-failure"
 
@@ -322,11 +333,11 @@ def test_service_install_without_xdg_config_home_uses_dot_config(runner, user_ho
 
 
 @linux_only
-def test_service_install_without_gatekeeper_home_sets_no_environment(runner, user_home,
+def test_service_install_without_gatekeeper_home_sets_no_home(runner, user_home,
                                                                      monkeypatch):
     monkeypatch.delenv("GATEKEEPER_HOME")
     assert runner.invoke(main, ["service", "install"]).exit_code == 0
-    assert "Environment" not in unit_file(user_home).read_text()
+    assert "GATEKEEPER_HOME" not in unit_environment(user_home)
 
 
 @linux_only
@@ -335,8 +346,56 @@ def test_a_gatekeeper_home_with_a_space_survives_in_the_unit(runner, user_home, 
     home = tmp_path / "My Mail"
     monkeypatch.setenv("GATEKEEPER_HOME", str(home))
     assert runner.invoke(main, ["service", "install"]).exit_code == 0
-    value = unit_settings(unit_file(user_home).read_text())["Environment"]
-    assert shlex.split(value) == [f"GATEKEEPER_HOME={home}"]  # systemd's own splitting rule
+    # systemd's own splitting rule
+    assert unit_environment(user_home)["GATEKEEPER_HOME"] == str(home)
+
+
+@linux_only
+def test_the_unit_finds_this_python_and_the_password_command(runner, user_home, monkeypatch):
+    monkeypatch.setenv("PATH", "/opt/pass/bin:/usr/bin")
+    assert runner.invoke(main, ["service", "install"]).exit_code == 0
+    path = unit_environment(user_home)["PATH"].split(":")
+    assert path == [os.path.dirname(sys.executable), "/opt/pass/bin", "/usr/bin"]
+
+
+def test_the_launchd_agent_carries_the_same_environment(monkeypatch, private_home):
+    import plistlib
+
+    from gatekeeper.service import service_text
+
+    monkeypatch.setenv("PATH", "/opt/pass/bin:/usr/bin")
+    agent = plistlib.loads(service_text("darwin").encode())
+    assert agent["ProgramArguments"] == [sys.executable, "-m", "gatekeeper", "run"]
+    assert agent["EnvironmentVariables"] == {
+        "PATH": f"{os.path.dirname(sys.executable)}:/opt/pass/bin:/usr/bin",
+        "GATEKEEPER_HOME": str(private_home)}
+
+
+def write_account(**settings: str) -> None:
+    account = "".join(f'{key} = "{value}"\n' for key, value in settings.items())
+    paths().config.mkdir(parents=True, exist_ok=True)
+    paths().config_file.write_text(f'[[accounts]]\nname = "alice"\nhost = "127.0.0.1"\n'
+                                   f'username = "alice"\n{account}')
+
+
+@linux_only
+def test_service_install_refuses_an_account_whose_password_is_in_the_environment(
+        runner, user_home):
+    write_account(password_env="MAIL_PASSWORD")
+    result = runner.invoke(main, ["service", "install"])
+    assert result.exit_code == 2
+    assert "account 'alice' reads its password from $MAIL_PASSWORD" in result.output
+    assert "a service does not inherit your shell's environment" in result.output
+    assert "keyring set gatekeeper alice" in result.output and "password_command" in result.output
+    assert not unit_file(user_home).exists()
+
+
+@linux_only
+def test_service_install_takes_an_account_with_a_password_command(runner, user_home):
+    write_account(password_command="pass show mail")
+    result = runner.invoke(main, ["service", "install"])
+    assert result.exit_code == 0, result.output
+    assert "MAIL" not in unit_file(user_home).read_text()  # no secret, no variable of it
 
 
 @linux_only

@@ -141,8 +141,8 @@ def test_an_unavailable_keyring_suggests_the_other_sources(monkeypatch):
     with pytest.raises(CredentialsError) as raised:
         password(account())
     message = str(raised.value)
-    assert "keyring is not available (No recommended backend was available)" in message
-    assert "password_env" in message and "password_command" in message
+    assert "keyring did not answer (No recommended backend was available)" in message
+    assert "--password-command CMD" in message and "--password-env VAR" in message
 
 
 def test_no_password_in_the_keyring_says_how_to_store_one(monkeypatch):
@@ -165,5 +165,5 @@ def test_store_password_without_a_keyring_is_a_credentials_error(monkeypatch):
         raise RuntimeError("locked")
 
     monkeypatch.setattr(keyring, "set_password", broken)
-    with pytest.raises(CredentialsError, match=r"could not save .*\(locked\).*password_command"):
+    with pytest.raises(CredentialsError, match=r"could not save .*\(locked\).*--password-command CMD"):
         store_password("personal", "s3cret")

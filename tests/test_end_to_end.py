@@ -168,7 +168,7 @@ def test_a_new_user_goes_from_init_to_a_reviewed_held_folder(server, private_hom
     config = private_home / "config" / "config.toml"
     assert ("logged in; folders: inbox = INBOX, held = Gatekeeper/Held, trash = Trash, "
             "junk = Junk, sent = Sent, archive = Archive") in output
-    assert f"added account 'alice' to {config}; mode: shadow." in output
+    assert f"added account 'alice' to {config}; mode: shadow " in output
     assert HELD in reader.folders()
     assert 'password_env = "GK_TEST_PASSWORD"' in config.read_text()
     assert PASSWORD not in config.read_text()

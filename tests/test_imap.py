@@ -113,7 +113,8 @@ def test_plain_imap_is_refused_for_a_remote_host(server):
 
 
 def test_a_wrong_password_is_a_clear_error(server):
-    with pytest.raises(AuthenticationError, match="refused the login for alice.*check the password"):
+    with pytest.raises(AuthenticationError, match="refused the login for alice.*check the login name "
+                                                    "and the password in \\$GK_TEST_PASSWORD"):
         ImapMailbox(account_for(server), "wrong password")
 
 
