@@ -11,6 +11,7 @@ real `gatekeeper train` (real model, default settings) as a subprocess and measu
 Generated mail stands in when ../shared/corpora has no SpamAssassin archive.
 
     .venv/bin/python scripts/bench_train.py [--messages 10000] [--json FILE]
+        [--checkout PATH]   # another checkout's gatekeeper, for a before figure
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ from bench_daemon import Figures, sample_mail, write_config  # noqa: E402
 from reader import PASSWORD, Reader  # noqa: E402
 
 USABLE = re.compile(r"learned the newest (\d+) of (\d+) messages")
+# Runs `gatekeeper` from the checkout given first, ahead of this installation's (an
+# editable install's import hook would otherwise win over sys.path).
+FROM_CHECKOUT = """import runpy, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, sys.argv.pop(1))
+sys.argv[0] = "gatekeeper"
+runpy.run_module("gatekeeper", run_name="__main__", alter_sys=True)
+"""
 
 
 def fill(reader: Reader, mail: list[bytes]) -> None:
@@ -53,7 +62,11 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--corpus-dir", type=Path, default=ROOT.parent / "shared" / "corpora")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--checkout", type=Path,
+                        help="train with the gatekeeper of this checkout (a before figure)")
     args = parser.parse_args()
+    gatekeeper = [sys.executable, "-c", FROM_CHECKOUT, str(args.checkout.resolve())] \
+        if args.checkout else [sys.executable, "-m", "gatekeeper"]
 
     mail = sample_mail(args.messages, args.corpus_dir)
     server = dovecot.new_server({"alice": PASSWORD})
@@ -73,7 +86,7 @@ def main() -> int:
         env = dict(os.environ, GATEKEEPER_HOME=str(home), GK_BENCH_PASSWORD=PASSWORD,
                    COLUMNS="200")
         started = time.monotonic()
-        train = subprocess.Popen([sys.executable, "-m", "gatekeeper", "train", "--days", "3650"],
+        train = subprocess.Popen([*gatekeeper, "train", "--days", "3650"],
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True)
         output = []
