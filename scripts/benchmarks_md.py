@@ -86,16 +86,25 @@ def daemon_section(daemon: dict) -> str:
 
 
 def train_section(train: dict) -> str:
-    return "\n".join([
-        "## Training (scripts/bench_train.py)", "",
-        f"The real `gatekeeper train` on {train['messages']:,} messages in a private Dovecot on "
-        "127.0.0.1 (SpamAssassin mail, read in the inbox, unread in Trash, some sent), every "
-        "core: the newest mail is learned first and the profile saved, then all older mail.", "",
-        "| figure | value |", "|---|---|",
-        f"| usable profile saved (newest {train['usable_after_messages']:,} of "
-        f"{train['history_messages']:,} learned) | {train['usable_s']:.0f} s |",
-        f"| everything learned, report printed | {train['whole_s']:.0f} s |",
-        f"| messages learned per second, whole run | {train['messages_per_s']:.1f} |", ""])
+    """`train.json`: bench_train's figures, with a `before` run's beside them when given
+    (the same script with --checkout on the earlier code, on the same machine)."""
+    before = train.get("before")
+    header = "| figure | before | now |" if before else "| figure | now |"
+    rows = [("usable profile saved", "usable_s", "{:.0f} s"),
+            ("everything learned, report printed", "whole_s", "{:.0f} s"),
+            ("messages learned per second, whole run", "messages_per_s", "{:.1f}")]
+    lines = ["## Training (scripts/bench_train.py)", "",
+             f"The real `gatekeeper train` on {train['messages']:,} messages in a private Dovecot "
+             "on 127.0.0.1 (SpamAssassin mail, read in the inbox, unread in Trash, some sent), "
+             f"every core. It learns the newest {train['usable_after_messages']:,} of "
+             f"{train['history_messages']:,} messages first and saves the profile, then all "
+             "older mail" + (f"; before: {before['label']}, usable only once everything was "
+                            "learned" if before else "") + ".", "",
+             header, "|---|---|---|" if before else "|---|---|"]
+    for name, key, shown in rows:
+        cells = [shown.format(before[key])] if before else []
+        lines.append(f"| {name} | " + " | ".join(cells + [shown.format(train[key])]) + " |")
+    return "\n".join(lines + [""])
 
 
 def refit_section(refit: dict) -> str:
