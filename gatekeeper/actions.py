@@ -1,9 +1,9 @@
 """Acting on a verdict: describe it, or do it, journal first.
 
 An `Action` can say what it would do without doing it (shadow mode and dry runs come
-free). `apply` writes the intent to the journal, acts, then confirms; `reconcile` finishes
-intents a crash left open by looking the message up by Message-ID, so each message is
-acted on exactly once; `undo` moves a message back to where it was before gatekeeper
+free). `intend` writes the intent to the journal, `perform` acts, then the caller
+confirms; `reconcile` finishes intents a crash left open by looking the message up by
+Message-ID, so each message is acted on exactly once; `undo` moves a message back to where it was before gatekeeper
 moved it.
 """
 

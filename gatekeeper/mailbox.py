@@ -174,10 +174,6 @@ class ImapMailbox:
         else:
             client.login(config.username, self._secret)
 
-    def renew_secret(self, secret: str) -> None:
-        """A fresh password or token (an expired OAuth2 token) for the next connect."""
-        self._secret = secret
-
     def close(self) -> None:
         _hang_up(self._client)
         self._client = None

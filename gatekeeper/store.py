@@ -347,11 +347,6 @@ class Store:
         return float(last or 0.0)
 
     # -- decisions -------------------------------------------------------------------
-    def is_decided(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
-        return self.db.execute(
-            "SELECT 1 FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? "
-            "AND uid = ?", (account, folder, uidvalidity, uid)).fetchone() is not None
-
     def decided_identities(self, account: str) -> set[tuple[str, str]]:
         """(Message-ID, content hash) of every message decided: what each one is."""
         rows = self.db.execute("SELECT message_id, content_hash FROM messages WHERE account = ?",
@@ -584,9 +579,6 @@ class Store:
         if account:
             query, params = query + " AND account = ?", params + [account]
         return self.db.execute(query + " ORDER BY id", params).fetchall()
-
-    def undo_feedback(self, feedback_id: int) -> None:
-        self.db.execute("UPDATE feedback SET undone = 1 WHERE id = ?", (feedback_id,))
 
     def undo_feedback_of(self, account: str, message_id: str, source: str, since: float) -> int:
         """Mark what `source` recorded about a message since a time as undone; how many."""

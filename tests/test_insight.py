@@ -182,8 +182,8 @@ def fill_three_days(store: Store) -> float:
     store.record_reaction("personal", "m6@example.org", "deleted_from_held", "review", now - 60)
     store.record_reaction("personal", "m1@example.org", "flagged", "flags INBOX",
                           local(2026, 11, 20, 12, 0))  # before the window
-    wrong = store.record_reaction("personal", "m6@example.org", "read", "flags Held", now - 60)
-    store.undo_feedback(wrong)
+    store.record_reaction("personal", "m6@example.org", "read", "flags Held", now - 60)
+    store.undo_feedback_of("personal", "m6@example.org", "flags Held", now - 60)  # a wrong one
     return now
 
 
