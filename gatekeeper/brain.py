@@ -34,11 +34,11 @@ from .junk import JUNK_SIMILARITY, JUNK_STATEMENTS, junk_similarity
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide, decide_within
 from .profile import NO_REACTION, Evidence, Explanation, InterestProfile, sigmoid
-from .senders import BEHAVIOUR, SenderMemory
+from .senders import SenderMemory
+from .vocabulary import THROWN_AWAY, Behaviour, VerdictAction
 
 logger = logging.getLogger(__name__)
 
-THROWN_AWAY = ("deleted_unread", "junked", "deleted_from_held", "moved_to_held")
 # Cosine above which a kept example counts as "mail like this"; `RELATED` for mail that
 # reads like junk (`junk`). With 0.80 alone, hardly any spam from a new sender had two
 # thrown-away neighbours that close, so it was held however sure the profile was; with
@@ -77,7 +77,8 @@ class Assessment:
 
 def learning_signal(behaviour: str) -> tuple[int, float] | None:
     """(label, weight) the profile learns from a behaviour; None when it says nothing."""
-    positive, negative = BEHAVIOUR[behaviour]
+    known = Behaviour(behaviour)
+    positive, negative = known.positive, known.negative
     if positive == negative == 0:
         return None
     return (1, positive) if positive > negative else (0, negative)
@@ -281,7 +282,7 @@ class Brain:
             thread_flagged=bool((thread | {message.message_id}) & self.flagged_threads),
             allowed=Lists._matches(self.lists.allowed, message),
             blocked=Lists._matches(self.lists.blocked, message),
-            sender_messages=int(address.count("delivered", now)) if address else 0,
+            sender_messages=int(address.count(Behaviour.DELIVERED, now)) if address else 0,
             sender_thrown_away=sum(address.count(b, now) for b in THROWN_AWAY) if address else 0.0,
             similar_thrown_away=similar_thrown_away,
             profile_examples=self.profile.n_examples_,
@@ -291,13 +292,13 @@ class Brain:
     def observe(self, assessment: Assessment, now: float) -> None:
         """Record that a message arrived and what was done with it."""
         self.count_arrival(message_keys(assessment.message),
-                           assessment.verdict.action == "hold", now)
+                           assessment.verdict.action == VerdictAction.HOLD, now)
 
     def count_arrival(self, keys: Sequence[str], held: bool, at: float) -> None:
         """The sender memory counts a message that arrived at `at` (and was held)."""
-        self.memory.record(list(keys), "delivered", at)
+        self.memory.record(list(keys), Behaviour.DELIVERED, at)
         if held:
-            self.memory.record(list(keys), "held", at)
+            self.memory.record(list(keys), Behaviour.HELD, at)
 
     def learn(self, assessment: Assessment, behaviour: str, now: float) -> None:
         """The reader did `behaviour` with this message: update memory and profile."""
@@ -350,9 +351,9 @@ class Brain:
             return
         change = self.memory.record if sign > 0 else self.memory.forget
         if lesson.arrived:
-            change(list(lesson.keys), "delivered", lesson.at)
+            change(list(lesson.keys), Behaviour.DELIVERED, lesson.at)
         change(list(lesson.keys), lesson.behaviour, lesson.at)
-        if lesson.behaviour == "flagged" and lesson.message_id:
+        if lesson.behaviour == Behaviour.FLAGGED and lesson.message_id:
             (self.flagged_threads.add if sign > 0 else self.flagged_threads.discard)(
                 lesson.message_id)
 

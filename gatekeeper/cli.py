@@ -24,6 +24,7 @@ from .errors import GatekeeperError, InputError
 from .message import Message, parse
 from .policy import ACTIONS
 from .terminal import InertFormatter, inert, inert_data, safe_console
+from .vocabulary import Mode
 
 console = safe_console()
 
@@ -1104,7 +1105,7 @@ def _change_statements(text: str, disinterest: bool, add: bool) -> None:
 
 
 @main.command()
-@click.argument("new_mode", type=click.Choice(["shadow", "tag", "active"]))
+@click.argument("new_mode", type=click.Choice([mode.value for mode in Mode]))
 @reports_errors
 def mode(new_mode: str) -> None:
     """Choose what gatekeeper does: shadow (record only), tag (IMAP keywords) or active.

@@ -12,14 +12,15 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 
 from .errors import ConfigError
 from .policy import PolicySettings
+from .vocabulary import Mode
 
-MODES = ("shadow", "tag", "active")
+MODES = tuple(Mode)
 SECURITY = ("tls", "starttls", "plain")
 AUTH = ("password", "oauth2")
 
@@ -102,7 +103,7 @@ class AccountConfig:
 class Settings:
     """The whole settings file."""
 
-    mode: str = "shadow"
+    mode: Mode = Mode.SHADOW
     accounts: tuple[AccountConfig, ...] = ()
     policy: PolicySettings = field(default_factory=PolicySettings)
     interests: tuple[str, ...] = ()
@@ -181,7 +182,7 @@ def parse_settings(text: str, source: str = "config") -> Settings:
     settings = _build(Settings, {**data, "accounts": accounts, "policy": policy}, source)
     if settings.mode not in MODES:
         raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
-    return settings
+    return replace(settings, mode=Mode(settings.mode))
 
 
 def settings_file_state(path: Path) -> list | None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from .vocabulary import VerdictAction
+
 PALETTE = ("#2e7d32", "#f9a825", "#c62828", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00",
            "#5d4037")
-ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828"}
+ACTION_COLOURS = {VerdictAction.PASS: "#2e7d32", VerdictAction.HOLD: "#f9a825",
+                  VerdictAction.DELETE: "#c62828"}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222;padding:0 1em}

@@ -49,7 +49,7 @@ class Lesson:
     """What one reaction teaches: the sender memory's counts and, when the reaction says
     the reader wanted the message or not, an example for the profile."""
 
-    behaviour: str  # a senders.BEHAVIOUR name, or SENT
+    behaviour: str  # a `Behaviour`, or SENT
     at: float  # when it happened (for history: when the message arrived)
     keys: tuple[str, ...] = ()  # the sender-memory keys it counts under
     message_id: str = ""

@@ -26,10 +26,10 @@ from .config import AccountConfig
 from .errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
                      InsecureConnectionError, MailboxError, ProtocolError)
 from .message import MAX_HEADER_BYTES, parse
+from .vocabulary import ANSWERED, DELETED, FLAGGED, SEEN
 
 logger = logging.getLogger(__name__)
 
-SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
 RECENT = "\\Recent"
 # What a SEARCH may carry of a Message-ID: characters of an IMAP atom, which imapclient
 # sends as they are (no quoting, no literal, no charset), at a length any server takes.

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .message import Message
+from .vocabulary import VerdictAction
 
-PASS, HOLD, DELETE = "pass", "hold", "delete"
-ACTIONS = (PASS, HOLD, DELETE)
+PASS, HOLD, DELETE = VerdictAction.PASS, VerdictAction.HOLD, VerdictAction.DELETE
+ACTIONS = tuple(VerdictAction)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Reason:
 class Verdict:
     """What to do with a message, and why, with the numbers behind it."""
 
-    action: str  # PASS, HOLD or DELETE
+    action: VerdictAction
     probability: float  # P(wanted) the decision used
     reasons: tuple[Reason, ...]
     costs: dict[str, float] = field(default_factory=dict)  # expected cost per action

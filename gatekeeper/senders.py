@@ -17,21 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# What each observed behaviour says about the reader's engagement: (positive, negative).
-BEHAVIOUR = {
-    "delivered": (0.0, 0.0),
-    "read": (1.0, 0.0),
-    "read_soon": (1.5, 0.0),
-    "replied": (3.0, 0.0),
-    "flagged": (3.0, 0.0),
-    "rescued": (3.0, 0.0),
-    "ignored": (0.0, 0.5),
-    "held": (0.0, 0.0),
-    "deleted_from_held": (0.0, 1.0),
-    "deleted_unread": (0.0, 2.0),
-    "junked": (0.0, 3.0),
-    "moved_to_held": (0.0, 3.0),
-}
+from .vocabulary import Behaviour
+
+# What each behaviour says about the reader's engagement, (positive, negative) by name:
+# `Behaviour`'s weights as a table, for the simulator's vectorised replay.
+BEHAVIOUR = {b.value: (b.positive, b.negative) for b in Behaviour}
 SECONDS_PER_DAY = 86400.0
 KEY_KINDS = ("address", "domain", "list")  # the order of the memory's signals
 
@@ -137,7 +127,7 @@ class SenderMemory:
         self.correspondents: set[str] = set()
 
     def record(self, keys: list[str], behaviour: str, at: float) -> None:
-        """Remember that the reader did `behaviour` (a BEHAVIOUR name) with this mail at `at`."""
+        """Remember that the reader did `behaviour` (a `Behaviour`) with this mail at `at`."""
         self._add(keys, behaviour, at, 1.0)
 
     def forget(self, keys: list[str], behaviour: str, at: float) -> None:
@@ -147,12 +137,13 @@ class SenderMemory:
     def _add(self, keys: list[str], behaviour: str, at: float, sign: float) -> None:
         if behaviour not in BEHAVIOUR:
             raise ValueError(f"unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOUR)}")
-        positive, negative = BEHAVIOUR[behaviour]
+        known = Behaviour(behaviour)
+        positive, negative = known.positive, known.negative
         for key in keys:
             stats = self.stats.setdefault(key, SenderStats(
                 DecayingCounts(self.half_life), DecayingCounts(self.trend_half_life)))
             for counts in (stats.long, stats.short):
-                counts.add(behaviour, sign, at)
+                counts.add(known.value, sign, at)
                 counts.add("positive", sign * positive, at)
                 counts.add("negative", sign * negative, at)
 

@@ -35,6 +35,7 @@ from ..policy import HOLD, PASS
 from ..store import Reaction, Store
 from ..training import SOURCE as TRAINING
 from ..training import TrainingReport, train
+from ..vocabulary import Mode
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
 from .outcome import DecidedMail, DemoResult, decided_mail
@@ -130,7 +131,7 @@ def prepare_folder(folder: Path | None) -> Path:
 def write_settings(where: Paths, maildir: Path) -> Settings:
     """The private home's settings file: the reader's statements (as `gatekeeper interests
     add` writes them), active mode, and the Maildir account."""
-    text = set_mode(default_config_text(), "active")
+    text = set_mode(default_config_text(), Mode.ACTIVE)
     text = set_statements(text, PERSONA.interests, PERSONA.disinterests)
     text = add_account(text, AccountConfig(name=ACCOUNT, kind="maildir", maildir=str(maildir)))
     where.config.mkdir(parents=True, exist_ok=True)
