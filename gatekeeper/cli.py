@@ -116,10 +116,11 @@ def score(source: str, max_length: int, as_json: bool) -> None:
 
     Example: gatekeeper score message.eml
     """
-    from .embed import OnnxEmbedder
+    from .config import load_settings
+    from .embed import embedder_for
 
     message = parse(read_message_bytes(source))
-    embedder = OnnxEmbedder(max_length=max_length)
+    embedder = embedder_for(load_settings(), max_length=max_length, threads=1)
     vector = embedder.embed(message.text_for_embedding())
     summary = message_summary(message)
     summary["model"] = embedder.model_id
@@ -168,11 +169,11 @@ def demo(folder: Path | None, messages: int, seed: int, html_path: Path | None,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from .demo import run_demo, write_report
-    from .embed import OnnxEmbedder
+    from .embed import make_embedder
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, disable=as_json) as bar:
-        result = run_demo(OnnxEmbedder(), folder, messages=messages, seed=seed,
+        result = run_demo(make_embedder(), folder, messages=messages, seed=seed,
                           progress=_BarProgress(bar))
     report = write_report(result, html_path or result.folder / "report.html")
     if as_json:
@@ -729,14 +730,14 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
 
     from .account import Account
     from .config import load_settings, paths
-    from .embed import OnnxEmbedder
+    from .embed import embedder_for
     from .training import train as train_account
 
     where, settings = paths(), load_settings()
     accounts = [settings.account(account_name)] if account_name else list(settings.accounts)
     if not accounts:
         raise InputError("no accounts configured: run `gatekeeper init` first")
-    embedder = OnnxEmbedder(max_length=settings.max_length, threads=threads)
+    embedder = embedder_for(settings, threads=threads)
     reports, committed = {}, {}
     for config in accounts:
         account = Account.open(config, settings, where, embedder, "train")
@@ -863,11 +864,11 @@ def _configured_account(account_name: str | None):
 def _open_account(account_name: str | None, role: str, config=None):
     """The account named (or the first, or `config`), open with its brain caught up."""
     from .account import Account
-    from .embed import OnnxEmbedder
+    from .embed import embedder_for
 
     account, settings, where = _configured_account(account_name)
     config = config or account
-    embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
+    embedder = embedder_for(settings)
     return Account.open(config, settings, where, embedder, role)
 
 

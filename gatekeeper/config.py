@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 
+from .embed import EMBEDDERS
 from .errors import ConfigError
 from .policy import PolicySettings
 from .vocabulary import Mode
@@ -108,6 +109,8 @@ class Settings:
     policy: PolicySettings = field(default_factory=PolicySettings)
     interests: tuple[str, ...] = ()
     disinterests: tuple[str, ...] = ()
+    embedder: str = "onnx"  # a name in embed.EMBEDDERS
+    model: str = ""  # the embedder's model folder ("": the shipped model)
     max_length: int = 256  # tokens of each message the model reads
     threads: int = 1  # onnxruntime threads: one leaves the machine to its owner
     learn_every_seconds: int = 600  # how often behaviour is consolidated into the profile
@@ -182,6 +185,11 @@ def parse_settings(text: str, source: str = "config") -> Settings:
     settings = _build(Settings, {**data, "accounts": accounts, "policy": policy}, source)
     if settings.mode not in MODES:
         raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
+    if settings.embedder not in EMBEDDERS:
+        raise ConfigError(f"{source}: embedder must be one of {', '.join(EMBEDDERS)}, "
+                          f"not {settings.embedder!r}")
+    if not isinstance(settings.model, str):
+        raise ConfigError(f"{source}: model must be the path of a folder, as a string")
     return replace(settings, mode=Mode(settings.mode))
 
 

@@ -32,7 +32,7 @@ from . import __version__
 from .account import Account
 from .brain import Brain, Lists
 from .config import AccountConfig, Paths, Settings, load_settings, settings_file_state
-from .embed import Embedder, OnnxEmbedder
+from .embed import Embedder, embedder_for
 from .errors import ConfigError, ConnectionLostError, GatekeeperError, HomeLockedError
 from .feedback import Observer
 from .homelock import DAEMON, HomeLock
@@ -289,8 +289,7 @@ class Daemon:
         self.paths = paths
         self.stop = threading.Event()
         self.lock = HomeLock(paths.lock_file)
-        embedder = embedder or OnnxEmbedder(max_length=settings.max_length,
-                                            threads=settings.threads)
+        embedder = embedder or embedder_for(settings)
         self.workers = [AccountWorker(a, settings, paths, embedder, self.stop, self.lock,
                                       start_at_existing, connect) for a in settings.accounts]
         self._status_written = 0.0

@@ -3,8 +3,9 @@
 `Embedder` has one abstract method, `embed_batch`; batching and single-text helpers come
 from the base. `OnnxEmbedder` runs the shipped int8 MiniLM with onnxruntime and is the
 default; `SentenceTransformerEmbedder` runs the fp32 model through sentence-transformers
-when the `[st]` extra is installed. This module is the only importer of onnxruntime,
-tokenizers and sentence-transformers.
+when the `[st]` extra is installed. The config chooses one by name (`embedder`, see
+`EMBEDDERS`); `embedder_for(settings)` makes it. This module is the only importer of
+onnxruntime, tokenizers and sentence-transformers.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import json
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -249,3 +251,50 @@ class SentenceTransformerEmbedder(Embedder):
             [tokenizable(text) for text in texts], batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
         )
         return _normalise(np.asarray(vectors, dtype=np.float32))
+
+
+class EmbedderSettings(Protocol):
+    """The settings an embedder is made from (`config.Settings` has them)."""
+
+    embedder: str
+    model: str
+    max_length: int
+    threads: int
+
+
+def _onnx(model: str, max_length: int, threads: int) -> Embedder:
+    return OnnxEmbedder(Path(model) if model else None, max_length=max_length, threads=threads)
+
+
+def _sentence_transformers(model: str, max_length: int, threads: int) -> Embedder:
+    if not model:
+        raise BackendUnavailableError(
+            "the sentence-transformers embedder needs `model`: the folder of a "
+            "sentence-transformers model on this machine (nothing is downloaded)")
+    return SentenceTransformerEmbedder(model, max_length=max_length)
+
+
+# The embedders the config can name (`embedder = "..."`), each made from (model, max_length,
+# threads); `model` is "" for the default. Add an embedder here, and only here.
+EMBEDDERS: dict[str, Callable[[str, int, int], Embedder]] = {
+    "onnx": _onnx,
+    "sentence-transformers": _sentence_transformers,
+}
+DEFAULT_EMBEDDER = "onnx"
+
+
+def make_embedder(name: str = DEFAULT_EMBEDDER, *, model: str = "",
+                  max_length: int = DEFAULT_MAX_LENGTH, threads: int = 1) -> Embedder:
+    """The embedder registered as `name`, reading `max_length` tokens on `threads` cores."""
+    if name not in EMBEDDERS:
+        raise BackendUnavailableError(
+            f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}")
+    return EMBEDDERS[name](model, max_length, threads)
+
+
+def embedder_for(settings: EmbedderSettings, *, max_length: int | None = None,
+                 threads: int | None = None) -> Embedder:
+    """The embedder the settings choose; `max_length` or `threads` override theirs."""
+    return make_embedder(settings.embedder, model=settings.model,
+                         max_length=settings.max_length if max_length is None else max_length,
+                         threads=settings.threads if threads is None else threads)
