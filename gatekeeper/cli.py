@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
@@ -25,6 +26,9 @@ from .message import Message, parse
 from .policy import ACTIONS
 from .terminal import InertFormatter, inert, inert_data, safe_console
 from .vocabulary import Mode
+
+if TYPE_CHECKING:  # the store loads only with the commands that read it
+    from .store import DecisionRecord
 
 console = safe_console()
 
@@ -345,9 +349,9 @@ def status(last: int, as_json: bool) -> None:
     # The lock, not the status file, says whether it runs: a killed daemon leaves its file.
     daemon["running"] = _running_daemon() is not None
     store = Store.for_reading(where.database)
-    decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
-    moves = [entry.__dict__ | {"subject": _subject_of(store, entry)}
-             for entry in store.journal()[-last:]] if last else []
+    decisions = store.decisions()[-last:] if last else []
+    moves = [(entry, _subject_of(store, entry)) for entry in store.journal()[-last:]] \
+        if last else []
     activity = account_activity(store, time.time())
     failed_count, failed = store.failed_decisions(limit=last)
     store.close()
@@ -355,9 +359,11 @@ def status(last: int, as_json: bool) -> None:
         click.echo(json.dumps({"daemon": daemon,
                                "activity": {a.account: asdict(a) for a in activity},
                                "time_saved_assumption": TIME_SAVED_ASSUMPTION,
-                               "decisions": decisions, "journal": moves,
+                               "decisions": [d.as_stored() for d in decisions],
+                               "journal": [asdict(entry) | {"subject": subject}
+                                           for entry, subject in moves],
                                "failed": {"count": failed_count,
-                                          "latest": [dict(row) for row in failed]}},
+                                          "latest": [d.as_stored() for d in failed]}},
                               indent=2, default=str))
         return
     settings = load_settings(where.config_file)
@@ -370,23 +376,22 @@ def status(last: int, as_json: bool) -> None:
         click.echo(inert(f"  {name}: {account['state']}{error}; decided since start: {counts}"))
     _print_activity(activity)
     _print_failed(failed_count, failed)
-    several = len({row["account"] for row in decisions}) > 1
+    several = len({decision.account for decision in decisions}) > 1
     if decisions:
         _print_fitting(
             "latest decisions (explain one with `gatekeeper explain ID`)",
             ["id", "decided", *(["account"] if several else []), "action", "P(w)", "from",
              "subject"],
-            [[str(row["id"]), _when(row["decided_at"]),
-              *([inert(row["account"])] if several else []),
-              row["action"] + (" (probe)" if row["probe"] else ""), f"{row['probability']:.2f}",
-              inert(row["sender"]), inert(row["subject"])] for row in decisions])
+            [[str(d.id), _when(d.decided_at), *([inert(d.account)] if several else []),
+              d.action + (" (probe)" if d.probe else ""), f"{d.probability:.2f}",
+              inert(d.sender), inert(d.subject)] for d in decisions])
     if moves:
         _print_fitting(
             "latest actions (undo one with `gatekeeper undo ID`)",
             ["id", "when", "action", "from", "to", "state", "subject"],
-            [[str(entry["id"]), _when(entry["created_at"]),
-              *map(inert, (entry["kind"], entry["source"], entry["target"], entry["state"],
-                           entry["subject"]))] for entry in moves])
+            [[str(entry.id), _when(entry.created_at),
+              *map(inert, (entry.kind, entry.source, entry.target, entry.state, subject))]
+             for entry, subject in moves])
 
 
 def _when(timestamp: float) -> str:
@@ -428,15 +433,14 @@ TEXT_COLUMNS = {"from": (12, 24), "to": (8, 12), "account": (8, 10), "subject": 
                 "what went wrong": (16, 24)}
 
 
-def _print_failed(count: int, rows) -> None:
+def _print_failed(count: int, failed: list[DecisionRecord]) -> None:
     if not count:
         return
     _print_fitting(f"{count} messages it could not read or move (passed unread, or left "
                    "where they were; never tried again)",
                    ["id", "decided", "action", "subject", "what went wrong"],
-                   [[str(row["id"]), _when(row["decided_at"]),
-                     *map(inert, (row["action"], row["subject"], row["error"]))]
-                    for row in rows])
+                   [[str(d.id), _when(d.decided_at), *map(inert, (d.action, d.subject, d.error))]
+                    for d in failed])
 
 
 def _decision_counts(decisions: dict[str, int]) -> str:

@@ -13,7 +13,6 @@ cannot write stops the pass (`isolated`).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
@@ -282,8 +281,3 @@ class Pipeline:
         logger.warning("%s: uid %s passed unread: %s", self.account, item.uid, error)
         return Decision(item.uid, message.message_id, message.from_address, message.subject,
                         PASS, UNREAD_PROBABILITY, "leave in place (unread)", False, error)
-
-
-def reasons_of(row) -> list[dict]:
-    """The reasons stored with a decision row."""
-    return json.loads(row["reasons"])

@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .vocabulary import Behaviour
+from .vocabulary import WEIGHTS, Behaviour
 
-# What each behaviour says about the reader's engagement, (positive, negative) by name:
-# `Behaviour`'s weights as a table, for the simulator's vectorised replay.
-BEHAVIOUR = {b.value: (b.positive, b.negative) for b in Behaviour}
+BEHAVIOUR = WEIGHTS  # the name the simulator's vectorised replay imports
 SECONDS_PER_DAY = 86400.0
 KEY_KINDS = ("address", "domain", "list")  # the order of the memory's signals
 

@@ -72,3 +72,5 @@ class Behaviour(StrEnum):
 
 
 THROWN_AWAY = tuple(b for b in Behaviour if b.thrown_away)
+# (positive, negative) by stored name: the weights as a table, for counting stored rows.
+WEIGHTS = {b.value: (b.positive, b.negative) for b in Behaviour}

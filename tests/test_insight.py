@@ -18,7 +18,7 @@ from gatekeeper.insight import (
     local_midnight,
     seconds_saved,
 )
-from gatekeeper.store import DONE, UNDONE, Store
+from gatekeeper.store import DONE, UNDONE, DecisionOutcome, Store
 
 HELD = "Gatekeeper/Held"
 # Central European time with its summer time rule, spelled out so no tz database is needed:
@@ -79,6 +79,10 @@ def test_the_week_reaches_back_across_the_end_of_summer_time():
 
 
 # -- time saved ----------------------------------------------------------------------------
+def outcome(action: str, mode: str, reversed_: bool = False) -> DecisionOutcome:
+    return DecisionOutcome("acct", 0.0, action, mode, 0.5, reversed_)
+
+
 @pytest.mark.parametrize("action, mode, reversed_, saved", [
     ("delete", "active", False, SECONDS_TO_TRIAGE_UNWANTED),
     ("hold", "active", False, SECONDS_TO_TRIAGE_UNWANTED - SECONDS_TO_REVIEW_HELD),
@@ -89,12 +93,12 @@ def test_the_week_reaches_back_across_the_end_of_summer_time():
     ("hold", "tag", False, 0.0),
 ])
 def test_time_saved_counts_only_moves_the_reader_kept(action, mode, reversed_, saved):
-    assert seconds_saved([{"action": action, "mode": mode, "reversed": reversed_}]) == saved
+    assert seconds_saved([outcome(action, mode, reversed_)]) == saved
 
 
 def test_time_saved_adds_up():
-    rows = [{"action": a, "mode": "active", "reversed": 0} for a in ("delete", "hold", "delete")]
-    assert seconds_saved(rows) == 2 * 10.0 + 7.0
+    outcomes = [outcome(action, "active") for action in ("delete", "hold", "delete")]
+    assert seconds_saved(outcomes) == 2 * 10.0 + 7.0
 
 
 @pytest.mark.parametrize("seconds, said", [

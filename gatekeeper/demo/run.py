@@ -35,6 +35,7 @@ from ..policy import HOLD, PASS
 from ..store import Reaction, Store
 from ..training import SOURCE as TRAINING
 from ..training import TrainingReport, train
+from .. import vocabulary
 from ..vocabulary import Mode
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
@@ -107,9 +108,10 @@ def _decided(store: Store, feedback: list[Reaction], inbox: DemoInbox,
     """Every decision the store recorded, with the reader's truth and whether they
     rescued it (from the `feedback` reactions)."""
     by_id = {mail.message_id: mail for mail in inbox.received}
-    rescued = {reaction.message_id for reaction in feedback if reaction.behaviour == "rescued"}
-    return [decided_mail(row, by_id[row["message_id"]], start, rescued)
-            for row in store.decisions(ACCOUNT)]
+    rescued = {reaction.message_id for reaction in feedback
+               if reaction.behaviour == vocabulary.Behaviour.RESCUED}
+    return [decided_mail(decision, by_id[decision.message_id], start, rescued)
+            for decision in store.decisions(ACCOUNT)]
 
 
 def prepare_folder(folder: Path | None) -> Path:
