@@ -22,7 +22,7 @@ PASS, HOLD, DELETE = VerdictAction.PASS, VerdictAction.HOLD, VerdictAction.DELET
 
 logger = logging.getLogger(__name__)
 
-KEYWORDS = {PASS: "$GkPassed", HOLD: "$GkHeld", DELETE: "$GkDelete"}
+KEYWORDS: dict[str, str] = {PASS: "$GkPassed", HOLD: "$GkHeld", DELETE: "$GkDelete"}
 SHADOW, TAG, ACTIVE = Mode.SHADOW, Mode.TAG, Mode.ACTIVE
 UNDOABLE = (HOLD, DELETE)  # journal kinds that moved a message away from where it was
 
@@ -43,7 +43,8 @@ class Action:
     @classmethod
     def for_verdict(cls, verdict: str, mode: str, account: str, folder: str, uid: int,
                     message_id: str, folders: Folders, content_hash: str = "") -> Action:
-        target = {HOLD: folders.held, DELETE: folders.trash}.get(verdict, "")
+        targets: dict[str, str] = {HOLD: folders.held, DELETE: folders.trash}
+        target = targets.get(verdict, "")
         return cls(verdict, mode, account, folder, uid, message_id, target, content_hash)
 
     @property

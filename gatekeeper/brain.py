@@ -152,6 +152,14 @@ class Brain:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
+    @property
+    def watermark(self) -> Applied:
+        """What the brain has applied of the store; a legacy brain has none until
+        `learning.catch_up` gives it one."""
+        if self.applied is None:
+            raise RuntimeError("a legacy brain has no watermark before learning.catch_up")
+        return self.applied
+
     # -- what the reader told us -----------------------------------------------------
     def set_interests(self, interests: Sequence[str], disinterests: Sequence[str] = ()) -> None:
         """Plain-language interests and disinterests: the profile's cold start."""
@@ -253,7 +261,7 @@ class Brain:
         chosen = [messages[i] for i in candidates]
         blocks = self.profile.contributions_without_meaning(
             [m.text_for_words() for m in chosen], signal_matrix(chosen, self.memory, now))
-        known = sum(blocks.values())
+        known = blocks["words"] + blocks["signals"] + blocks["bias"]
         low, high = self.profile.meaning_bounds()
         middle = (low + high) / 2
         settled = {}
@@ -394,7 +402,7 @@ class Brain:
             self._count(lesson, +1)
         taught = [lesson for lesson in lessons if lesson.example is not None]
         if taught:
-            examples = [lesson.example for lesson in taught]
+            examples = [lesson.example for lesson in taught if lesson.example is not None]
             self.profile.fit(evidence_of(examples), [e.label for e in examples],
                              sample_weight=[e.weight for e in examples],
                              times=[lesson.at for lesson in taught])
@@ -408,11 +416,11 @@ class Brain:
         arrays, profile = self.profile.state()
         meta = {"format": CHECKPOINT_FORMAT, "profile": profile, "memory": self.memory.to_dict(),
                 "sent_ids": sorted(self.sent_ids), "flagged_threads": sorted(self.flagged_threads),
-                "sent_to": dict(self.sent_to), "applied": self.applied.to_dict()}
+                "sent_to": dict(self.sent_to), "applied": self.watermark.to_dict()}
         arrays = {f"profile.{name}": value for name, value in arrays.items()}
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(buffer, allow_pickle=False, **arrays)
         temporary = folder / f"{CHECKPOINT}.tmp"
         with open(temporary, "wb") as handle:
             handle.write(buffer.getvalue())

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from rich.table import Table
@@ -255,8 +255,9 @@ def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[st
     """
     from . import quality
 
-    options = dict(kind=kind, labels=labels, wanted=wanted, unwanted=unwanted,
-                   interests=interest, disinterests=disinterest, time_cut=time_cut)
+    options: dict[str, Any] = dict(kind=kind, labels=labels, wanted=wanted, unwanted=unwanted,
+                                   interests=interest, disinterests=disinterest,
+                                   time_cut=time_cut)
     task = quality.task_from_path(corpus_path, **options)
     later = quality.task_from_path(later_path, **options) if later_path else None
     with console.status(f"evaluating {len(task.messages)} messages"):
@@ -603,12 +604,12 @@ def undo(entry_ids: tuple[int, ...], since: str | None) -> None:
     store = Store(paths().database)
     try:
         if entry_ids:
-            entries = [store.journal_entry(entry_id) for entry_id in entry_ids]
-            for entry_id in (i for i, e in zip(entry_ids, entries) if e is None):
+            found = [store.journal_entry(entry_id) for entry_id in entry_ids]
+            for entry_id in (i for i, e in zip(entry_ids, found) if e is None):
                 click.echo(f"{entry_id}: no such journal entry (see `gatekeeper status`)")
-            entries = [e for e in entries if e is not None]
+            entries = [e for e in found if e is not None]
         else:
-            entries = [e for e in store.journal(state=DONE, since=parse_since(since))
+            entries = [e for e in store.journal(state=DONE, since=parse_since(since or ""))
                        if e.kind in actions.UNDOABLE]
     finally:
         store.close()
@@ -1284,7 +1285,7 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     if as_json:
         click.echo(json.dumps(data, indent=2))
     else:
-        for part in terminal_report(inert_data(data)):
+        for part in terminal_report(cast(dict, inert_data(data))):
             console.print(part)
         if html_file:
             console.print(f"Report written to {html_file}")

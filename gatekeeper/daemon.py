@@ -260,16 +260,16 @@ class AccountWorker:
             self.status.decided[decision.verdict] = self.status.decided.get(decision.verdict, 0) + 1
         self.status.last_sync = now
         if learn:
-            self._refitted_at = account.brain.applied.reactions
+            self._refitted_at = account.brain.watermark.reactions
             account.save()
             self.last_learned = time.monotonic()
         self._report(account.brain)
 
     def _refit(self, brain: Brain) -> None:
         """Fold the online steps since the last refit into a refit of the profile."""
-        if brain.applied.reactions != self._refitted_at and brain.profile.n_examples_:
+        if brain.watermark.reactions != self._refitted_at and brain.profile.n_examples_:
             brain.profile.consolidate()
-            self._refitted_at = brain.applied.reactions
+            self._refitted_at = brain.watermark.reactions
 
     def _report(self, brain: Brain) -> None:
         self.status.mode = self.settings.mode

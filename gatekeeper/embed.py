@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -230,13 +230,14 @@ class SentenceTransformerEmbedder(Embedder):
                 "the sentence-transformers backend needs the [st] extra: "
                 "pip install torch==2.13.0 && pip install 'gatekeeper[st]'"
             ) from error
+        loaded: Any = model  # sentence-transformers ships no types
         if isinstance(model, SentenceTransformer):
-            self.name = type(model[0].auto_model).__name__
+            self.name = type(loaded[0].auto_model).__name__
         else:
             self.name = Path(str(model)).name
-            model = SentenceTransformer(str(model), device="cpu", local_files_only=True)
-        model.max_seq_length = max_length
-        self.model = model
+            loaded = SentenceTransformer(str(model), device="cpu", local_files_only=True)
+        loaded.max_seq_length = max_length
+        self.model = loaded
         self.max_length = max_length
         self.batch_size = batch_size
 
@@ -256,10 +257,14 @@ class SentenceTransformerEmbedder(Embedder):
 class EmbedderSettings(Protocol):
     """The settings an embedder is made from (`config.Settings` has them)."""
 
-    embedder: str
-    model: str
-    max_length: int
-    threads: int
+    @property
+    def embedder(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
 
 
 def _onnx(model: str, max_length: int, threads: int) -> Embedder:

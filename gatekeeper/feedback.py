@@ -45,7 +45,7 @@ class FeedbackEvent:
 
 
 def _flag_events(item: Tracked, flags: frozenset[str], now: float, folder: str) -> list[str]:
-    behaviours = []
+    behaviours: list[str] = []
     if SEEN in flags and SEEN not in item.flags:
         behaviours.append(Behaviour.READ_SOON if now - item.decided_at < READ_SOON_SECONDS
                           else Behaviour.READ)

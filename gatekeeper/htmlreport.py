@@ -8,14 +8,14 @@ pass plain strings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from .vocabulary import VerdictAction
 
 PALETTE = ("#2e7d32", "#f9a825", "#c62828", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00",
            "#5d4037")
-ACTION_COLOURS = {VerdictAction.PASS: "#2e7d32", VerdictAction.HOLD: "#f9a825",
+ACTION_COLOURS: dict[str, str] = {VerdictAction.PASS: "#2e7d32", VerdictAction.HOLD: "#f9a825",
                   VerdictAction.DELETE: "#c62828"}
 
 _STYLE = """
@@ -75,7 +75,7 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
     return "".join(items)
 
 
-def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
+def stacked_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], *,
                  title: str = "", unit: str = "%", total: float | None = 100.0,
                  label_width: int = 170, width: int = 640) -> str:
     """Horizontal stacked bars, one per label (shares of pass / hold / delete, say).

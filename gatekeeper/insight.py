@@ -42,7 +42,7 @@ def local_midnight(now: float, days_back: int = 0) -> float:
 
 def seconds_saved(outcomes: Iterable[DecisionOutcome]) -> float:
     """The estimated reader's time saved by these decisions, by the assumptions above."""
-    saved = {DELETE: SECONDS_TO_TRIAGE_UNWANTED,
+    saved: dict[str, float] = {DELETE: SECONDS_TO_TRIAGE_UNWANTED,
              HOLD: SECONDS_TO_TRIAGE_UNWANTED - SECONDS_TO_REVIEW_HELD}
     # Only active mode moves mail, so only its decisions save the reader time.
     return sum(saved.get(outcome.action, 0.0) for outcome in outcomes

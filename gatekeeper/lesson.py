@@ -85,7 +85,7 @@ def encode(lesson: Lesson) -> bytes:
                   "signals": example.signals.astype(np.float64)}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
 
 

@@ -169,7 +169,7 @@ class Pipeline:
         """Each message's assessment, or the error that stopped it: a batch that fails is
         assessed again a message at a time."""
         try:
-            return self.brain.assess(messages, now=now, settle_early=True)
+            return [*self.brain.assess(messages, now=now, settle_early=True)]
         except Exception as error:
             if not isolated(error):
                 raise

@@ -73,7 +73,7 @@ class Reviewer:
         """The held message's UID and contents, None when it is gone."""
         uid = self.mailbox.find(entry.target, entry.message_id, entry.content_hash)
         fetched = self.mailbox.fetch(entry.target, [uid]) if uid is not None else []
-        return (uid, parse(fetched[0].raw)) if fetched else None
+        return (uid, parse(fetched[0].raw)) if fetched and uid is not None else None
 
     def message(self, item_id: int) -> Message | None:
         """The held message itself (for reading it in full), None when it is gone."""

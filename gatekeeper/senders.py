@@ -72,7 +72,7 @@ class SenderStats:
     def count(self, behaviour: str, now: float) -> float:
         return self.long.decayed_to(now).get(behaviour, 0.0)
 
-    def features(self, now: float) -> tuple[float, float, float]:
+    def features(self, now: float) -> tuple[float, ...]:
         long, short = self.long.decayed_to(now), self.short.decayed_to(now)
         return tuple(float(v) for v in key_signals(
             long.get("positive", 0.0), long.get("negative", 0.0),

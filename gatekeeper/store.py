@@ -256,7 +256,7 @@ def storage_failure(error: BaseException, where: Path) -> StorageError | None:
         advice = next((text for code, text in _SQLITE_FAILURES.items()
                        if name == code or name.startswith(code + "_")), None)
     elif isinstance(error, OSError):
-        advice = _OS_FAILURES.get(error.errno)
+        advice = _OS_FAILURES.get(error.errno) if error.errno is not None else None
         where = Path(error.filename) if error.filename else where
     else:
         advice = None
@@ -487,7 +487,7 @@ class Store:
         params: list = [UNDONE, since]
         if account:
             query, params = query + " AND m.account = ?", params + [account]
-        return [DecisionOutcome(*row[:5], bool(row[5]))
+        return [DecisionOutcome(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
                 for row in self.db.execute(query + " ORDER BY m.decided_at", params)]
 
     def sender_behaviours(self, account: str | None = None,
@@ -525,7 +525,7 @@ class Store:
             "detail, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, message_id, kind, source, target, INTENT, time.time(),
              f"{MOVER}{os.getpid()}", content_hash))
-        return int(cursor.lastrowid)
+        return _inserted_id(cursor)
 
     def moves_in_flight(self, account: str) -> set[int]:
         """Journal entries whose intent another process that is still running wrote: a
@@ -584,7 +584,7 @@ class Store:
             "INSERT INTO feedback (account, message_id, behaviour, source, at, lesson) "
             "VALUES (?, ?, ?, ?, ?, ?)", (account, message_id, behaviour, source, at,
                                           None if lesson is None else encode(lesson)))
-        return int(cursor.lastrowid)
+        return _inserted_id(cursor)
 
     def reactions(self, account: str, after: int = 0, up_to: int | None = None,
                   undone: bool | None = None, source: str | None = None) -> list[Reaction]:
@@ -696,6 +696,13 @@ def _running_elsewhere(detail: str) -> bool:
     except PermissionError:  # it runs, as another user
         return True
     return True
+
+
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT gave its row."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("sqlite gave no row id for an INSERT")
+    return cursor.lastrowid
 
 
 def _tracked(row) -> Tracked:

@@ -43,8 +43,10 @@ class Behaviour(StrEnum):
     thrown_away: bool
     flag: str
 
-    def __new__(cls, value: str, positive: float, negative: float, thrown_away: bool = False,
-                flag: str = "") -> Behaviour:
+    # Defaults only so that looking a member up by value, `Behaviour("read")`, type-checks:
+    # every member below gives its weights.
+    def __new__(cls, value: str, positive: float = 0.0, negative: float = 0.0,
+                thrown_away: bool = False, flag: str = "") -> Behaviour:
         member = str.__new__(cls, value)
         member._value_ = value
         member.positive, member.negative = positive, negative

@@ -29,7 +29,7 @@ from ..config import set_mode, set_statements
 from ..daemon import Watch
 from ..embed import Embedder
 from ..errors import InputError
-from ..mailbox import MaildirMailbox
+from ..mailbox import Mailbox
 from ..onboarding import add_account
 from ..policy import HOLD, PASS
 from ..store import Reaction, Store
@@ -205,7 +205,7 @@ class SimulatedReader:
         return random.Random(f"{self.seed}:{occasion}:{mail.message_id}")
 
 
-def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMailbox,
+def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: Mailbox,
                    brain: Brain, store: Store, reader: SimulatedReader,
                    progress: Progress) -> TrainingReport:
     """Leave the earlier weeks in the Maildir as the reader did, and train on them."""
