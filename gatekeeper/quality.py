@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import baselines, corpus
-from .embed import Embedder, make_embedder
+from .embed import Embedder, OnnxEmbedder
 from .evaluate import Prepared, Task, prepare, run_baselines, run_batch
 from .policy import PolicySettings
 from .prequential import run_online, run_prequential
@@ -155,7 +155,7 @@ def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = 
     `splits` maps a task's name to its splits when they are not the standard ones.
     """
     cache_dir = cache_dir or corpus.default_cache_dir()
-    embedder = embedder or make_embedder(threads=2)
+    embedder = embedder or OnnxEmbedder(threads=2)
     protocols = [p for p in protocols if with_baselines or p != "baselines"]
     unknown = set(roles) - set(ROLES)
     if unknown:
