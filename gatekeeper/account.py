@@ -113,7 +113,7 @@ class Account:
                                     self.brain.embedder)
         self.catch_up()
         self.brain.save(folder)
-        self._loaded = self.brain.applied.to_dict()
+        self._loaded = self.brain.watermark.to_dict()
 
     def commit(self, wait: bool = True) -> Committed:
         """Make what this session recorded part of the checkpoint: write it, or, while a

@@ -1,9 +1,9 @@
 """Acting on a verdict: describe it, or do it, journal first.
 
 An `Action` can say what it would do without doing it (shadow mode and dry runs come
-free). `apply` writes the intent to the journal, acts, then confirms; `reconcile` finishes
-intents a crash left open by looking the message up by Message-ID, so each message is
-acted on exactly once; `undo` moves a message back to where it was before gatekeeper
+free). `intend` writes the intent to the journal, `perform` acts, then the caller
+confirms; `reconcile` finishes intents a crash left open by looking the message up by
+Message-ID, so each message is acted on exactly once; `undo` moves a message back to where it was before gatekeeper
 moved it.
 """
 
@@ -16,12 +16,15 @@ from .errors import FolderMissingError, MailboxError
 from .mailbox import Folders, Mailbox
 from .message import parse
 from .store import DONE, FAILED, INTENT, UNDONE, JournalEntry, Store
+from .vocabulary import Mode, VerdictAction
+
+PASS, HOLD, DELETE = VerdictAction.PASS, VerdictAction.HOLD, VerdictAction.DELETE
 
 logger = logging.getLogger(__name__)
 
-KEYWORDS = {"pass": "$GkPassed", "hold": "$GkHeld", "delete": "$GkDelete"}
-SHADOW, TAG, ACTIVE = "shadow", "tag", "active"
-UNDOABLE = ("hold", "delete")  # journal kinds that moved a message away from where it was
+KEYWORDS: dict[str, str] = {PASS: "$GkPassed", HOLD: "$GkHeld", DELETE: "$GkDelete"}
+SHADOW, TAG, ACTIVE = Mode.SHADOW, Mode.TAG, Mode.ACTIVE
+UNDOABLE = (HOLD, DELETE)  # journal kinds that moved a message away from where it was
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class Action:
     @classmethod
     def for_verdict(cls, verdict: str, mode: str, account: str, folder: str, uid: int,
                     message_id: str, folders: Folders, content_hash: str = "") -> Action:
-        target = {"hold": folders.held, "delete": folders.trash}.get(verdict, "")
+        targets: dict[str, str] = {HOLD: folders.held, DELETE: folders.trash}
+        target = targets.get(verdict, "")
         return cls(verdict, mode, account, folder, uid, message_id, target, content_hash)
 
     @property

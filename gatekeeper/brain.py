@@ -34,11 +34,11 @@ from .junk import JUNK_SIMILARITY, JUNK_STATEMENTS, junk_similarity
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide, decide_within
 from .profile import NO_REACTION, Evidence, Explanation, InterestProfile, sigmoid
-from .senders import BEHAVIOUR, SenderMemory
+from .senders import SenderMemory
+from .vocabulary import THROWN_AWAY, Behaviour, VerdictAction
 
 logger = logging.getLogger(__name__)
 
-THROWN_AWAY = ("deleted_unread", "junked", "deleted_from_held", "moved_to_held")
 # Cosine above which a kept example counts as "mail like this"; `RELATED` for mail that
 # reads like junk (`junk`). With 0.80 alone, hardly any spam from a new sender had two
 # thrown-away neighbours that close, so it was held however sure the profile was; with
@@ -77,7 +77,8 @@ class Assessment:
 
 def learning_signal(behaviour: str) -> tuple[int, float] | None:
     """(label, weight) the profile learns from a behaviour; None when it says nothing."""
-    positive, negative = BEHAVIOUR[behaviour]
+    known = Behaviour(behaviour)
+    positive, negative = known.positive, known.negative
     if positive == negative == 0:
         return None
     return (1, positive) if positive > negative else (0, negative)
@@ -150,6 +151,14 @@ class Brain:
         self.applied: Applied | None = Applied()  # None: a legacy brain, see `_load_legacy`
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+
+    @property
+    def watermark(self) -> Applied:
+        """What the brain has applied of the store; a legacy brain has none until
+        `learning.catch_up` gives it one."""
+        if self.applied is None:
+            raise RuntimeError("a legacy brain has no watermark before learning.catch_up")
+        return self.applied
 
     # -- what the reader told us -----------------------------------------------------
     def set_interests(self, interests: Sequence[str], disinterests: Sequence[str] = ()) -> None:
@@ -252,7 +261,7 @@ class Brain:
         chosen = [messages[i] for i in candidates]
         blocks = self.profile.contributions_without_meaning(
             [m.text_for_words() for m in chosen], signal_matrix(chosen, self.memory, now))
-        known = sum(blocks.values())
+        known = blocks["words"] + blocks["signals"] + blocks["bias"]
         low, high = self.profile.meaning_bounds()
         middle = (low + high) / 2
         settled = {}
@@ -281,7 +290,7 @@ class Brain:
             thread_flagged=bool((thread | {message.message_id}) & self.flagged_threads),
             allowed=Lists._matches(self.lists.allowed, message),
             blocked=Lists._matches(self.lists.blocked, message),
-            sender_messages=int(address.count("delivered", now)) if address else 0,
+            sender_messages=int(address.count(Behaviour.DELIVERED, now)) if address else 0,
             sender_thrown_away=sum(address.count(b, now) for b in THROWN_AWAY) if address else 0.0,
             similar_thrown_away=similar_thrown_away,
             profile_examples=self.profile.n_examples_,
@@ -291,13 +300,13 @@ class Brain:
     def observe(self, assessment: Assessment, now: float) -> None:
         """Record that a message arrived and what was done with it."""
         self.count_arrival(message_keys(assessment.message),
-                           assessment.verdict.action == "hold", now)
+                           assessment.verdict.action == VerdictAction.HOLD, now)
 
     def count_arrival(self, keys: Sequence[str], held: bool, at: float) -> None:
         """The sender memory counts a message that arrived at `at` (and was held)."""
-        self.memory.record(list(keys), "delivered", at)
+        self.memory.record(list(keys), Behaviour.DELIVERED, at)
         if held:
-            self.memory.record(list(keys), "held", at)
+            self.memory.record(list(keys), Behaviour.HELD, at)
 
     def learn(self, assessment: Assessment, behaviour: str, now: float) -> None:
         """The reader did `behaviour` with this message: update memory and profile."""
@@ -350,9 +359,9 @@ class Brain:
             return
         change = self.memory.record if sign > 0 else self.memory.forget
         if lesson.arrived:
-            change(list(lesson.keys), "delivered", lesson.at)
+            change(list(lesson.keys), Behaviour.DELIVERED, lesson.at)
         change(list(lesson.keys), lesson.behaviour, lesson.at)
-        if lesson.behaviour == "flagged" and lesson.message_id:
+        if lesson.behaviour == Behaviour.FLAGGED and lesson.message_id:
             (self.flagged_threads.add if sign > 0 else self.flagged_threads.discard)(
                 lesson.message_id)
 
@@ -393,7 +402,7 @@ class Brain:
             self._count(lesson, +1)
         taught = [lesson for lesson in lessons if lesson.example is not None]
         if taught:
-            examples = [lesson.example for lesson in taught]
+            examples = [lesson.example for lesson in taught if lesson.example is not None]
             self.profile.fit(evidence_of(examples), [e.label for e in examples],
                              sample_weight=[e.weight for e in examples],
                              times=[lesson.at for lesson in taught])
@@ -407,11 +416,11 @@ class Brain:
         arrays, profile = self.profile.state()
         meta = {"format": CHECKPOINT_FORMAT, "profile": profile, "memory": self.memory.to_dict(),
                 "sent_ids": sorted(self.sent_ids), "flagged_threads": sorted(self.flagged_threads),
-                "sent_to": dict(self.sent_to), "applied": self.applied.to_dict()}
+                "sent_to": dict(self.sent_to), "applied": self.watermark.to_dict()}
         arrays = {f"profile.{name}": value for name, value in arrays.items()}
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
+        np.savez_compressed(buffer, allow_pickle=False, **arrays)
         temporary = folder / f"{CHECKPOINT}.tmp"
         with open(temporary, "wb") as handle:
             handle.write(buffer.getvalue())

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 from rich.table import Table
@@ -26,6 +27,10 @@ from .errors import GatekeeperError, InputError
 from .message import Message, parse
 from .policy import ACTIONS
 from .terminal import InertFormatter, inert, inert_data, safe_console
+from .vocabulary import Mode
+
+if TYPE_CHECKING:  # the store loads only with the commands that read it
+    from .store import DecisionRecord
 
 console = safe_console()
 PIPE_WIDTH = 400  # columns for tables printed into a pipe or file (see `simulate`)
@@ -118,10 +123,11 @@ def score(source: str, max_length: int, as_json: bool) -> None:
 
     Example: gatekeeper score message.eml
     """
-    from .embed import OnnxEmbedder
+    from .config import load_settings
+    from .embed import embedder_for
 
     message = parse(read_message_bytes(source))
-    embedder = OnnxEmbedder(max_length=max_length)
+    embedder = embedder_for(load_settings(), max_length=max_length, threads=1)
     vector = embedder.embed(message.text_for_embedding())
     summary = message_summary(message)
     summary["model"] = embedder.model_id
@@ -170,11 +176,11 @@ def demo(folder: Path | None, messages: int, seed: int, html_path: Path | None,
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from .demo import run_demo, write_report
-    from .embed import OnnxEmbedder
+    from .embed import make_embedder
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, disable=as_json) as bar:
-        result = run_demo(OnnxEmbedder(), folder, messages=messages, seed=seed,
+        result = run_demo(make_embedder(), folder, messages=messages, seed=seed,
                           progress=_BarProgress(bar))
     report = write_report(result, html_path or result.folder / "report.html")
     if as_json:
@@ -271,8 +277,9 @@ def evaluate(corpus_path: Path, kind: str, labels: Path | None, wanted: tuple[st
     """
     from . import quality
 
-    options = dict(kind=kind, labels=labels, wanted=wanted, unwanted=unwanted,
-                   interests=interest, disinterests=disinterest, time_cut=time_cut)
+    options: dict[str, Any] = dict(kind=kind, labels=labels, wanted=wanted, unwanted=unwanted,
+                                   interests=interest, disinterests=disinterest,
+                                   time_cut=time_cut)
     task = quality.task_from_path(corpus_path, **options)
     later = quality.task_from_path(later_path, **options) if later_path else None
     with console.status(f"evaluating {len(task.messages)} messages"):
@@ -365,9 +372,9 @@ def status(last: int, as_json: bool) -> None:
     # The lock, not the status file, says whether it runs: a killed daemon leaves its file.
     daemon["running"] = _running_daemon() is not None
     store = Store.for_reading(where.database)
-    decisions = [dict(row) for row in store.decisions()[-last:]] if last else []
-    moves = [entry.__dict__ | {"subject": _subject_of(store, entry)}
-             for entry in store.journal()[-last:]] if last else []
+    decisions = store.decisions()[-last:] if last else []
+    moves = [(entry, _subject_of(store, entry)) for entry in store.journal()[-last:]] \
+        if last else []
     activity = account_activity(store, time.time())
     failed_count, failed = store.failed_decisions(limit=last)
     store.close()
@@ -375,9 +382,11 @@ def status(last: int, as_json: bool) -> None:
         click.echo(json.dumps({"daemon": daemon,
                                "activity": {a.account: asdict(a) for a in activity},
                                "time_saved_assumption": TIME_SAVED_ASSUMPTION,
-                               "decisions": decisions, "journal": moves,
+                               "decisions": [d.as_stored() for d in decisions],
+                               "journal": [asdict(entry) | {"subject": subject}
+                                           for entry, subject in moves],
                                "failed": {"count": failed_count,
-                                          "latest": [dict(row) for row in failed]}},
+                                          "latest": [d.as_stored() for d in failed]}},
                               indent=2, default=str))
         return
     settings = load_settings(where.config_file)
@@ -392,23 +401,22 @@ def status(last: int, as_json: bool) -> None:
             click.echo(inert(f"  {name}: warning: {account['warning']}"))
     _print_activity(activity)
     _print_failed(failed_count, failed)
-    several = len({row["account"] for row in decisions}) > 1
+    several = len({decision.account for decision in decisions}) > 1
     if decisions:
         _print_fitting(
             "latest decisions (explain one with `gatekeeper explain ID`)",
             ["id", "decided", *(["account"] if several else []), "action", "P(w)", "from",
              "subject"],
-            [[str(row["id"]), _when(row["decided_at"]),
-              *([inert(row["account"])] if several else []),
-              row["action"] + (" (probe)" if row["probe"] else ""), f"{row['probability']:.2f}",
-              inert(row["sender"]), inert(row["subject"])] for row in decisions])
+            [[str(d.id), _when(d.decided_at), *([inert(d.account)] if several else []),
+              d.action + (" (probe)" if d.probe else ""), f"{d.probability:.2f}",
+              inert(d.sender), inert(d.subject)] for d in decisions])
     if moves:
         _print_fitting(
             "latest actions (undo one with `gatekeeper undo ID`)",
             ["id", "when", "action", "from", "to", "state", "subject"],
-            [[str(entry["id"]), _when(entry["created_at"]),
-              *map(inert, (entry["kind"], entry["source"], entry["target"], entry["state"],
-                           entry["subject"]))] for entry in moves])
+            [[str(entry.id), _when(entry.created_at),
+              *map(inert, (entry.kind, entry.source, entry.target, entry.state, subject))]
+             for entry, subject in moves])
 
 
 def _when(timestamp: float) -> str:
@@ -450,15 +458,14 @@ TEXT_COLUMNS = {"from": (12, 24), "to": (8, 12), "account": (8, 10), "subject": 
                 "what went wrong": (16, 24)}
 
 
-def _print_failed(count: int, rows) -> None:
+def _print_failed(count: int, failed: list[DecisionRecord]) -> None:
     if not count:
         return
     _print_fitting(f"{count} messages it could not read or move (passed unread, or left "
                    "where they were; never tried again)",
                    ["id", "decided", "action", "subject", "what went wrong"],
-                   [[str(row["id"]), _when(row["decided_at"]),
-                     *map(inert, (row["action"], row["subject"], row["error"]))]
-                    for row in rows])
+                   [[str(d.id), _when(d.decided_at), *map(inert, (d.action, d.subject, d.error))]
+                    for d in failed])
 
 
 def _decision_counts(decisions: dict[str, int]) -> str:
@@ -621,12 +628,12 @@ def undo(entry_ids: tuple[int, ...], since: str | None) -> None:
     store = Store(paths().database)
     try:
         if entry_ids:
-            entries = [store.journal_entry(entry_id) for entry_id in entry_ids]
-            for entry_id in (i for i, e in zip(entry_ids, entries) if e is None):
+            found = [store.journal_entry(entry_id) for entry_id in entry_ids]
+            for entry_id in (i for i, e in zip(entry_ids, found) if e is None):
                 click.echo(f"{entry_id}: no such journal entry (see `gatekeeper status`)")
-            entries = [e for e in entries if e is not None]
+            entries = [e for e in found if e is not None]
         else:
-            entries = [e for e in store.journal(state=DONE, since=parse_since(since))
+            entries = [e for e in store.journal(state=DONE, since=parse_since(since or ""))
                        if e.kind in actions.UNDOABLE]
     finally:
         store.close()
@@ -798,14 +805,14 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
 
     from .account import Account
     from .config import load_settings, paths
-    from .embed import OnnxEmbedder
+    from .embed import embedder_for
     from .training import train as train_account
 
     where, settings = paths(), load_settings()
     accounts = [settings.account(account_name)] if account_name else list(settings.accounts)
     if not accounts:
         raise InputError("no accounts configured: run `gatekeeper init` first")
-    embedder = OnnxEmbedder(max_length=settings.max_length, threads=threads)
+    embedder = embedder_for(settings, threads=threads)
     reports, committed = {}, {}
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                RateColumn(), TimeRemainingColumn())
@@ -942,11 +949,11 @@ def _configured_account(account_name: str | None):
 def _open_account(account_name: str | None, role: str, config=None):
     """The account named (or the first, or `config`), open with its brain caught up."""
     from .account import Account
-    from .embed import OnnxEmbedder
+    from .embed import embedder_for
 
     account, settings, where = _configured_account(account_name)
     config = config or account
-    embedder = OnnxEmbedder(max_length=settings.max_length, threads=settings.threads)
+    embedder = embedder_for(settings)
     return Account.open(config, settings, where, embedder, role)
 
 
@@ -1184,7 +1191,7 @@ def _change_statements(text: str, disinterest: bool, add: bool) -> None:
 
 
 @main.command()
-@click.argument("new_mode", type=click.Choice(["shadow", "tag", "active"]))
+@click.argument("new_mode", type=click.Choice([mode.value for mode in Mode]))
 @reports_errors
 def mode(new_mode: str) -> None:
     """Choose what gatekeeper does: shadow (record only), tag (IMAP keywords) or active.
@@ -1395,7 +1402,7 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
         # In a pipe there is no screen to fit: a width no line reaches, so no word is
         # ever broken across lines (a terminal wraps at spaces at its own width).
         out = console if console.is_terminal else safe_console(PIPE_WIDTH)
-        for part in terminal_report(inert_data(data)):
+        for part in terminal_report(cast(dict, inert_data(data))):
             out.print(part)
         if html_file:
             out.print(f"Report written to {html_file}")

@@ -12,14 +12,16 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 
+from .embed import EMBEDDERS
 from .errors import ConfigError
 from .policy import PolicySettings
+from .vocabulary import Mode
 
-MODES = ("shadow", "tag", "active")
+MODES = tuple(Mode)
 SECURITY = ("tls", "starttls", "plain")
 AUTH = ("password", "oauth2")
 
@@ -102,11 +104,13 @@ class AccountConfig:
 class Settings:
     """The whole settings file."""
 
-    mode: str = "shadow"
+    mode: Mode = Mode.SHADOW
     accounts: tuple[AccountConfig, ...] = ()
     policy: PolicySettings = field(default_factory=PolicySettings)
     interests: tuple[str, ...] = ()
     disinterests: tuple[str, ...] = ()
+    embedder: str = "onnx"  # a name in embed.EMBEDDERS
+    model: str = ""  # the embedder's model folder ("": the shipped model)
     max_length: int = 256  # tokens of each message the model reads
     threads: int = 1  # onnxruntime threads: one leaves the machine to its owner
     learn_every_seconds: int = 600  # how often behaviour is consolidated into the profile
@@ -181,7 +185,12 @@ def parse_settings(text: str, source: str = "config") -> Settings:
     settings = _build(Settings, {**data, "accounts": accounts, "policy": policy}, source)
     if settings.mode not in MODES:
         raise ConfigError(f"{source}: mode must be one of {', '.join(MODES)}, not {settings.mode!r}")
-    return settings
+    if settings.embedder not in EMBEDDERS:
+        raise ConfigError(f"{source}: embedder must be one of {', '.join(EMBEDDERS)}, "
+                          f"not {settings.embedder!r}")
+    if not isinstance(settings.model, str):
+        raise ConfigError(f"{source}: model must be the path of a folder, as a string")
+    return replace(settings, mode=Mode(settings.mode))
 
 
 def settings_file_state(path: Path) -> list | None:

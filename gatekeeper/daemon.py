@@ -32,7 +32,7 @@ from . import __version__
 from .account import Account
 from .brain import Brain, Lists
 from .config import AccountConfig, Paths, Settings, load_settings, settings_file_state
-from .embed import Embedder, OnnxEmbedder
+from .embed import Embedder, embedder_for
 from .errors import ConfigError, ConnectionLostError, GatekeeperError, HomeLockedError
 from .feedback import Observer
 from .homelock import DAEMON, HomeLock
@@ -260,16 +260,16 @@ class AccountWorker:
             self.status.decided[decision.verdict] = self.status.decided.get(decision.verdict, 0) + 1
         self.status.last_sync = now
         if learn:
-            self._refitted_at = account.brain.applied.reactions
+            self._refitted_at = account.brain.watermark.reactions
             account.save()
             self.last_learned = time.monotonic()
         self._report(account.brain)
 
     def _refit(self, brain: Brain) -> None:
         """Fold the online steps since the last refit into a refit of the profile."""
-        if brain.applied.reactions != self._refitted_at and brain.profile.n_examples_:
+        if brain.watermark.reactions != self._refitted_at and brain.profile.n_examples_:
             brain.profile.consolidate()
-            self._refitted_at = brain.applied.reactions
+            self._refitted_at = brain.watermark.reactions
 
     def _report(self, brain: Brain) -> None:
         self.status.mode = self.settings.mode
@@ -289,8 +289,7 @@ class Daemon:
         self.paths = paths
         self.stop = threading.Event()
         self.lock = HomeLock(paths.lock_file)
-        embedder = embedder or OnnxEmbedder(max_length=settings.max_length,
-                                            threads=settings.threads)
+        embedder = embedder or embedder_for(settings)
         self.workers = [AccountWorker(a, settings, paths, embedder, self.stop, self.lock,
                                       start_at_existing, connect) for a in settings.accounts]
         self._status_written = 0.0

@@ -3,8 +3,9 @@
 `Embedder` has one abstract method, `embed_batch`; batching and single-text helpers come
 from the base. `OnnxEmbedder` runs the shipped int8 MiniLM with onnxruntime and is the
 default; `SentenceTransformerEmbedder` runs the fp32 model through sentence-transformers
-when the `[st]` extra is installed. This module is the only importer of onnxruntime,
-tokenizers and sentence-transformers.
+when the `[st]` extra is installed. The config chooses one by name (`embedder`, see
+`EMBEDDERS`); `embedder_for(settings)` makes it. This module is the only importer of
+onnxruntime, tokenizers and sentence-transformers.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import json
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -228,13 +230,14 @@ class SentenceTransformerEmbedder(Embedder):
                 "the sentence-transformers backend needs the [st] extra: "
                 "pip install torch==2.13.0 && pip install 'gatekeeper[st]'"
             ) from error
+        loaded: Any = model  # sentence-transformers ships no types
         if isinstance(model, SentenceTransformer):
-            self.name = type(model[0].auto_model).__name__
+            self.name = type(loaded[0].auto_model).__name__
         else:
             self.name = Path(str(model)).name
-            model = SentenceTransformer(str(model), device="cpu", local_files_only=True)
-        model.max_seq_length = max_length
-        self.model = model
+            loaded = SentenceTransformer(str(model), device="cpu", local_files_only=True)
+        loaded.max_seq_length = max_length
+        self.model = loaded
         self.max_length = max_length
         self.batch_size = batch_size
 
@@ -249,3 +252,54 @@ class SentenceTransformerEmbedder(Embedder):
             [tokenizable(text) for text in texts], batch_size=len(texts), normalize_embeddings=True, convert_to_numpy=True
         )
         return _normalise(np.asarray(vectors, dtype=np.float32))
+
+
+class EmbedderSettings(Protocol):
+    """The settings an embedder is made from (`config.Settings` has them)."""
+
+    @property
+    def embedder(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def threads(self) -> int: ...
+
+
+def _onnx(model: str, max_length: int, threads: int) -> Embedder:
+    return OnnxEmbedder(Path(model) if model else None, max_length=max_length, threads=threads)
+
+
+def _sentence_transformers(model: str, max_length: int, threads: int) -> Embedder:
+    if not model:
+        raise BackendUnavailableError(
+            "the sentence-transformers embedder needs `model`: the folder of a "
+            "sentence-transformers model on this machine (nothing is downloaded)")
+    return SentenceTransformerEmbedder(model, max_length=max_length)
+
+
+# The embedders the config can name (`embedder = "..."`), each made from (model, max_length,
+# threads); `model` is "" for the default. Add an embedder here, and only here.
+EMBEDDERS: dict[str, Callable[[str, int, int], Embedder]] = {
+    "onnx": _onnx,
+    "sentence-transformers": _sentence_transformers,
+}
+DEFAULT_EMBEDDER = "onnx"
+
+
+def make_embedder(name: str = DEFAULT_EMBEDDER, *, model: str = "",
+                  max_length: int = DEFAULT_MAX_LENGTH, threads: int = 1) -> Embedder:
+    """The embedder registered as `name`, reading `max_length` tokens on `threads` cores."""
+    if name not in EMBEDDERS:
+        raise BackendUnavailableError(
+            f"unknown embedder {name!r}; known: {', '.join(EMBEDDERS)}")
+    return EMBEDDERS[name](model, max_length, threads)
+
+
+def embedder_for(settings: EmbedderSettings, *, max_length: int | None = None,
+                 threads: int | None = None) -> Embedder:
+    """The embedder the settings choose; `max_length` or `threads` override theirs."""
+    return make_embedder(settings.embedder, model=settings.model,
+                         max_length=settings.max_length if max_length is None else max_length,
+                         threads=settings.threads if threads is None else threads)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from .message import Message
-from .senders import SenderMemory, sender_keys
+from .senders import KEY_KINDS, SenderMemory, sender_keys
 
 VERDICT = {"pass": 1.0, "fail": -1.0, "softfail": -0.5, "permerror": -0.5, "temperror": 0.0}
 SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.gd", "buff.ly",
@@ -29,21 +31,73 @@ _IP_HOST = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 # same blocks went from AUC 0.990 with the markers at full scale to 0.995 at a tenth.
 MARKER_SCALE = 0.05
 
-SIGNAL_NAMES = (
-    "bulk", "list_id", "unsubscribe", "one_click_unsubscribe", "reply",
-    "spf", "dkim", "dmarc", "dkim_aligned",
-    "links", "foreign_link_share", "shortener_or_ip_link", "images", "attachments", "html_only",
-    "subject_shouting", "subject_exclamations",
-    "correspondent",
-    "address_engagement", "address_support", "address_trend",
-    "domain_engagement", "domain_support", "domain_trend",
-    "list_engagement", "list_support", "list_trend",
+
+@dataclass(frozen=True)
+class Signal:
+    """One signal the profile reads from a message: its name, how it is read, and the
+    scale it enters the profile at. Add a signal here, and only here."""
+
+    name: str
+    read: Callable[[Message], float]
+    scale: float = 1.0
+
+
+def _auth(part: str) -> Callable[[Message], float]:
+    return lambda message: VERDICT.get(getattr(message.auth_results, part), 0.0)
+
+
+def _dkim_aligned(message: Message) -> float:
+    return float(any(same_organisation(message.from_domain, signer)
+                     for signer in message.dkim_domains))
+
+
+def _foreign_link_share(message: Message) -> float:
+    hosts = message.link_domains
+    foreign = sum(1 for host in hosts if not same_organisation(host, message.from_domain))
+    return foreign / len(hosts) if hosts else 0.0
+
+
+def _shortener_or_ip_link(message: Message) -> float:
+    return float(any(h in SHORTENERS or _IP_HOST.match(h) for h in message.link_domains))
+
+
+def _subject_shouting(message: Message) -> float:
+    letters = [c for c in message.subject if c.isalpha()]
+    return sum(c.isupper() for c in letters) / len(letters) if len(letters) >= 8 else 0.0
+
+
+MESSAGE_SIGNALS = (
+    Signal("bulk", lambda m: float(m.is_bulk), MARKER_SCALE),
+    Signal("list_id", lambda m: float(bool(m.list_id)), MARKER_SCALE),
+    Signal("unsubscribe", lambda m: float(bool(m.list_unsubscribe)), MARKER_SCALE),
+    Signal("one_click_unsubscribe", lambda m: float(bool(m.list_unsubscribe_post)),
+           MARKER_SCALE),
+    Signal("reply", lambda m: float(bool(m.in_reply_to)), MARKER_SCALE),
+    Signal("spf", _auth("spf")),
+    Signal("dkim", _auth("dkim")),
+    Signal("dmarc", _auth("dmarc")),
+    Signal("dkim_aligned", _dkim_aligned),
+    Signal("links", lambda m: math.log1p(m.link_count) / 3.0),
+    Signal("foreign_link_share", _foreign_link_share),
+    Signal("shortener_or_ip_link", _shortener_or_ip_link),
+    Signal("images", lambda m: math.log1p(m.image_count) / 2.0),
+    Signal("attachments", lambda m: float(bool(m.attachments))),
+    Signal("html_only", lambda m: float(m.html and not m.has_text_plain)),
+    Signal("subject_shouting", _subject_shouting),
+    Signal("subject_exclamations", lambda m: min(m.subject.count("!"), 3) / 3.0),
 )
+# The trailing signals describe the sender's history with this reader: whether the reader
+# writes to it, then `SenderMemory.features` (per key kind, in its order).
+MEMORY_SIGNALS = ("engagement", "support", "trend")
+HISTORY_SIGNAL_NAMES = ("correspondent", *(f"{kind}_{signal}" for kind in KEY_KINDS
+                                           for signal in MEMORY_SIGNALS))
+SIGNAL_NAMES = (*(signal.name for signal in MESSAGE_SIGNALS), *HISTORY_SIGNAL_NAMES)
+HISTORY_SIGNALS = len(HISTORY_SIGNAL_NAMES)
 
 
-# The trailing signals describe the sender's history with this reader (whether they write
-# to it, and the memory's view of its address, domain and list); the rest read the message.
-HISTORY_SIGNALS = len(SIGNAL_NAMES) - SIGNAL_NAMES.index("correspondent")
+def header_signals(message: Message) -> list[float]:
+    """The message's own signals, `MESSAGE_SIGNALS` in order, each at its scale."""
+    return [signal.scale * signal.read(message) for signal in MESSAGE_SIGNALS]
 
 
 def message_keys(message: Message) -> list[str]:
@@ -54,31 +108,6 @@ def message_keys(message: Message) -> list[str]:
 def same_organisation(domain: str, other: str) -> bool:
     """Relaxed DMARC alignment, with `registrable` standing in for the public-suffix list."""
     return bool(domain and other) and registrable(domain) == registrable(other)
-
-
-def header_signals(message: Message) -> list[float]:
-    auth = message.auth_results
-    domain = message.from_domain
-    hosts = message.link_domains
-    foreign = sum(1 for host in hosts if not same_organisation(host, domain))
-    subject_letters = [c for c in message.subject if c.isalpha()]
-    shouting = (sum(c.isupper() for c in subject_letters) / len(subject_letters)
-                if len(subject_letters) >= 8 else 0.0)
-    markers = [float(message.is_bulk), float(bool(message.list_id)),
-               float(bool(message.list_unsubscribe)), float(bool(message.list_unsubscribe_post)),
-               float(bool(message.in_reply_to))]
-    return [
-        *(MARKER_SCALE * marker for marker in markers),
-        VERDICT.get(auth.spf, 0.0), VERDICT.get(auth.dkim, 0.0), VERDICT.get(auth.dmarc, 0.0),
-        float(any(same_organisation(domain, signer) for signer in message.dkim_domains)),
-        math.log1p(message.link_count) / 3.0,
-        foreign / len(hosts) if hosts else 0.0,
-        float(any(h in SHORTENERS or _IP_HOST.match(h) for h in hosts)),
-        math.log1p(message.image_count) / 2.0,
-        float(bool(message.attachments)),
-        float(message.html and not message.has_text_plain),
-        shouting, min(message.subject.count("!"), 3) / 3.0,
-    ]
 
 
 def registrable(domain: str) -> str:
@@ -93,7 +122,7 @@ def registrable(domain: str) -> str:
 
 def signals(message: Message, memory: SenderMemory | None, now: float) -> np.ndarray:
     """One row of SIGNAL_NAMES for a message, given what the sender memory knows."""
-    sender = [0.0] * 10
+    sender = [0.0] * HISTORY_SIGNALS
     if memory is not None:
         sender = [float(memory.is_correspondent(message.from_address)),
                   *memory.features(message_keys(message), now)]

@@ -20,17 +20,17 @@ from dataclasses import dataclass, replace
 from .brain import Brain
 from .errors import FolderMissingError
 from .learning import catch_up
-from .mailbox import ANSWERED, FLAGGED, SEEN, Folders, Mailbox
+from .mailbox import SEEN, Folders, Mailbox
 from .message import Message, parse
 from .pipeline import failure, isolated
 from .store import Store, Tracked
+from .vocabulary import Behaviour
 
 logger = logging.getLogger(__name__)
 
 READ_SOON_SECONDS = 6 * 3600
 GONE = ""  # the tracked folder of a message that is nowhere to be found any more
 IGNORED_AFTER_SECONDS = 3 * 86400
-FLAG_BEHAVIOUR = ((ANSWERED, "replied"), (FLAGGED, "flagged"))
 
 
 @dataclass(frozen=True)
@@ -38,17 +38,18 @@ class FeedbackEvent:
     """One behaviour of the reader, about one message."""
 
     message_id: str
-    behaviour: str  # a senders.BEHAVIOUR name
+    behaviour: str  # a `Behaviour`
     folder: str  # where the message is now
     uid: int
     source: str  # how it was observed, e.g. "flags INBOX" or "moved INBOX -> Trash"
 
 
 def _flag_events(item: Tracked, flags: frozenset[str], now: float, folder: str) -> list[str]:
-    behaviours = []
+    behaviours: list[str] = []
     if SEEN in flags and SEEN not in item.flags:
-        behaviours.append("read_soon" if now - item.decided_at < READ_SOON_SECONDS else "read")
-    behaviours += [b for flag, b in FLAG_BEHAVIOUR if flag in flags and flag not in item.flags]
+        behaviours.append(Behaviour.READ_SOON if now - item.decided_at < READ_SOON_SECONDS
+                          else Behaviour.READ)
+    behaviours += [b for b in Behaviour.shown_by(flags) if b.flag not in item.flags]
     return behaviours
 
 
@@ -64,16 +65,16 @@ def _where_moved(mailbox: Mailbox, folders: Folders, item: Tracked) -> tuple[str
 def _move_behaviour(item: Tracked, target: str, folders: Folders) -> str | None:
     from_held = item.folder == folders.held
     if target == folders.trash:
-        return "deleted_from_held" if from_held else (
-            "deleted_unread" if SEEN not in item.flags else None)
+        return Behaviour.DELETED_FROM_HELD if from_held else (
+            Behaviour.DELETED_UNREAD if SEEN not in item.flags else None)
     if target == folders.junk:
-        return "junked"
+        return Behaviour.JUNKED
     if target == folders.inbox and from_held:
-        return "rescued"
+        return Behaviour.RESCUED
     if target == folders.held:
-        return "moved_to_held"
+        return Behaviour.MOVED_TO_HELD
     if target == folders.archive:
-        return "read"
+        return Behaviour.READ
     return None
 
 

@@ -8,13 +8,16 @@ pass plain strings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
+
+from .vocabulary import VerdictAction
 
 PALETTE = ("#2e7d32", "#f9a825", "#c62828", "#1565c0", "#6a1b9a", "#00838f", "#ef6c00",
            "#5d4037")
-ACTION_COLOURS = {"pass": "#2e7d32", "hold": "#f9a825", "delete": "#c62828",
-                  "primary": "#2e7d32", "promotions": "#1565c0", "spam": "#c62828"}
+ACTION_COLOURS: dict[str, str] = {
+    VerdictAction.PASS: "#2e7d32", VerdictAction.HOLD: "#f9a825", VerdictAction.DELETE: "#c62828",
+    "primary": "#2e7d32", "promotions": "#1565c0", "spam": "#c62828"}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222;padding:0 1em}
@@ -87,7 +90,7 @@ def _legend(names: Sequence[str], x: float, y: float) -> str:
     return "".join(items)
 
 
-def stacked_bars(labels: Sequence[str], series: dict[str, Sequence[float]], *,
+def stacked_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], *,
                  title: str = "", unit: str = "%", total: float | None = 100.0,
                  label_width: int = 170, width: int = 640,
                  bar_labels: Sequence[str] | None = None, bar_height: int = 18) -> str:

@@ -17,7 +17,8 @@ from datetime import date, datetime, time, timedelta
 from . import htmlreport as html
 from .actions import ACTIVE
 from .policy import ACTIONS, DELETE, HOLD, PASS
-from .store import Store
+from .store import DecisionOutcome, SenderBehaviour, Store
+from .vocabulary import WEIGHTS
 
 HISTOGRAM_BINS = 10
 
@@ -39,14 +40,13 @@ def local_midnight(now: float, days_back: int = 0) -> float:
     return datetime.combine(day, time()).timestamp()
 
 
-def seconds_saved(outcomes: Iterable) -> float:
-    """The estimated reader's time saved by these decisions (rows of
-    `Store.decision_outcomes`), by the assumptions above."""
-    saved = {DELETE: SECONDS_TO_TRIAGE_UNWANTED,
+def seconds_saved(outcomes: Iterable[DecisionOutcome]) -> float:
+    """The estimated reader's time saved by these decisions, by the assumptions above."""
+    saved: dict[str, float] = {DELETE: SECONDS_TO_TRIAGE_UNWANTED,
              HOLD: SECONDS_TO_TRIAGE_UNWANTED - SECONDS_TO_REVIEW_HELD}
     # Only active mode moves mail, so only its decisions save the reader time.
-    return sum(saved.get(row["action"], 0.0) for row in outcomes
-               if row["mode"] == ACTIVE and not row["reversed"])
+    return sum(saved.get(outcome.action, 0.0) for outcome in outcomes
+               if outcome.mode == ACTIVE and not outcome.reversed)
 
 
 def format_duration(seconds: float) -> str:
@@ -59,8 +59,8 @@ def format_duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60} min"
 
 
-def count_actions(outcomes: Iterable) -> dict[str, int]:
-    counts = Counter(row["action"] for row in outcomes)
+def count_actions(outcomes: Iterable[DecisionOutcome]) -> dict[str, int]:
+    counts = Counter(outcome.action for outcome in outcomes)
     return {action: counts[action] for action in ACTIONS}
 
 
@@ -84,8 +84,8 @@ class AccountActivity:
     waiting_in_review: int  # held, not yet released or discarded (as the store knows)
 
 
-def _period(outcomes: list, since: float) -> PeriodActivity:
-    inside = [row for row in outcomes if row["decided_at"] >= since]
+def _period(outcomes: list[DecisionOutcome], since: float) -> PeriodActivity:
+    inside = [outcome for outcome in outcomes if outcome.decided_at >= since]
     return PeriodActivity(since, count_actions(inside), seconds_saved(inside))
 
 
@@ -95,7 +95,7 @@ def account_activity(store: Store, now: float) -> list[AccountActivity]:
     outcomes = store.decision_outcomes(since=week)
     activity = []
     for account in store.accounts():
-        mine = [row for row in outcomes if row["account"] == account]
+        mine = [outcome for outcome in outcomes if outcome.account == account]
         activity.append(AccountActivity(account, _period(mine, today), _period(mine, week),
                                         len(store.waiting_holds(account))))
     return activity
@@ -104,7 +104,7 @@ def account_activity(store: Store, now: float) -> list[AccountActivity]:
 # -- stats: decisions over time and how the reader took them ------------------------------
 @dataclass(frozen=True)
 class SenderEngagement:
-    """How the reader treated one sender's decided mail, by senders.BEHAVIOUR weights."""
+    """How the reader treated one sender's decided mail, by `Behaviour` weights."""
 
     sender: str
     positive: float  # summed weight of behaviours for (read, replied, rescued, ...)
@@ -151,31 +151,28 @@ def _histogram(probabilities: Iterable[float]) -> list[int]:
     return counts
 
 
-def _per_day(outcomes: Iterable, dates: list[date]) -> tuple[list[date], dict[str, list[int]]]:
+def _per_day(outcomes: Iterable[DecisionOutcome], dates: list[date]) -> tuple[list[date], dict[str, list[int]]]:
     """The days with decisions, and the decisions of each action on each of them (a new
     install's month is mostly days without any: they say nothing)."""
     index = {day: n for n, day in enumerate(dates)}
     per_day = {action: [0] * len(dates) for action in ACTIONS}
-    for row in outcomes:  # a clock that ran ahead stamps a decision after today: count it today
-        day = index.get(date.fromtimestamp(row["decided_at"]), len(dates) - 1)
-        per_day[row["action"]][day] += 1
+    for outcome in outcomes:  # a clock that ran ahead stamps a decision after today: count it today
+        day = index.get(date.fromtimestamp(outcome.decided_at), len(dates) - 1)
+        per_day[outcome.action][day] += 1
     busy = [n for n in range(len(dates)) if any(per_day[action][n] for action in ACTIONS)]
     return [dates[n] for n in busy], {action: [counts[n] for n in busy]
                                       for action, counts in per_day.items()}
 
 
-def _ranked_senders(rows: Iterable, top: int) -> tuple[list[SenderEngagement],
-                                                       list[SenderEngagement]]:
-    """The `top` most engaged and most dis-engaged senders, from `sender_behaviours` rows."""
-    # Imported here: senders loads numpy, which `status` has no use for.
-    from .senders import BEHAVIOUR
-
+def _ranked_senders(rows: Iterable[SenderBehaviour], top: int) -> tuple[list[SenderEngagement],
+                                                                       list[SenderEngagement]]:
+    """The `top` most engaged and most dis-engaged senders."""
     behaviours: dict[str, Counter] = {}
     for row in rows:
-        behaviours.setdefault(row["sender"], Counter())[row["behaviour"]] += row["times"]
+        behaviours.setdefault(row.sender, Counter())[row.behaviour] += row.times
     senders = []
     for sender, times in behaviours.items():
-        weights = [(BEHAVIOUR.get(b, (0.0, 0.0)), n) for b, n in times.items()]
+        weights = [(WEIGHTS.get(b, (0.0, 0.0)), n) for b, n in times.items()]
         positive = sum(plus * n for (plus, _), n in weights)
         negative = sum(minus * n for (_, minus), n in weights)
         senders.append(SenderEngagement(sender, positive, negative, positive - negative,
@@ -193,17 +190,17 @@ def collect_stats(store: Store, days: int, now: float, account: str | None = Non
     dates = [date.fromtimestamp(since) + timedelta(days=n) for n in range(days)]
     engaged, disengaged = _ranked_senders(store.sender_behaviours(account, since), top)
     # Only active mode moves mail, so only its holds and deletes can be undone or rescued.
-    moves = [row for row in outcomes if row["mode"] == ACTIVE and row["action"] != PASS]
+    moves = [outcome for outcome in outcomes if outcome.mode == ACTIVE and outcome.action != PASS]
     busy, per_day = _per_day(outcomes, dates)
     return Stats(
         account=account, days=[day.isoformat() for day in busy], per_day=per_day,
         quiet_days=days - len(busy),
         bin_edges=[n / HISTOGRAM_BINS for n in range(HISTOGRAM_BINS + 1)],
-        histograms={action: _histogram(row["probability"] for row in outcomes
-                                       if row["action"] == action) for action in ACTIONS},
+        histograms={action: _histogram(outcome.probability for outcome in outcomes
+                                       if outcome.action == action) for action in ACTIONS},
         engaged=engaged, disengaged=disengaged,
-        moved={action: sum(row["action"] == action for row in moves) for action in (HOLD, DELETE)},
-        reversed={action: sum(row["action"] == action and bool(row["reversed"]) for row in moves)
+        moved={action: sum(move.action == action for move in moves) for action in (HOLD, DELETE)},
+        reversed={action: sum(move.action == action and move.reversed for move in moves)
                   for action in (HOLD, DELETE)},
         seconds_saved=seconds_saved(outcomes))
 

@@ -51,14 +51,15 @@ def catch_up(brain: Brain, store: Store, account: str) -> CaughtUp:
         applied.decisions = arrival.row
     forgotten = _forget_taken_back(brain, store, account)
     pending = store.reactions(account, after=applied.reactions)
-    live = [r for r in pending if not r.undone and r.lesson is not None]
-    # A brain that starts from nothing (a new one, or a checkpoint relearned) is fitted.
+    live = [(r.id, r.lesson) for r in pending if not r.undone and r.lesson is not None]
+    # A brain that starts from nothing (a new one, or a checkpoint relearned) is fitted,
+    # and so are a training's lessons, however few: they are a history, not a reaction.
     online = len(live) <= ONLINE_LIMIT and applied.reactions > 0 and \
-        all(r.source != TRAINING for r in live)
-    for reaction in live:
-        brain.apply(reaction.lesson, reaction.id, step=online)
+        all(r.source != TRAINING for r in pending)
+    for reaction, lesson in live:
+        brain.apply(lesson, reaction, step=online)
     if live and not online:
-        brain.profile.consolidate(now=max(r.lesson.at for r in live))
+        brain.profile.consolidate(now=max(lesson.at for _, lesson in live))
     # Reactions read already undone were never learned, so there is nothing to take back.
     applied.forgotten |= {r.id for r in pending if r.undone or r.lesson is None}
     if pending:
@@ -67,7 +68,7 @@ def catch_up(brain: Brain, store: Store, account: str) -> CaughtUp:
 
 
 def _forget_taken_back(brain: Brain, store: Store, account: str) -> int:
-    applied = brain.applied
+    applied = brain.watermark
     taken_back = [r for r in store.reactions(account, up_to=applied.reactions, undone=True)
                   if r.id not in applied.forgotten]
     brain.forget([(r.id, r.lesson) for r in taken_back if r.lesson is not None])

@@ -49,7 +49,7 @@ class Lesson:
     """What one reaction teaches: the sender memory's counts and, when the reaction says
     the reader wanted the message or not, an example for the profile."""
 
-    behaviour: str  # a senders.BEHAVIOUR name, or SENT
+    behaviour: str  # a `Behaviour`, or SENT
     at: float  # when it happened (for history: when the message arrived)
     keys: tuple[str, ...] = ()  # the sender-memory keys it counts under
     message_id: str = ""
@@ -93,7 +93,7 @@ def encode(lesson: Lesson) -> bytes:
                   "signals": example.signals.astype(np.float64)}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    np.savez_compressed(buffer, allow_pickle=False, **arrays)
     return buffer.getvalue()
 
 

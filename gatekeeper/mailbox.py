@@ -20,16 +20,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from .config import AccountConfig
 from .errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
                      InsecureConnectionError, MailboxError, ProtocolError, Remedy)
 from .message import MAX_HEADER_BYTES, parse
+from .vocabulary import ANSWERED, DELETED, FLAGGED, SEEN
 
 logger = logging.getLogger(__name__)
 
-SEEN, ANSWERED, FLAGGED, DELETED = "\\Seen", "\\Answered", "\\Flagged", "\\Deleted"
 RECENT = "\\Recent"
 # What a SEARCH may carry of a Message-ID: characters of an IMAP atom, which imapclient
 # sends as they are (no quoting, no literal, no charset), at a length any server takes.
@@ -124,7 +124,7 @@ class ImapMailbox:
         self.account = config.name
         self.config = config
         self._secret = secret
-        self._client = None
+        self._client: Any = None  # an IMAPClient when connected (imapclient ships no types)
         self._selected: str | None = None
         self._folders: Folders | None = None
         self.connect()
@@ -176,10 +176,6 @@ class ImapMailbox:
                 client.oauth2_login(config.username, self._secret)
         else:
             client.login(config.username, self._secret)
-
-    def renew_secret(self, secret: str) -> None:
-        """A fresh password or token (an expired OAuth2 token) for the next connect."""
-        self._secret = secret
 
     def close(self) -> None:
         _hang_up(self._client)
@@ -599,7 +595,7 @@ class MaildirMailbox:
     def _uid_map(self, name: str) -> dict:
         folder = self._folder(name)
         path = Path(folder._path) / ".gatekeeper-uids.json"
-        data = json.loads(path.read_text()) if path.exists() else {
+        data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {
             "uidvalidity": int(time.time()), "next": 1, "keys": {}}
         for key in sorted(folder.keys()):  # Maildir names start with the delivery time
             if key not in data["keys"]:
@@ -689,7 +685,8 @@ class MaildirMailbox:
         source, key = self._folder(folder), self._key(folder, uid)
         if key is None:
             raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
-        name = source._lookup(key)  # "new/<key>" or "cur/<key>:2,FS"
+        # "new/<key>" or "cur/<key>:2,FS": stdlib Maildir's private lookup, not in typeshed
+        name = source._lookup(key)  # type: ignore[attr-defined]
         Path(source._path, name).rename(Path(self._folder(target)._path, name))
         return self._uid_map(target)["keys"].get(key)
 

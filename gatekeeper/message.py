@@ -18,6 +18,7 @@ import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import cast
 from datetime import datetime, timezone
 from email import message_from_bytes
 from email.message import Message as MimePart
@@ -158,7 +159,9 @@ def parse(raw: bytes, *, max_body_bytes: int = 65536, max_parts: int = 200,
 def _as_bytes(raw: object) -> bytes:
     if isinstance(raw, str):
         return raw.encode("utf-8", "surrogateescape")
-    return bytes(memoryview(raw))  # bytearray, memoryview; not int: bytes(12) is 12 zeros
+    # bytearray, memoryview; not int: bytes(12) is 12 zeros. Anything else raises here,
+    # which `parse` turns into a message saying so.
+    return bytes(memoryview(cast(bytes, raw)))
 
 
 def _headers_only(data: bytes, defect: str) -> Message:
@@ -259,7 +262,8 @@ class _Parse:
                 if depth >= self.max_depth:
                     self.defects.append(f"nesting deeper than {self.max_depth}; rest skipped")
                 else:
-                    stack.extend((child, depth + 1) for child in reversed(children)
+                    parts = cast(list, children)  # a multipart's payload is its parts
+                    stack.extend((child, depth + 1) for child in reversed(parts)
                                  if isinstance(child, MimePart))
 
     def _leaf(self, part: MimePart, is_leaf: bool) -> bool:

@@ -13,7 +13,6 @@ cannot write stops the pass (`isolated`).
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import time
@@ -170,7 +169,7 @@ class Pipeline:
         """Each message's assessment, or the error that stopped it: a batch that fails is
         assessed again a message at a time."""
         try:
-            return self.brain.assess(messages, now=now, settle_early=True)
+            return [*self.brain.assess(messages, now=now, settle_early=True)]
         except Exception as error:
             if not isolated(error):
                 raise
@@ -282,8 +281,3 @@ class Pipeline:
         logger.warning("%s: uid %s passed unread: %s", self.account, item.uid, error)
         return Decision(item.uid, message.message_id, message.from_address, message.subject,
                         PASS, UNREAD_PROBABILITY, "leave in place (unread)", False, error)
-
-
-def reasons_of(row) -> list[dict]:
-    """The reasons stored with a decision row."""
-    return json.loads(row["reasons"])

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .message import Message
+from .vocabulary import VerdictAction
 
-PASS, HOLD, DELETE = "pass", "hold", "delete"
-ACTIONS = (PASS, HOLD, DELETE)
+PASS, HOLD, DELETE = VerdictAction.PASS, VerdictAction.HOLD, VerdictAction.DELETE
+ACTIONS: tuple[str, ...] = tuple(VerdictAction)
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Reason:
 class Verdict:
     """What to do with a message, and why, with the numbers behind it."""
 
-    action: str  # PASS, HOLD or DELETE
+    action: str  # a `VerdictAction`
     probability: float  # P(wanted) the decision used
     reasons: tuple[Reason, ...]
     costs: dict[str, float] = field(default_factory=dict)  # expected cost per action
@@ -147,7 +148,7 @@ def decide(p: float, message: Message, history: History, settings: PolicySetting
         return Verdict(PASS, p, (Reason("allowed", "the sender is on your allow list"),), costs)
     if history.blocked and not (history.correspondent or history.reply_to_reader):
         return Verdict(DELETE, p, (Reason("blocked", "the sender is on your block list"),), costs)
-    action = min(costs, key=costs.get)
+    action = min(costs, key=lambda candidate: costs[candidate])
     reasons = [Reason("score", f"{p:.0%} likely wanted; expected cost, counted in junk "
                       "messages left in your inbox: "
                       + ", ".join(f"{a} {c:.2f}" for a, c in costs.items()))]

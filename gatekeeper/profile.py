@@ -153,6 +153,18 @@ class InterestProfile:
     worse; signals at 1 removed less spam at 0.1% wanted lost.
     """
 
+    # Learned state (scikit-learn's trailing _), absent before `set_statements` or `fit`.
+    # With statements only, the coefficients, signals and examples are None.
+    interests_: np.ndarray
+    disinterests_: np.ndarray
+    signal_names_: tuple[str, ...] | None
+    n_signals_: int | None
+    coef_: np.ndarray | None
+    prior_coef_: np.ndarray
+    idf_: np.ndarray | None
+    examples_: _Examples | None
+    _calibration: tuple[float, int, float] | None  # (newest example time, examples, slope)
+
     def __init__(
         self,
         *,
@@ -247,16 +259,17 @@ class InterestProfile:
         """Set the prior mean: only the interest prior counts, everything else is zero."""
         self.signal_names_ = None if signal_names is None else tuple(signal_names)
         self.n_signals_ = None if signal_names is None else len(signal_names)
-        self._calibration = None  # (newest example time, examples, slope) of the last one
+        self._calibration = None  # of the last calibration
         self.examples_ = None
         self.idf_ = None
         if signal_names is None:
             self.coef_ = None
             return
-        self.prior_coef_ = np.zeros(EMBEDDING_DIMENSION + WORD_FEATURES + self.n_signals_ + 2)
+        n_signals = len(signal_names)
+        self.prior_coef_ = np.zeros(EMBEDDING_DIMENSION + WORD_FEATURES + n_signals + 2)
         self.prior_coef_[-2] = 1.0
         self.coef_ = self.prior_coef_.copy()
-        self.examples_ = _Examples.empty(self.n_signals_)
+        self.examples_ = _Examples.empty(n_signals)
         self.idf_ = np.zeros(WORD_FEATURES)
 
     def _ensure_started(self, X: Evidence) -> None:
@@ -272,7 +285,7 @@ class InterestProfile:
         names = X.names()
         if names != self.signal_names_:
             raise ProfileFormatError(
-                f"the profile learned the signals {', '.join(self.signal_names_)}; this "
+                f"the profile learned the signals {', '.join(self.signal_names_ or ())}; this "
                 f"evidence has {', '.join(names)}: relearn the profile from the reactions")
 
     # -- learning -------------------------------------------------------------------
@@ -281,10 +294,11 @@ class InterestProfile:
 
         `ids` name the reaction each example came from, so `forget` can take it back.
         """
-        statements = (getattr(self, "interests_", None), getattr(self, "disinterests_", None))
+        interests = getattr(self, "interests_", None)
+        disinterests = getattr(self, "disinterests_", None)
         self._start(signal_names=None)
-        if statements[0] is not None:
-            self.set_statements(*statements)
+        if interests is not None and disinterests is not None:  # set together
+            self.set_statements(interests, disinterests)
         return self.add_examples(X, y, sample_weight, times, ids).consolidate()
 
     def add_examples(self, X: Evidence, y, sample_weight=None, times=None,
@@ -301,22 +315,24 @@ class InterestProfile:
         `online_error`), and keep them for refits."""
         self._ensure_started(X)
         rows, labels, weights = self._remember(X, y, sample_weight, times, ids)
+        coef = self._coef  # stepped in place
         for index in range(len(labels)):
             row = rows.select([index])
             online = row.without_prior()
-            error = online_error(float(row.dot(self.coef_)[0]), labels[index], weights[index],
+            error = online_error(float(row.dot(coef)[0]), labels[index], weights[index],
                                  self.learning_rate, float(online.squared_norms()[0]),
                                  float(self._reach(online)[0]))
-            self.coef_ -= self.learning_rate * online.transpose_dot(np.array([error]))
+            coef -= self.learning_rate * online.transpose_dot(np.array([error]))
         return self
 
     def forget(self, ids: Sequence[int]) -> InterestProfile:
         """Drop the examples learned from these reactions and refit without them; what
         the profile learned from them is taken back."""
         self._check_fitted()
-        if self.n_examples_ and self.examples_.keep_except(ids) is not None:
-            self.examples_ = self.examples_.keep_except(ids)
-            if not len(self.examples_.labels):
+        kept = self.examples_.keep_except(ids) if self.examples_ is not None else None
+        if kept is not None:
+            self.examples_ = kept
+            if not len(kept.labels):
                 self.coef_ = self.prior_coef_.copy()
                 self.idf_ = np.zeros(WORD_FEATURES)
                 return self
@@ -345,15 +361,15 @@ class InterestProfile:
         decayed = examples.weights * 0.5 ** (age_days / self.half_life_days)
         self.idf_ = self._inverse_document_frequencies(examples.words)
         everything = np.arange(len(examples.labels))
-        self.coef_ = self._fit(everything, decayed, self.idf_, start=self.coef_)
-        self.coef_ = self.coef_ * self._held_out_slope(decayed)
+        self.coef_ = self._fit(everything, decayed, self.idf_, start=self._coef)
+        self.coef_ = self._coef * self._held_out_slope(decayed)
         floor = self._statements_floor()
         if floor is not None:  # the calibrating slope may trust them less, not below this
-            self.coef_[-2] = max(self.coef_[-2], floor)
+            self._coef[-2] = max(self._coef[-2], floor)
         return self
 
     def _example_rows(self, chosen: np.ndarray, idf: np.ndarray) -> _Rows:
-        examples = self.examples_
+        examples = self._examples
         return _Rows(examples.embeddings[chosen] * self.embedding_weight,
                      self._tf_idf(examples.words[chosen], idf), examples.signals[chosen],
                      self.interest_prior(examples.embeddings[chosen]))
@@ -362,7 +378,7 @@ class InterestProfile:
              start: np.ndarray) -> np.ndarray:
         """Coefficients fitted on the chosen examples (with their unseen-sender copies)."""
         rows, labels, weights = self._with_unseen_sender_copies(
-            self._example_rows(chosen, idf), self.examples_.labels[chosen], weights[chosen])
+            self._example_rows(chosen, idf), self._examples.labels[chosen], weights[chosen])
         return _fit_logistic(rows, labels, weights, self.prior_coef_, self.alpha, start=start,
                              statements_floor=self._statements_floor())
 
@@ -382,7 +398,7 @@ class InterestProfile:
         slope is about 1, so its scores stay as they were. Recomputed once a tenth of the
         examples are new since the last calibration; the slope is folded into `coef_`.
         """
-        examples = self.examples_
+        examples = self._examples
         n = len(examples.labels)
         if n < CALIBRATION_MIN_EXAMPLES:
             return 1.0
@@ -452,10 +468,24 @@ class InterestProfile:
         ids = np.full(len(labels), NO_REACTION) if ids is None else np.asarray(ids, np.int64)
         counts = X.term_frequencies()
         notes = list(X.notes) if len(X.notes) else [""] * len(labels)
-        self.examples_ = self.examples_.extend(
+        self.examples_ = self._examples.extend(
             X.embeddings, counts, self._scaled_signals(X.signals), notes,
             labels, weights, times, ids, self.max_examples)
         return self._rows(X, counts), labels, weights
+
+    @property
+    def _coef(self) -> np.ndarray:
+        """The coefficients, once the profile has learned from examples (or `_start`ed)."""
+        if self.coef_ is None:
+            raise NotFittedError("the profile has statements but no coefficients yet")
+        return self.coef_
+
+    @property
+    def _examples(self) -> _Examples:
+        """The kept examples, once the profile has learned from examples (or `_start`ed)."""
+        if self.examples_ is None:
+            raise NotFittedError("the profile has statements but no examples yet")
+        return self.examples_
 
     # -- scoring --------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -468,10 +498,11 @@ class InterestProfile:
     def decision_function(self, X: Evidence) -> np.ndarray:
         """Log-odds that each message is wanted."""
         self._check_fitted()
-        if getattr(self, "coef_", None) is None:
+        coef = getattr(self, "coef_", None)
+        if coef is None:
             return self.interest_prior(np.asarray(X.embeddings, dtype=np.float32))
         self._check_signals(X)
-        return self._rows(X).dot(self.coef_)
+        return self._rows(X).dot(coef)
 
     def predict_proba(self, X: Evidence) -> np.ndarray:
         """(n, 2) array: P(unwanted), P(wanted)."""
@@ -484,10 +515,11 @@ class InterestProfile:
     def signal_coefficients(self) -> np.ndarray:
         """Log-odds added per unit of each header or sender signal (zeros before any fit)."""
         self._check_fitted()
-        if getattr(self, "coef_", None) is None:
+        coef = getattr(self, "coef_", None)
+        if coef is None:
             return np.zeros(0)
         start = 384 + WORD_FEATURES
-        return self.coef_[start:start + self.n_signals_] * self.signal_weight
+        return coef[start:start + (self.n_signals_ or 0)] * self.signal_weight
 
     def online_norms(self, X: Evidence) -> tuple[np.ndarray, np.ndarray]:
         """Per message, what its online step is made of (`partial_fit`; the simulator
@@ -522,12 +554,13 @@ class InterestProfile:
         bias): with `meaning_bounds`, what a message can score before the model runs."""
         self._check_fitted()
         n = len(texts)
-        if getattr(self, "coef_", None) is None:
+        coef = getattr(self, "coef_", None)
+        if coef is None:
             return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n)}
         # The model's rows with the embedding and the prior left at zero.
         rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(term_frequencies(texts)),
                      self._scaled_signals(signals), np.zeros(n))
-        blocks = rows.contributions(self.coef_)
+        blocks = rows.contributions(coef)
         return {name: blocks[name] for name in ("words", "signals", "bias")}
 
     def meaning_bounds(self) -> tuple[float, float]:
@@ -548,9 +581,10 @@ class InterestProfile:
         return float(prior[0] - meaning), float(prior[1] + meaning)
 
     def _block_contributions(self, X: Evidence) -> dict[str, np.ndarray]:
-        if getattr(self, "coef_", None) is None:
+        coef = getattr(self, "coef_", None)
+        if coef is None:
             return {"interests": self.interest_prior(np.asarray(X.embeddings, np.float32))}
-        return self._rows(X).contributions(self.coef_)
+        return self._rows(X).contributions(coef)
 
     def _nearest(self, X: Evidence, index: int) -> list[tuple[str, bool, float]]:
         examples = getattr(self, "examples_", None)
@@ -571,12 +605,13 @@ class InterestProfile:
     def state(self) -> tuple[dict[str, np.ndarray], dict]:
         """The profile as numpy arrays and JSON-able metadata: no pickle, no message text."""
         self._check_fitted()
-        arrays = {"interests": self.interests_, "disinterests": self.disinterests_}
+        arrays: dict[str, np.ndarray] = {"interests": self.interests_,
+                                         "disinterests": self.disinterests_}
         meta = {"format": FORMAT_VERSION, "params": self.get_params(), "schema": self.schema()}
-        if self.coef_ is not None:
+        if self.coef_ is not None and self.idf_ is not None:  # set together, by `_start`
             arrays |= {"coef": self.coef_, "prior_coef": self.prior_coef_, "idf": self.idf_}
-            arrays |= self.examples_.arrays()
-            meta["notes"] = self.examples_.notes
+            arrays |= self._examples.arrays()
+            meta["notes"] = self._examples.notes
         return arrays, meta
 
     @classmethod
@@ -610,7 +645,7 @@ class InterestProfile:
         folder.mkdir(parents=True, exist_ok=True)
         # Each file whole or not at all: a full disk mid-write keeps the last saved copy.
         with open(folder / "profile.npz.tmp", "wb") as handle:
-            np.savez_compressed(handle, **arrays)
+            np.savez_compressed(handle, allow_pickle=False, **arrays)
         (folder / "profile.json.tmp").write_text(json.dumps(meta))
         (folder / "profile.npz.tmp").replace(folder / "profile.npz")
         (folder / "profile.json.tmp").replace(folder / "profile.json")
@@ -835,7 +870,7 @@ def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start,
         gradient = (compact.transpose_dot(weights * (sigmoid(z) - labels)) + alpha * drift) / total
         return float(loss), gradient
 
-    bounds = [(None, None)] * len(keep)
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * len(keep)
     if statements_floor is not None:
         bounds[-2] = (statements_floor, None)
     initial = start[keep].copy()

@@ -22,6 +22,7 @@ from .learning import catch_up
 from .mailbox import Mailbox
 from .message import Message, parse
 from .store import DONE, JournalEntry, Store
+from .vocabulary import Behaviour, VerdictAction
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class Reviewer:
         """The held message's UID and contents, None when it is gone."""
         uid = self.mailbox.find(entry.target, entry.message_id, entry.content_hash)
         fetched = self.mailbox.fetch(entry.target, [uid]) if uid is not None else []
-        return (uid, parse(fetched[0].raw)) if fetched else None
+        return (uid, parse(fetched[0].raw)) if fetched and uid is not None else None
 
     def message(self, item_id: int) -> Message | None:
         """The held message itself (for reading it in full), None when it is gone."""
@@ -85,7 +86,7 @@ class Reviewer:
         found = self._locate(entry)
         if found is None or not undo(self.mailbox, self.store, entry):
             return False
-        self._learn(found[1], entry.message_id, "rescued", now)
+        self._learn(found[1], entry.message_id, Behaviour.RESCUED, now)
         return True
 
     def discard(self, item_id: int, now: float | None = None) -> bool:
@@ -97,13 +98,13 @@ class Reviewer:
         uid, message = found
         trash = self.folders.trash
         with self.store.transaction():
-            intent = self.store.journal_intent(entry.account, entry.message_id, "delete",
+            intent = self.store.journal_intent(entry.account, entry.message_id, VerdictAction.DELETE,
                                                entry.target, trash, entry.content_hash)
             self.store.update_tracked(entry.account, entry.message_id, folder=trash, uid=0)
         moved_to = self.mailbox.move(entry.target, uid, trash)
         self.store.journal_finish(intent, DONE, f"deleted in review of entry {entry.id}",
                                   moved_to)
-        self._learn(message, entry.message_id, "deleted_from_held", now)
+        self._learn(message, entry.message_id, Behaviour.DELETED_FROM_HELD, now)
         return True
 
     def _learn(self, message: Message, message_id: str, behaviour: str,

@@ -17,21 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# What each observed behaviour says about the reader's engagement: (positive, negative).
-BEHAVIOUR = {
-    "delivered": (0.0, 0.0),
-    "read": (1.0, 0.0),
-    "read_soon": (1.5, 0.0),
-    "replied": (3.0, 0.0),
-    "flagged": (3.0, 0.0),
-    "rescued": (3.0, 0.0),
-    "ignored": (0.0, 0.5),
-    "held": (0.0, 0.0),
-    "deleted_from_held": (0.0, 1.0),
-    "deleted_unread": (0.0, 2.0),
-    "junked": (0.0, 3.0),
-    "moved_to_held": (0.0, 3.0),
-}
+from .vocabulary import WEIGHTS, Behaviour
+
+BEHAVIOUR = WEIGHTS  # the name the simulator's vectorised replay imports
 SECONDS_PER_DAY = 86400.0
 KEY_KINDS = ("address", "domain", "list")  # the order of the memory's signals
 
@@ -84,7 +72,7 @@ class SenderStats:
     def count(self, behaviour: str, now: float) -> float:
         return self.long.decayed_to(now).get(behaviour, 0.0)
 
-    def features(self, now: float) -> tuple[float, float, float]:
+    def features(self, now: float) -> tuple[float, ...]:
         long, short = self.long.decayed_to(now), self.short.decayed_to(now)
         return tuple(float(v) for v in key_signals(
             long.get("positive", 0.0), long.get("negative", 0.0),
@@ -137,7 +125,7 @@ class SenderMemory:
         self.correspondents: set[str] = set()
 
     def record(self, keys: list[str], behaviour: str, at: float) -> None:
-        """Remember that the reader did `behaviour` (a BEHAVIOUR name) with this mail at `at`."""
+        """Remember that the reader did `behaviour` (a `Behaviour`) with this mail at `at`."""
         self._add(keys, behaviour, at, 1.0)
 
     def forget(self, keys: list[str], behaviour: str, at: float) -> None:
@@ -147,12 +135,13 @@ class SenderMemory:
     def _add(self, keys: list[str], behaviour: str, at: float, sign: float) -> None:
         if behaviour not in BEHAVIOUR:
             raise ValueError(f"unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOUR)}")
-        positive, negative = BEHAVIOUR[behaviour]
+        known = Behaviour(behaviour)
+        positive, negative = known.positive, known.negative
         for key in keys:
             stats = self.stats.setdefault(key, SenderStats(
                 DecayingCounts(self.half_life), DecayingCounts(self.trend_half_life)))
             for counts in (stats.long, stats.short):
-                counts.add(behaviour, sign, at)
+                counts.add(known.value, sign, at)
                 counts.add("positive", sign * positive, at)
                 counts.add("negative", sign * negative, at)
 

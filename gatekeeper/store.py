@@ -22,7 +22,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -128,33 +128,65 @@ class Tracked:
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """One decision as recorded: what was decided about a message, and why."""
+    """One decision as recorded: what was decided about a message, and why. The fields
+    are the `messages` table's columns in order, its JSON columns decoded (here only)."""
 
     id: int  # the decision's ID, as `status`, `review` and `explain` show it
     account: str
     folder: str
+    uidvalidity: int
     uid: int
     message_id: str
     content_hash: str
     sender: str
     subject: str
     decided_at: float
-    action: str
+    action: str  # a `VerdictAction`
     probability: float
-    mode: str
+    mode: str  # a `Mode`
     probe: bool
     queue: str
-    reasons: list[dict]
+    reasons: list[dict]  # `policy.Reason`s as {"code": ..., "text": ...}
+    sender_keys: list[str]
+    error: str  # what went wrong reading or acting on it ("" when nothing did)
     evidence: dict  # `Assessment.evidence()` at the time ({} for decisions before it was kept)
-    error: str
 
     @classmethod
     def of(cls, row: sqlite3.Row) -> DecisionRecord:
-        return cls(row["id"], row["account"], row["folder"], row["uid"], row["message_id"],
-                   row["content_hash"], row["sender"], row["subject"], row["decided_at"],
-                   row["action"], row["probability"], row["mode"], bool(row["probe"]),
-                   row["queue"], json.loads(row["reasons"]), json.loads(row["evidence"] or "{}"),
-                   row["error"])
+        return cls(row["id"], row["account"], row["folder"], row["uidvalidity"], row["uid"],
+                   row["message_id"], row["content_hash"], row["sender"], row["subject"],
+                   row["decided_at"], row["action"], row["probability"], row["mode"],
+                   bool(row["probe"]), row["queue"], json.loads(row["reasons"]),
+                   json.loads(row["sender_keys"]), row["error"],
+                   json.loads(row["evidence"] or "{}"))
+
+    def as_stored(self) -> dict:
+        """The row as the database holds it, JSON columns as text: what `status --json`
+        has always printed."""
+        return asdict(self) | {
+            "probe": int(self.probe), "reasons": json.dumps(self.reasons),
+            "sender_keys": json.dumps(self.sender_keys), "evidence": json.dumps(self.evidence)}
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """A decision as `status` and `stats` count it."""
+
+    account: str
+    decided_at: float
+    action: str  # a `VerdictAction`
+    mode: str  # a `Mode`
+    probability: float
+    reversed: bool  # the reader undid its move or rescued it from Held
+
+
+@dataclass(frozen=True)
+class SenderBehaviour:
+    """How many times the reader did one thing with one sender's decided mail."""
+
+    sender: str
+    behaviour: str  # a `Behaviour`
+    times: int
 
 
 @dataclass(frozen=True)
@@ -224,7 +256,7 @@ def storage_failure(error: BaseException, where: Path) -> StorageError | None:
         advice = next((text for code, text in _SQLITE_FAILURES.items()
                        if name == code or name.startswith(code + "_")), None)
     elif isinstance(error, OSError):
-        advice = _OS_FAILURES.get(error.errno)
+        advice = _OS_FAILURES.get(error.errno) if error.errno is not None else None
         where = Path(error.filename) if error.filename else where
     else:
         advice = None
@@ -347,11 +379,6 @@ class Store:
         return float(last or 0.0)
 
     # -- decisions -------------------------------------------------------------------
-    def is_decided(self, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
-        return self.db.execute(
-            "SELECT 1 FROM messages WHERE account = ? AND folder = ? AND uidvalidity = ? "
-            "AND uid = ?", (account, folder, uidvalidity, uid)).fetchone() is not None
-
     def decided_identities(self, account: str) -> set[tuple[str, str]]:
         """(Message-ID, content hash) of every message decided: what each one is."""
         rows = self.db.execute("SELECT message_id, content_hash FROM messages WHERE account = ?",
@@ -397,22 +424,24 @@ class Store:
         self.db.execute("UPDATE messages SET error = ? WHERE account = ? AND folder = ? AND "
                         "uidvalidity = ? AND uid = ?", (error, account, folder, uidvalidity, uid))
 
-    def failed_decisions(self, limit: int = 10) -> tuple[int, list[sqlite3.Row]]:
+    def failed_decisions(self, limit: int = 10) -> tuple[int, list[DecisionRecord]]:
         """How many messages could not be read or acted on, and the latest `limit` of them."""
         count = self.db.execute("SELECT COUNT(*) FROM messages WHERE error != ''").fetchone()[0]
         rows = self.db.execute("SELECT rowid AS id, * FROM messages WHERE error != '' "
-                               "ORDER BY decided_at DESC LIMIT ?", (limit,)).fetchall()
-        return count, rows
+                               "ORDER BY decided_at DESC LIMIT ?", (limit,))
+        return count, [DecisionRecord.of(row) for row in rows]
 
     def decisions(self, account: str | None = None, since: float = 0.0,
-                  action: str | None = None) -> list[sqlite3.Row]:
+                  action: str | None = None) -> list[DecisionRecord]:
+        """Decisions since a time (of one account, of one action), oldest first."""
         query = "SELECT rowid AS id, * FROM messages WHERE decided_at >= ?"
         params: list = [since]
         if account:
             query, params = query + " AND account = ?", params + [account]
         if action:
             query, params = query + " AND action = ?", params + [action]
-        return self.db.execute(query + " ORDER BY decided_at", params).fetchall()
+        return [DecisionRecord.of(row)
+                for row in self.db.execute(query + " ORDER BY decided_at", params)]
 
     def decision_for(self, account: str, message_id: str,
                      content_hash: str | None = None) -> DecisionRecord | None:
@@ -444,9 +473,9 @@ class Store:
             "SELECT DISTINCT account FROM messages ORDER BY account")]
 
     def decision_outcomes(self, account: str | None = None,
-                          since: float = 0.0) -> list[sqlite3.Row]:
-        """Decisions since a time (account, decided_at, action, mode, probability), each
-        with `reversed` = 1 when the reader undid its move or rescued it from Held."""
+                          since: float = 0.0) -> list[DecisionOutcome]:
+        """Decisions since a time, each with whether the reader undid its move or
+        rescued it from Held, oldest first."""
         query = (
             "SELECT m.account, m.decided_at, m.action, m.mode, m.probability, "
             "r.message_id IS NOT NULL AS reversed FROM messages m LEFT JOIN ("
@@ -458,12 +487,13 @@ class Store:
         params: list = [UNDONE, since]
         if account:
             query, params = query + " AND m.account = ?", params + [account]
-        return self.db.execute(query + " ORDER BY m.decided_at", params).fetchall()
+        return [DecisionOutcome(row[0], row[1], row[2], row[3], row[4], bool(row[5]))
+                for row in self.db.execute(query + " ORDER BY m.decided_at", params)]
 
     def sender_behaviours(self, account: str | None = None,
-                          since: float = 0.0) -> list[sqlite3.Row]:
-        """(sender, behaviour, times): what the reader did with each sender's decided mail,
-        learned since a time and not undone."""
+                          since: float = 0.0) -> list[SenderBehaviour]:
+        """What the reader did with each sender's decided mail, learned since a time and
+        not undone."""
         query = (
             "SELECT m.sender, f.behaviour, COUNT(*) AS times FROM feedback f JOIN ("
             "  SELECT DISTINCT account, message_id, sender FROM messages WHERE message_id != ''"
@@ -472,8 +502,8 @@ class Store:
         params: list = [since]
         if account:
             query, params = query + " AND f.account = ?", params + [account]
-        return self.db.execute(query + " GROUP BY m.sender, f.behaviour ORDER BY m.sender",
-                               params).fetchall()
+        return [SenderBehaviour(*row) for row in self.db.execute(
+            query + " GROUP BY m.sender, f.behaviour ORDER BY m.sender", params)]
 
     def waiting_holds(self, account: str) -> list[JournalEntry]:
         """Completed holds whose message is still where the hold put it, as far as the
@@ -495,7 +525,7 @@ class Store:
             "detail, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (account, message_id, kind, source, target, INTENT, time.time(),
              f"{MOVER}{os.getpid()}", content_hash))
-        return int(cursor.lastrowid)
+        return _inserted_id(cursor)
 
     def moves_in_flight(self, account: str) -> set[int]:
         """Journal entries whose intent another process that is still running wrote: a
@@ -554,7 +584,7 @@ class Store:
             "INSERT INTO feedback (account, message_id, behaviour, source, at, lesson) "
             "VALUES (?, ?, ?, ?, ?, ?)", (account, message_id, behaviour, source, at,
                                           None if lesson is None else encode(lesson)))
-        return int(cursor.lastrowid)
+        return _inserted_id(cursor)
 
     def reactions(self, account: str, after: int = 0, up_to: int | None = None,
                   undone: bool | None = None, source: str | None = None) -> list[Reaction]:
@@ -578,15 +608,14 @@ class Store:
         return self.db.execute("UPDATE feedback SET undone = 1 WHERE account = ? AND "
                                "source = ? AND undone = 0", (account, source)).rowcount
 
-    def feedback(self, account: str | None = None, include_undone: bool = False) -> list[sqlite3.Row]:
+    def feedback(self, account: str | None = None,
+                 include_undone: bool = False) -> list[Reaction]:
+        """Reactions of one account or all, live ones only unless told, oldest first."""
         query = "SELECT * FROM feedback WHERE (? OR undone = 0)"
         params: list = [int(include_undone)]
         if account:
             query, params = query + " AND account = ?", params + [account]
-        return self.db.execute(query + " ORDER BY id", params).fetchall()
-
-    def undo_feedback(self, feedback_id: int) -> None:
-        self.db.execute("UPDATE feedback SET undone = 1 WHERE id = ?", (feedback_id,))
+        return [_reaction(row) for row in self.db.execute(query + " ORDER BY id", params)]
 
     def undo_feedback_of(self, account: str, message_id: str, source: str, since: float) -> int:
         """Mark what `source` recorded about a message since a time as undone; how many."""
@@ -667,6 +696,13 @@ def _running_elsewhere(detail: str) -> bool:
     except PermissionError:  # it runs, as another user
         return True
     return True
+
+
+def _inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT gave its row."""
+    if cursor.lastrowid is None:
+        raise RuntimeError("sqlite gave no row id for an INSERT")
+    return cursor.lastrowid
 
 
 def _tracked(row) -> Tracked:

@@ -30,10 +30,11 @@ from .brain import Brain, learning_signal
 from .learning import TRAINING, catch_up
 from .lesson import Lesson, evidence_of
 from .metrics import auc
-from .mailbox import ANSWERED, FLAGGED, SEEN, Fetched, Mailbox
+from .mailbox import SEEN, Fetched, Mailbox
 from .message import Message, parse
 from .profile import InterestProfile
 from .store import Store
+from .vocabulary import Behaviour
 
 UNREAD_IGNORED_DAYS = 14  # bulk mail still unread after this long was ignored
 CHUNK = 200  # messages fetched per request
@@ -73,20 +74,20 @@ class TrainingReport:
     last_week: Counter = field(default_factory=Counter)  # what it would have done
 
 
-def behaviour_of(role: str, flags: frozenset[str], message: Message, age_days: float) -> str | None:
+def behaviour_of(role: str, flags: frozenset[str], message: Message,
+                 age_days: float) -> Behaviour | None:
     """What a message's folder and flags say the reader did with it (None: nothing clear)."""
     if role == "junk":
-        return "junked"
+        return Behaviour.JUNKED
     if role == "trash":
-        return "deleted_unread" if SEEN not in flags else None
-    if ANSWERED in flags:
-        return "replied"
-    if FLAGGED in flags:
-        return "flagged"
+        return Behaviour.DELETED_UNREAD if SEEN not in flags else None
+    shown = Behaviour.shown_by(flags)
+    if shown:
+        return shown[0]
     if SEEN in flags:
-        return "read"
+        return Behaviour.READ
     if message.is_bulk and age_days >= UNREAD_IGNORED_DAYS:
-        return "ignored"
+        return Behaviour.IGNORED
     return None
 
 

@@ -115,10 +115,10 @@ def huge_header(n: int, megabytes: int = 50) -> bytes:
 # -- 1. read ---------------------------------------------------------------------------------
 def attack_reading(inputs: list[bytes], figures: Figures) -> None:
     from gatekeeper.brain import Brain
-    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.embed import make_embedder
     from gatekeeper.message import parse
 
-    brain = Brain(OnnxEmbedder())
+    brain = Brain(make_embedder())
     brain.set_interests(["space exploration, rockets", "open source software and Linux"])
     crashes = unencodable = 0
     started = time.monotonic()

@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 
 from gatekeeper import baselines, corpus  # noqa: E402
 from gatekeeper.brain import Brain  # noqa: E402
-from gatekeeper.embed import DEFAULT_MAX_LENGTH, Embedder, OnnxEmbedder  # noqa: E402
+from gatekeeper.embed import DEFAULT_MAX_LENGTH, Embedder, make_embedder  # noqa: E402
 from gatekeeper.message import parse  # noqa: E402
 from gatekeeper.pipeline import BATCH_SIZE  # noqa: E402
 from gatekeeper.rspamd import IN_FLIGHT  # noqa: E402
@@ -116,7 +116,7 @@ def decide_folder(brain_dir: Path, folder: Path, threads: int, max_length: int,
     """The daemon's work in this process (run by `decided_in_fresh_process`): the first
     message alone, the rest in the pipeline's batches, each batch assessed as the
     pipeline does (the model only where the words and sender leave the verdict open)."""
-    embedder = TimedEmbedder(OnnxEmbedder(threads=threads, max_length=max_length))
+    embedder = TimedEmbedder(make_embedder(threads=threads, max_length=max_length))
     brain = Brain.load(brain_dir, embedder)
     files = sorted(folder.iterdir())
     parsing = assessing = 0.0
@@ -299,7 +299,7 @@ def main() -> None:
     print(f"{source}: {len(messages)} messages; history {len(history)}, deciding "
           f"{args.messages:,} (2 threads) and {args.one_thread_messages:,} (1 thread)", flush=True)
     figures["backfill"], brain = timed_backfill(
-        OnnxEmbedder(threads=2, max_length=args.max_length), history)
+        make_embedder(threads=2, max_length=args.max_length), history)
     print(f"backfill: {figures['backfill']['per_s']:.1f} messages/s", flush=True)
     # The mail arrives just after the history learned (the corpus is from 2002: the
     # sender memory would otherwise have decayed for twenty years).

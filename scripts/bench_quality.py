@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gatekeeper.embed import DEFAULT_MAX_LENGTH, OnnxEmbedder  # noqa: E402
+from gatekeeper.embed import DEFAULT_MAX_LENGTH, make_embedder  # noqa: E402
 from gatekeeper.quality import PROTOCOLS, run_quality_bench  # noqa: E402
 from gatekeeper.quality_report import replace_tables  # noqa: E402
 from gatekeeper.splits import REPORTING, ROLES  # noqa: E402
@@ -64,7 +64,7 @@ def main() -> int:
     report = run_quality_bench(args.corpus_dir, args.out, cache_dir=args.cache_dir,
                                limit=args.limit, tasks=args.tasks.split(","), roles=roles,
                                protocols=args.protocols.split(","),
-                               embedder=OnnxEmbedder(max_length=args.max_length, threads=2))
+                               embedder=make_embedder(max_length=args.max_length, threads=2))
     print(report.markdown)
     print(f"\nwrote {args.out}/quality.json, quality.md, learning_curve.png")
     if args.readme:

@@ -70,7 +70,7 @@ def decided(account: str | None = None) -> dict[str, str]:
     store = Store(paths().database)
     rows = store.decisions(account)
     store.close()
-    return {row["message_id"]: row["action"] for row in rows}
+    return {row.message_id: row.action for row in rows}
 
 
 def test_new_mail_is_decided_promptly_while_idling(server):
@@ -206,14 +206,14 @@ def test_killed_mid_batch_and_restarted_every_message_is_acted_on_exactly_once(s
     rows = store.decisions()
     moves = Counter(e.message_id for e in store.journal() if e.state == "done")
     store.close()
-    assert Counter(row["message_id"] for row in rows) == Counter(ids.values())  # once each
+    assert Counter(row.message_id for row in rows) == Counter(ids.values())  # once each
     where = {mid: folder for folder in ("INBOX", HELD, "Trash")
              for mid in reader.message_ids(folder)}
     assert sorted(where) == sorted(ids.values())  # none lost, none duplicated
     expected_folder = {"pass": "INBOX", "hold": HELD, "delete": "Trash"}
     for row in rows:
-        assert where[row["message_id"]] == expected_folder[row["action"]], row["message_id"]
-        assert moves[row["message_id"]] == (0 if row["action"] == "pass" else 1)
+        assert where[row.message_id] == expected_folder[row.action], row.message_id
+        assert moves[row.message_id] == (0 if row.action == "pass" else 1)
     reader.close()
 
 

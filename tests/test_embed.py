@@ -9,13 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gatekeeper.config import parse_settings
 from gatekeeper.embed import (
     MODEL_FILE,
     OnnxEmbedder,
     default_model_dir,
+    embedder_for,
+    make_embedder,
     verify_model,
 )
-from gatekeeper.errors import ModelCorruptError, ModelMissingError
+from gatekeeper.errors import BackendUnavailableError, ModelCorruptError, ModelMissingError
 
 DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.model
@@ -162,3 +165,31 @@ def test_text_with_a_lone_surrogate_is_embedded_as_its_replacement(embedder):
     # What a UTF-7 body "+2D0-" decodes to; the tokenizer itself raises TypeError on it.
     vectors = embedder.embed_batch(["poison\n\n\ud83d", "poison\n\n\ufffd"])
     np.testing.assert_allclose(vectors[0], vectors[1], atol=1e-6)
+
+
+# -- choosing an embedder by name --------------------------------------------------------------
+def test_the_default_config_makes_the_shipped_model_with_its_length_and_threads():
+    embedder = embedder_for(parse_settings("max_length = 128\nthreads = 2\n"))
+    assert isinstance(embedder, OnnxEmbedder)
+    assert (embedder.max_length, embedder.threads) == (128, 2)
+    assert embedder.files.folder == default_model_dir()
+
+
+def test_an_override_beats_the_settings():
+    embedder = embedder_for(parse_settings("threads = 2\n"), max_length=64, threads=1)
+    assert (embedder.max_length, embedder.threads) == (64, 1)
+
+
+def test_the_config_may_name_another_onnx_model_folder(model_copy):
+    settings = parse_settings(f'embedder = "onnx"\nmodel = "{model_copy}"\n')
+    assert embedder_for(settings).files.folder == model_copy
+
+
+def test_an_unknown_embedder_is_refused_with_the_known_ones():
+    with pytest.raises(BackendUnavailableError, match="known: onnx, sentence-transformers"):
+        make_embedder("word2vec")
+
+
+def test_sentence_transformers_needs_a_model_folder():
+    with pytest.raises(BackendUnavailableError, match="needs `model`"):
+        make_embedder("sentence-transformers")

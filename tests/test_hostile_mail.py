@@ -113,8 +113,8 @@ def test_a_message_the_model_cannot_read_is_passed_unread_and_the_batch_goes_on(
     assert (bad.verdict, bad.error) == ("pass", "reading failed: RuntimeError: the model "
                                                 "choked on this text")
     assert all(not d.error and d.verdict == "hold" for d in decisions if d is not bad)
-    row = next(r for r in store.decisions() if r["message_id"] == "poison-2@hostile.example")
-    assert row["error"] == bad.error and row["action"] == "pass"
+    row = next(r for r in store.decisions() if r.message_id == "poison-2@hostile.example")
+    assert row.error == bad.error and row.action == "pass"
     assert "poison-2@hostile.example" not in {t.message_id for t in store.tracked("local", "INBOX")}
     inbox = {m["Message-ID"] for m in stdlib_mailbox.Maildir(root).values()}
     assert inbox == {"<poison-2@hostile.example>"}  # passed: left where it was
@@ -218,7 +218,7 @@ def test_the_observer_learns_from_the_others_when_one_cannot_be_learned(root, st
 
     assert sorted(e.message_id for e in events) == ["wanted-1@orbital.example",
                                                     "wanted-2@orbital.example"]
-    assert [(r["message_id"], r["behaviour"]) for r in store.feedback()] == [
+    assert [(r.message_id, r.behaviour) for r in store.feedback()] == [
         ("wanted-2@orbital.example", "read")]
     assert Observer(box, pipeline.brain, store).observe(1e10) == []  # not tried again
 

@@ -288,7 +288,7 @@ def test_a_rescue_from_held_is_learned_by_profile_and_sender_memory(mailbox, rea
     assert again.probability > before
     stats = brain.memory.get("address:deals@shoes.example")
     assert stats is not None and stats.count("rescued", time.time()) > 0
-    assert [row["behaviour"] for row in store.feedback()] == ["rescued"]
+    assert [row.behaviour for row in store.feedback()] == ["rescued"]
     assert Observer(mailbox, brain, store).observe(time.time()) == []  # learned once
 
 

@@ -142,7 +142,7 @@ def test_a_held_folder_the_reader_removes_is_created_again_and_the_account_goes_
              what="a hold after the restart")
     wait_for(lambda: running.state("alice") == "watching", what="the account to go on")
     running.stop()
-    assert all(not row["error"] for row in Store(paths().database).decisions())
+    assert all(not row.error for row in Store(paths().database).decisions())
 
 
 def held_if_there(reader: Reader) -> dict:

@@ -18,7 +18,7 @@ from gatekeeper.insight import (
     local_midnight,
     seconds_saved,
 )
-from gatekeeper.store import DONE, UNDONE, Store
+from gatekeeper.store import DONE, UNDONE, DecisionOutcome, Store
 
 HELD = "Gatekeeper/Held"
 # Central European time with its summer time rule, spelled out so no tz database is needed:
@@ -79,6 +79,10 @@ def test_the_week_reaches_back_across_the_end_of_summer_time():
 
 
 # -- time saved ----------------------------------------------------------------------------
+def outcome(action: str, mode: str, reversed_: bool = False) -> DecisionOutcome:
+    return DecisionOutcome("acct", 0.0, action, mode, 0.5, reversed_)
+
+
 @pytest.mark.parametrize("action, mode, reversed_, saved", [
     ("delete", "active", False, SECONDS_TO_TRIAGE_UNWANTED),
     ("hold", "active", False, SECONDS_TO_TRIAGE_UNWANTED - SECONDS_TO_REVIEW_HELD),
@@ -89,12 +93,12 @@ def test_the_week_reaches_back_across_the_end_of_summer_time():
     ("hold", "tag", False, 0.0),
 ])
 def test_time_saved_counts_only_moves_the_reader_kept(action, mode, reversed_, saved):
-    assert seconds_saved([{"action": action, "mode": mode, "reversed": reversed_}]) == saved
+    assert seconds_saved([outcome(action, mode, reversed_)]) == saved
 
 
 def test_time_saved_adds_up():
-    rows = [{"action": a, "mode": "active", "reversed": 0} for a in ("delete", "hold", "delete")]
-    assert seconds_saved(rows) == 2 * 10.0 + 7.0
+    outcomes = [outcome(action, "active") for action in ("delete", "hold", "delete")]
+    assert seconds_saved(outcomes) == 2 * 10.0 + 7.0
 
 
 @pytest.mark.parametrize("seconds, said", [
@@ -182,8 +186,8 @@ def fill_three_days(store: Store) -> float:
     store.record_reaction("personal", "m6@example.org", "deleted_from_held", "review", now - 60)
     store.record_reaction("personal", "m1@example.org", "flagged", "flags INBOX",
                           local(2026, 11, 20, 12, 0))  # before the window
-    wrong = store.record_reaction("personal", "m6@example.org", "read", "flags Held", now - 60)
-    store.undo_feedback(wrong)
+    store.record_reaction("personal", "m6@example.org", "read", "flags Held", now - 60)
+    store.undo_feedback_of("personal", "m6@example.org", "flags Held", now - 60)  # a wrong one
     return now
 
 

@@ -21,6 +21,7 @@ from gatekeeper.brain import Brain
 from gatekeeper.cli import main
 from gatekeeper.config import load_settings, paths
 from gatekeeper.daemon import Daemon
+from gatekeeper.embed import EMBEDDERS
 from gatekeeper.errors import HomeLockedError
 from gatekeeper.store import Store
 from gatekeeper.testing import HashEmbedder
@@ -32,7 +33,7 @@ from test_imap import HELD, write_config
 @pytest.fixture(autouse=True)
 def hash_model(monkeypatch):
     """The commands read mail with the daemon's embedder, not the shipped model."""
-    monkeypatch.setattr("gatekeeper.embed.OnnxEmbedder", lambda **_: HashEmbedder())
+    monkeypatch.setitem(EMBEDDERS, "onnx", lambda *_: HashEmbedder())
 
 
 class Running:
@@ -61,7 +62,7 @@ def gatekeeper(*args: str) -> str:
 
 def decisions() -> dict[str, str]:
     store = Store(paths().database)
-    rows = {row["message_id"]: row["action"] for row in store.decisions()}
+    rows = {row.message_id: row.action for row in store.decisions()}
     store.close()
     return rows
 

@@ -303,7 +303,7 @@ def test_active_mode_holds_and_deletes_into_maildir_folders(box, root, store):
     assert message_ids(root, "Trash") == {"unwanted-2@shoes.example": ""}
     assert {(e.kind, e.source, e.target, e.state) for e in store.journal("local")} == {
         ("hold", "INBOX", HELD, DONE), ("delete", "INBOX", "Trash", DONE)}
-    assert {row["message_id"]: row["action"] for row in store.decisions("local")} == EXPECTED
+    assert {row.message_id: row.action for row in store.decisions("local")} == EXPECTED
     assert [t.message_id for t in store.tracked("local", HELD)] == ["unwanted-1@shoes.example"]
     assert pipeline.run_once() == []  # each message is decided once
 

@@ -75,7 +75,7 @@ def test_review_lists_passes_and_deletes_held_mail_and_learns_once(server):
     assert set(reader.message_ids("Trash")) == {"unwanted-2@shoes.example"}
     assert reader.message_ids(HELD) == {} and listed() == []
     store = Store(paths().database)
-    assert [(r["behaviour"], r["source"]) for r in store.feedback()] == [
+    assert [(r.behaviour, r.source) for r in store.feedback()] == [
         ("rescued", "review"), ("deleted_from_held", "review")]
     box = ImapMailbox(account_for(server), PASSWORD)
     assert Observer(box, new_brain(), store).observe(time.time()) == []  # not learned twice

@@ -93,7 +93,7 @@ def store() -> Store:
 
 def decided_ids() -> set[str]:
     database = store()
-    found = {row["message_id"] for row in database.decisions(ACCOUNT)}
+    found = {row.message_id for row in database.decisions(ACCOUNT)}
     database.close()
     return found
 
@@ -210,14 +210,14 @@ def test_a_rescue_in_review_does_not_turn_the_profile_over(server, tmp_path):
     daemon.stop()
 
     database = store()
-    (decision,) = [row for row in database.decisions(ACCOUNT) if row["message_id"] == gun.message_id]
+    (decision,) = [row for row in database.decisions(ACCOUNT) if row.message_id == gun.message_id]
     reviewed = {r.id for r in database.reactions(ACCOUNT, source="review")}
     database.close()
     print(f"\ngun politics post: P(wanted) {before['probability']:.3f}, interests "
           f"{before['evidence_log_odds']['interests']:+.1f} before the review; "
           f"{after['probability']:.3f}, {after['evidence_log_odds']['interests']:+.1f} after; "
-          f"the daemon: {decision['action']} at {decision['probability']:.3f}")
-    assert decision["action"] != "pass"
+          f"the daemon: {decision.action} at {decision.probability:.3f}")
+    assert decision.action != "pass"
     assert after["evidence_log_odds"]["interests"] < 0
     assert after["probability"] < 0.5
     assert len(reviewed) == 4 and reviewed <= set(saved_brain().profile.examples_.ids)
@@ -328,8 +328,8 @@ def test_two_weeks_of_a_reader_with_commands_and_crashes_beside_the_daemon(serve
 
 def _verdicts(message_ids: set[str]) -> dict[str, str]:
     database = store()
-    found = {row["message_id"]: row["action"] for row in database.decisions(ACCOUNT)
-             if row["message_id"] in message_ids}
+    found = {row.message_id: row.action for row in database.decisions(ACCOUNT)
+             if row.message_id in message_ids}
     database.close()
     return found
 

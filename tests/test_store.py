@@ -14,8 +14,10 @@ from gatekeeper.store import (
     INTENT,
     MIGRATIONS,
     UNDONE,
+    DecisionOutcome,
     FolderState,
     JournalEntry,
+    SenderBehaviour,
     Store,
     Tracked,
 )
@@ -39,6 +41,12 @@ def decision(message_id: str = "m1@example.org", **changes) -> dict:
             "action": "hold", "probability": 0.3, "mode": "active", "probe": False,
             "queue": "screener", "reasons": [{"code": "score", "text": "30% likely wanted"}],
             **changes}
+
+
+def decided(store: Store, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
+    return store.db.execute("SELECT 1 FROM messages WHERE account = ? AND folder = ? AND "
+                            "uidvalidity = ? AND uid = ?",
+                            (account, folder, uidvalidity, uid)).fetchone() is not None
 
 
 def file_mode(path) -> int:
@@ -80,7 +88,7 @@ def test_reopening_keeps_the_data_and_does_not_migrate_again(path):
 
     again = Store(path)  # re-running migration 1 would fail: its tables exist
     assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert again.is_decided("acct", "INBOX", 7, 1)
+    assert decided(again, "acct", "INBOX", 7, 1)
     assert again.list_entries("block") == {"deals.example"}
     again.close()
 
@@ -106,10 +114,10 @@ def test_a_failed_transaction_leaves_nothing_behind(store):
         with store.transaction():
             store.record_decision("acct", "INBOX", 7, 1, decision())
             raise RuntimeError("crash between decision and journal")
-    assert not store.is_decided("acct", "INBOX", 7, 1)
+    assert not decided(store, "acct", "INBOX", 7, 1)
     with store.transaction():  # and the connection is usable again
         store.record_decision("acct", "INBOX", 7, 1, decision())
-    assert store.is_decided("acct", "INBOX", 7, 1)
+    assert decided(store, "acct", "INBOX", 7, 1)
 
 
 # -- decisions ----------------------------------------------------------------------------------
@@ -118,16 +126,16 @@ def test_a_decision_is_recorded_once_per_message(store):
     assert store.record_decision("acct", "INBOX", 7, 1,
                                  decision(action="delete", probability=0.01)) is False
     (row,) = store.decisions()
-    assert (row["action"], row["probability"]) == ("hold", 0.3)  # the first one stands
+    assert (row.action, row.probability) == ("hold", 0.3)  # the first one stands
 
 
 @pytest.mark.parametrize("key", [("other", "INBOX", 7, 1), ("acct", "Archive", 7, 1),
                                  ("acct", "INBOX", 8, 1), ("acct", "INBOX", 7, 2)])
 def test_any_part_of_the_key_makes_another_message(store, key):
     store.record_decision("acct", "INBOX", 7, 1, decision())
-    assert not store.is_decided(*key)
+    assert not decided(store, *key)
     assert store.record_decision(*key, decision()) is True
-    assert store.is_decided(*key) and len(store.decisions()) == 2
+    assert decided(store, *key) and len(store.decisions()) == 2
 
 
 def test_a_decision_row_holds_what_was_decided(store):
@@ -142,11 +150,31 @@ def test_a_decision_row_holds_what_was_decided(store):
     assert store.decision_for("acct", "unknown@example.org") is None
 
 
+def test_a_decision_as_stored_is_its_database_row_so_status_json_keeps_its_shape(store):
+    store.record_decision("acct", "INBOX", 7, 1, decision(
+        probe=True, sender_keys=["address:alice@example.org"], evidence={"history": {}}))
+    (record,) = store.decisions()
+    assert (record.uidvalidity, record.sender_keys, record.evidence) == (
+        7, ["address:alice@example.org"], {"history": {}})
+    row = dict(store.db.execute("SELECT rowid AS id, * FROM messages").fetchone())
+    assert list(record.as_stored().items()) == list(row.items())
+
+
+def test_outcomes_and_sender_behaviours_are_typed_rows(store):
+    store.record_decision("acct", "INBOX", 7, 1, decision(action="hold", mode="active"))
+    store.record_reaction("acct", "m1@example.org", "rescued", "review", 1100.0)
+    store.record_reaction("acct", "m1@example.org", "read", "flags INBOX", 1200.0)
+    assert store.decision_outcomes() == [
+        DecisionOutcome("acct", 1000.0, "hold", "active", 0.3, reversed=True)]
+    assert store.sender_behaviours() == [SenderBehaviour("alice@example.org", "read", 1),
+                                         SenderBehaviour("alice@example.org", "rescued", 1)]
+
+
 def test_decisions_filter_by_account_time_and_action(store):
     store.record_decision("a", "INBOX", 1, 1, decision("m1", at=100.0, action="pass"))
     store.record_decision("a", "INBOX", 1, 2, decision("m2", at=200.0, action="hold"))
     store.record_decision("b", "INBOX", 1, 1, decision("m3", at=300.0, action="hold"))
-    ids = lambda rows: [row["message_id"] for row in rows]  # noqa: E731
+    ids = lambda rows: [row.message_id for row in rows]  # noqa: E731
     assert ids(store.decisions()) == ["m1", "m2", "m3"]
     assert ids(store.decisions(account="a")) == ["m1", "m2"]
     assert ids(store.decisions(since=150.0)) == ["m2", "m3"]
@@ -210,14 +238,14 @@ def test_feedback_is_recorded_and_undone(store):
     read = store.record_reaction("acct", "m1", "read_soon", "observer", 10.0)
     rescued = store.record_reaction("acct", "m2", "rescued", "observer", 20.0)
     store.record_reaction("other", "m3", "junked", "observer", 30.0)
-    assert [(r["message_id"], r["behaviour"], r["at"]) for r in store.feedback("acct")] == [
+    assert [(r.message_id, r.behaviour, r.at) for r in store.feedback("acct")] == [
         ("m1", "read_soon", 10.0), ("m2", "rescued", 20.0)]
 
-    store.undo_feedback(read)
+    assert store.undo_feedback_of("acct", "m1", "observer", 10.0) == 1
 
-    assert [r["id"] for r in store.feedback("acct")] == [rescued]
+    assert [r.id for r in store.feedback("acct")] == [rescued]
     everything = store.feedback("acct", include_undone=True)
-    assert [(r["id"], r["undone"]) for r in everything] == [(read, 1), (rescued, 0)]
+    assert [(r.id, r.undone) for r in everything] == [(read, 1), (rescued, 0)]
     assert len(store.feedback()) == 2
 
 

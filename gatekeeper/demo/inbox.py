@@ -114,7 +114,7 @@ class _Writer:
         return arrivals
 
     def _arrival(self, kind: str) -> datetime:
-        days = range(self.days)
+        days = list(range(self.days))
         if kind == WORK:  # colleagues write on weekdays
             days = [d for d in days if (self.start + timedelta(days=d)).weekday() < 5]
         low, high = HOURS.get(kind, DEFAULT_HOURS)

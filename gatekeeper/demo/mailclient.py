@@ -76,7 +76,7 @@ class MailClient:
         for key in box.keys():
             if key not in self._message_ids:
                 with box.get_file(key) as handle:
-                    header = BytesHeaderParser().parse(handle)
+                    header = BytesHeaderParser().parsebytes(handle.read())
                 self._message_ids[key] = str(header.get("Message-ID", "")).strip().strip("<>")
             if self._message_ids[key] == message_id:
                 return key

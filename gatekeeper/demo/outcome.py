@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..pipeline import reasons_of
 from ..policy import ACTIONS, DELETE, HOLD, PASS
+from ..store import DecisionRecord
 from ..training import TrainingReport
 from .inbox import DemoMail
 from .persona import Persona
@@ -37,13 +37,14 @@ class DecidedMail:
         return self.wanted == (self.verdict == PASS)
 
 
-def decided_mail(row, mail: DemoMail, start: datetime, rescued: set[str]) -> DecidedMail:
+def decided_mail(decision: DecisionRecord, mail: DemoMail, start: datetime,
+                 rescued: set[str]) -> DecidedMail:
     """A stored decision joined with the generated message's truth."""
     return DecidedMail(
-        day=int((row["decided_at"] - start.timestamp()) // DAY_SECONDS), sender=mail.sender,
-        subject=mail.subject, kind=mail.kind, wanted=mail.wanted, verdict=row["action"],
-        probability=row["probability"], probe=bool(row["probe"]),
-        reason=top_reason(reasons_of(row)), rescued=mail.message_id in rescued)
+        day=int((decision.decided_at - start.timestamp()) // DAY_SECONDS), sender=mail.sender,
+        subject=mail.subject, kind=mail.kind, wanted=mail.wanted, verdict=decision.action,
+        probability=decision.probability, probe=decision.probe,
+        reason=top_reason(decision.reasons), rescued=mail.message_id in rescued)
 
 
 def top_reason(reasons: list[dict]) -> str:

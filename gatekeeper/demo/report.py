@@ -53,7 +53,7 @@ def _days(result: DemoResult) -> str:
 
 
 def _kinds(result: DemoResult) -> str:
-    counts = {kind: Counter() for kind in KINDS}
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in KINDS}
     for mail in result.decided:
         counts[mail.kind][mail.verdict] += 1
     kinds = [kind for kind in KINDS if counts[kind]]

@@ -28,12 +28,14 @@ from ..config import set_mode, set_statements
 from ..daemon import Watch
 from ..embed import Embedder
 from ..errors import InputError
-from ..mailbox import MaildirMailbox
+from ..mailbox import Mailbox
 from ..onboarding import add_account
 from ..policy import HOLD, PASS
 from ..store import Reaction, Store
 from ..training import SOURCE as TRAINING
 from ..training import Progress, TrainingReport, silent, train
+from .. import vocabulary
+from ..vocabulary import Mode
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
 from .outcome import DecidedMail, DemoResult, decided_mail
@@ -90,9 +92,10 @@ def _decided(store: Store, feedback: list[Reaction], inbox: DemoInbox,
     """Every decision the store recorded, with the reader's truth and whether they
     rescued it (from the `feedback` reactions)."""
     by_id = {mail.message_id: mail for mail in inbox.received}
-    rescued = {reaction.message_id for reaction in feedback if reaction.behaviour == "rescued"}
-    return [decided_mail(row, by_id[row["message_id"]], start, rescued)
-            for row in store.decisions(ACCOUNT)]
+    rescued = {reaction.message_id for reaction in feedback
+               if reaction.behaviour == vocabulary.Behaviour.RESCUED}
+    return [decided_mail(decision, by_id[decision.message_id], start, rescued)
+            for decision in store.decisions(ACCOUNT)]
 
 
 def prepare_folder(folder: Path | None) -> Path:
@@ -114,7 +117,7 @@ def prepare_folder(folder: Path | None) -> Path:
 def write_settings(where: Paths, maildir: Path) -> Settings:
     """The private home's settings file: the reader's statements (as `gatekeeper interests
     add` writes them), active mode, and the Maildir account."""
-    text = set_mode(default_config_text(), "active")
+    text = set_mode(default_config_text(), Mode.ACTIVE)
     text = set_statements(text, PERSONA.interests, PERSONA.disinterests)
     text = add_account(text, AccountConfig(name=ACCOUNT, kind="maildir", maildir=str(maildir)))
     where.config.mkdir(parents=True, exist_ok=True)
@@ -186,7 +189,7 @@ class SimulatedReader:
         return random.Random(f"{self.seed}:{occasion}:{mail.message_id}")
 
 
-def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: MaildirMailbox,
+def _learn_history(inbox: DemoInbox, history_end: datetime, mailbox: Mailbox,
                    brain: Brain, store: Store, reader: SimulatedReader,
                    progress: Progress) -> TrainingReport:
     """Leave the earlier weeks in the Maildir as the reader did, and train on them."""
