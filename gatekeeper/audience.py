@@ -46,7 +46,7 @@ import csv
 import difflib
 import io
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import MISSING, dataclass, fields
 from functools import cache
 from importlib import resources
@@ -215,12 +215,14 @@ def _parse_csv(text: str, source: str, default_name: str) -> Audience:
             continue
         cells = {column: cell.strip() for column, cell in zip(columns, row)}
         records.append((_place(f"line {reader.line_num}", cells["segment"]), _csv_fields(cells)))
+    audience = None
     try:
-        audience = _build_audience(default_name, source, records) if records or not problems \
-            else None
+        if records or not problems:
+            audience = _build_audience(default_name, source, records)
     except AudienceError as error:
-        problems.extend(_problems_of(error))
+        problems.extend(error.problems)
     _raise_all(problems)
+    assert audience is not None  # without problems, the personas were built
     return audience
 
 
@@ -244,16 +246,18 @@ PERSONA_DEFAULTS = {"description": "", "disinterests": (),
 EXAMPLE_FIELDS = tuple(f.name for f in fields(Example))
 
 
-def _build_audience(name: str, source: str, records: list[tuple[str, Mapping]]) -> Audience:
+def _build_audience(name: str, source: str, records: Sequence[tuple[str, Mapping]]) -> Audience:
     if not records:
         _fail(source, "no personas: an audience needs at least one")
-    personas, places, problems = [], {}, []
+    personas: list[Persona] = []
+    places: dict[str, str] = {}
+    problems: list[str] = []
     for place, raw in records:
         where = f"{source}, {place}"
         try:
             persona = _persona(raw, where)
         except AudienceError as error:
-            problems.extend(_problems_of(error))
+            problems.extend(error.problems)
             continue
         if persona.name in places:
             problems.append(f"{where}: the name {persona.name!r} is already used by "
@@ -269,14 +273,8 @@ def _raise_all(problems: list[str]) -> None:
     """One AudienceError listing every problem, one per line (none: nothing happens)."""
     if not problems:
         return
-    error = AudienceError(problems[0] if len(problems) == 1 else
-                          f"{len(problems)} problems:\n" + "\n".join(problems))
-    error.problems = list(problems)
-    raise error
-
-
-def _problems_of(error: AudienceError) -> list[str]:
-    return getattr(error, "problems", [str(error)])
+    raise AudienceError(problems[0] if len(problems) == 1 else
+                        f"{len(problems)} problems:\n" + "\n".join(problems), list(problems))
 
 
 def _persona(raw: Mapping, where: str) -> Persona:
@@ -288,7 +286,7 @@ def _persona(raw: Mapping, where: str) -> Persona:
         try:
             return check(*args)
         except AudienceError as error:
-            problems.extend(_problems_of(error))
+            problems.extend(error.problems)
             return None
 
     names = [name for name in raw.keys() if name in (*PERSONA_FIELDS, *ALIASES)]
@@ -409,7 +407,7 @@ def _examples(value: Any, where: str, field: str) -> tuple[Example, ...]:
         try:
             examples.append(_example(raw, f"{where}, {field} #{number}"))
         except AudienceError as error:
-            problems.extend(_problems_of(error))
+            problems.extend(error.problems)
     _raise_all(problems)
     return tuple(examples)
 

@@ -34,7 +34,12 @@ class InputError(GatekeeperError):
 
 
 class AudienceError(InputError):
-    """An audience file cannot be read, or describes personas that cannot exist."""
+    """An audience file cannot be read, or describes personas that cannot exist; each
+    mistake found is one of `problems`."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 class ConfigError(GatekeeperError):

@@ -202,7 +202,8 @@ def _mime_facts(raw: bytes) -> tuple[frozenset[str], list[str], int]:
         for part in tree.walk():
             if (part.get_content_type() == "text/html"
                     and part.get_content_disposition() != "attachment"):
-                data = part.get_payload(decode=True) or b""
+                data = part.get_payload(decode=True)
+                data = data if isinstance(data, bytes) else b""
                 size += len(data)
                 htmls.append(decode_text(data, part.get_content_charset()))
     except Exception as error:  # deep nesting, broken parts: the checks see what was read

@@ -86,7 +86,8 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
     person can fix (`needs_person`) is raised when `failed` returns None, and when nothing
     works the first failure is. `trying` hears of each way before it is tried.
     """
-    ways, first_failure = [account, *alternatives(account)], None
+    ways = [account, *alternatives(account)]
+    first_failure: GatekeeperError | None = None
     while ways:
         way = ways.pop(0)
         trying(way)
@@ -102,6 +103,7 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
             if needs_person(error):
                 raise
             first_failure = first_failure or error
+    assert first_failure is not None  # the account itself was tried, and failed
     raise first_failure
 
 

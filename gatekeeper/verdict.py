@@ -82,7 +82,9 @@ def _add_text_part(raw: bytes) -> bytes:
     text = EmailMessage()
     text.set_content(html_to_text(html_part.get_content()))
     html_part.make_alternative()
-    html_part.get_payload().insert(0, text)
+    parts = html_part.get_payload()
+    assert isinstance(parts, list)  # a multipart/alternative now, holding the HTML
+    parts.insert(0, text)
     return bytes(tree)
 
 
