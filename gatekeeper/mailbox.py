@@ -569,6 +569,19 @@ MAILDIR_FLAGS = {"S": SEEN, "R": ANSWERED, "F": FLAGGED, "T": DELETED, "D": "\\D
                  "P": "$Forwarded"}
 
 
+_MAILDIR_TIME = re.compile(r"(\d+)\.(?:M(\d+))?")
+
+
+def _delivery_order(key: str) -> tuple[int, int, str]:
+    """A Maildir name's place in delivery order: it starts with the delivery time, in
+    seconds, then (Python's and most agents' `M`) the microseconds, unpadded, so the
+    names themselves sort "M100000" before "M40" within one second."""
+    found = _MAILDIR_TIME.match(key)
+    if found is None:  # a name of another shape: after every timed one
+        return (1 << 62, 0, key)
+    return (int(found[1]), int(found[2] or 0), key)
+
+
 class MaildirMailbox:
     """A Maildir tree (Maildir++ folders) behind the same protocol.
 
@@ -597,7 +610,7 @@ class MaildirMailbox:
         path = Path(folder._path) / ".gatekeeper-uids.json"
         data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {
             "uidvalidity": int(time.time()), "next": 1, "keys": {}}
-        for key in sorted(folder.keys()):  # Maildir names start with the delivery time
+        for key in sorted(folder.keys(), key=_delivery_order):
             if key not in data["keys"]:
                 data["keys"][key] = data["next"]
                 data["next"] += 1

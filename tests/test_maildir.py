@@ -349,3 +349,15 @@ def test_an_unconfirmed_move_is_finished_once_after_a_crash(box, root, store):
     assert set(message_ids(root, HELD)) == {"unwanted-1@shoes.example"}
     assert store.journal_entry(entry).state == DONE
     assert actions.reconcile(box, store) == 0
+
+
+def test_mail_delivered_within_one_second_is_numbered_in_delivery_order(root, box):
+    """Maildir names carry the microseconds unpadded: sorted as text, "M100000" comes before
+    "M40" and "M5", and the demo's mail was decided in a different order from run to run."""
+    stdlib_mailbox.Maildir(root, create=True)
+    for micro, n in ((5, 1), (40, 2), (100000, 3)):
+        (root / "new" / f"1700000000.M{micro}P77Q{n}.host").write_bytes(wanted_message(n))
+    numbered = {f.raw.split(b"Message-ID: <")[1].split(b">")[0].decode(): f.uid
+                for f in box.fetch_new("INBOX", 0, 10)}
+    assert sorted(numbered, key=numbered.get) == [
+        "wanted-1@orbital.example", "wanted-2@orbital.example", "wanted-3@orbital.example"]
