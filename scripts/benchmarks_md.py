@@ -6,10 +6,13 @@
     .venv/bin/python scripts/bench_daemon.py --json bench-results/daemon.json
     .venv/bin/python scripts/bench_simulate.py --json bench-results/simulate.json \\
         --markdown bench-results/simulate.md
+    .venv/bin/python scripts/bench_quality.py --limit 4000   # -> bench-results/quality/
     .venv/bin/python scripts/benchmarks_md.py        # -> BENCHMARKS.md
 
-Each target is checked against the measured figure here, so the verdict cannot drift
-from the numbers. A benchmark whose results are missing is listed as not run.
+Each target is checked against the measured figure here (quality's in
+`gatekeeper.quality_report`), so the verdict cannot drift from the numbers. A benchmark
+whose results are missing is listed as not run; quality figures are published only from
+the reporting world.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench-results"
+
+from gatekeeper.quality_report import BEGIN, END, render_markdown  # noqa: E402
+from gatekeeper.splits import REPORTING  # noqa: E402
 
 
 def load(name: str) -> dict | None:
@@ -73,9 +80,24 @@ def daemon_section(daemon: dict) -> str:
         f"| CPU while idle | {daemon['idle_cpu_percent']:.2f}% |", ""])
 
 
+def quality_section(quality: dict) -> str:
+    """The reporting run's tables between the markers `bench_quality.py --benchmarks`
+    rewrites, so either script can refresh them."""
+    return "\n".join([
+        "## Quality (scripts/bench_quality.py)", "",
+        "Only the reporting world, which no setting was chosen on (`gatekeeper/splits.py`); "
+        "the README's evaluation section is the same output.", "",
+        BEGIN, render_markdown(quality).strip(), END, ""])
+
+
 def main() -> int:
     pipeline, daemon, simulate = load("pipeline.json"), load("daemon.json"), load("simulate.json")
-    if not (pipeline or daemon or simulate):
+    quality = load("quality/quality.json")
+    if quality and quality.get("roles") != [REPORTING]:
+        print("bench-results/quality holds tuning figures: left out (run bench_quality.py "
+              "--role reporting)", file=sys.stderr)
+        quality = None
+    if not (pipeline or daemon or simulate or quality):
         print(f"no results in {RESULTS}: run the benchmarks first (see this script's help)",
               file=sys.stderr)
         return 1
@@ -91,8 +113,10 @@ def main() -> int:
             lines.append((RESULTS / name).read_text())
     if daemon:
         lines.append(daemon_section(daemon))
+    if quality:
+        lines.append(quality_section(quality))
     missing = [n for n, r in (("bench_pipeline", pipeline), ("bench_daemon", daemon),
-                              ("bench_simulate", simulate)) if not r]
+                              ("bench_simulate", simulate), ("bench_quality", quality)) if not r]
     if missing:
         lines.append("Not run for this file: " + ", ".join(missing) + ".\n")
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))
