@@ -191,13 +191,17 @@ def targets_table(results: dict) -> list[str]:
 
 
 def provenance(results: dict) -> str:
-    """How and where the figures were measured, as one line."""
-    run = results.get("run")
-    if not run:
-        return ""
-    limit = f", at most {run['limit']:,} messages per task" if run.get("limit") else ""
-    return (f"Measured {run['date']} on {run['machine']} ({run['cores']} cores, Python "
-            f"{run['python']}), model {results.get('model', '?')}{limit}.")
+    """How and where the figures were measured: one line per run (several runs, each
+    with its own tasks, when saved runs were merged)."""
+    runs = [(list(results.get("tasks", {})), results["run"])] if results.get("run") else [
+        ([name], task["run"]) for name, task in results.get("tasks", {}).items() if "run" in task]
+    lines = []
+    for names, run in runs:
+        limit = f", at most {run['limit']:,} messages per task" if run.get("limit") else ""
+        lines.append(f"{', '.join(names)}: measured {run['date']} on {run['machine']} "
+                     f"({run['cores']} cores, Python {run['python']}), model "
+                     f"{results.get('model', '?')}{limit}.")
+    return "\n".join(lines)
 
 
 def render_markdown(results: dict) -> str:
@@ -217,7 +221,8 @@ def render_markdown(results: dict) -> str:
          "reactions): AUC on the decided part, wanted mail held and deleted:",
          curve_table(results)),
     ]
-    lines = [provenance(results), ""] if results.get("run") else []
+    measured = provenance(results)
+    lines = [measured, ""] if measured else []
     for title, table in sections:
         if table:
             lines += ([title, ""] if title else []) + table + [""]

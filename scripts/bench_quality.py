@@ -45,6 +45,20 @@ from gatekeeper.quality_report import plot_learning_curves, render_markdown, \
     replace_tables  # noqa: E402
 from gatekeeper.splits import REPORTING, ROLES  # noqa: E402
 
+def merged(runs: list[dict]) -> dict:
+    """Several saved runs as one: each task from the run that measured it (peers always
+    in the same run as the gatekeeper). They must share the model and the roles."""
+    first = runs[0]
+    for run in runs[1:]:
+        if (run["model"], run["roles"]) != (first["model"], first["roles"]):
+            raise SystemExit("the saved runs used other models or roles: measure them together")
+    if len(runs) == 1:
+        return first
+    tasks = {name: task | {"run": run.get("run")} for run in runs
+             for name, task in run["tasks"].items()}
+    return {key: value for key, value in first.items() if key != "run"} | {"tasks": tasks}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus-dir", type=Path, default=ROOT.parent / "shared" / "corpora")
@@ -64,19 +78,20 @@ def main() -> int:
                         help="rewrite this README's evaluation tables from the reporting run")
     parser.add_argument("--benchmarks", type=Path, default=None,
                         help="rewrite this BENCHMARKS.md's quality tables from the reporting run")
-    parser.add_argument("--from-results", type=Path, default=None, metavar="QUALITY.json",
-                        help="measure nothing: render a saved run's quality.json")
+    parser.add_argument("--from-results", type=Path, nargs="+", default=None,
+                        metavar="QUALITY.json", help="measure nothing: render saved runs' "
+                        "quality.json (several: their tasks side by side)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s: %(message)s")
     roles = ROLES if args.role == "both" else (args.role,)
     if args.from_results:
-        results = json.loads(args.from_results.read_text())
+        results = merged([json.loads(path.read_text()) for path in args.from_results])
         roles, markdown = tuple(results["roles"]), render_markdown(results)
-        curve = args.from_results.with_name("learning_curve.png")
-        if not curve.exists():
-            plot_learning_curves(results, curve)
+        curve = args.out / "learning_curve.png"
+        args.out.mkdir(parents=True, exist_ok=True)
+        plot_learning_curves(results, curve)
     if (args.readme or args.benchmarks) and roles != (REPORTING,):
         parser.error("--readme and --benchmarks publish the reporting figures only: "
                      "use --role reporting")

@@ -101,5 +101,15 @@ def test_the_report_says_how_it_was_measured():
     results = RESULTS | {"model": "m", "run": {"date": "2026-12-03", "machine": "x86_64 Linux",
                                                "cores": 2, "python": "3.11.7", "limit": 4000}}
     assert render_markdown(results).startswith(
-        "Measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m, at most 4,000 "
+        "sa: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m, at most 4,000 "
         "messages per task.")
+
+
+def test_merged_runs_say_how_each_task_was_measured():
+    run = {"date": "2026-12-03", "machine": "x86_64 Linux", "cores": 2, "python": "3.11.7"}
+    results = {"model": "m", "roles": ["reporting"], "tasks": {
+        "a": {"splits": {}, "run": run | {"limit": 4000}}, "b": {"splits": {}, "run": run}}}
+    assert render_markdown(results).splitlines()[:2] == [
+        "a: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m, at most "
+        "4,000 messages per task.",
+        "b: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m."]
