@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import platform
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -149,10 +151,11 @@ def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = 
               with_baselines: bool = True, embedder: Embedder | None = None,
               roles: Sequence[str] = (REPORTING,), protocols: Sequence[str] = PROTOCOLS,
               splits: dict[str, Sequence[Split]] | None = None,
-              profile_params: dict | None = None) -> QualityReport:
+              profile_params: dict | None = None, limit: int = 0) -> QualityReport:
     """Run the protocols on each task's splits; write the report to `out`.
 
-    `splits` maps a task's name to its splits when they are not the standard ones.
+    `splits` maps a task's name to its splits when they are not the standard ones;
+    `limit` is only recorded (the tasks were cut to it when loaded).
     """
     cache_dir = cache_dir or corpus.default_cache_dir()
     embedder = embedder or OnnxEmbedder(threads=2)
@@ -160,7 +163,10 @@ def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = 
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}; known: {', '.join(ROLES)}")
-    results = {"model": embedder.model_id, "roles": list(roles), "tasks": {}}
+    results = {"model": embedder.model_id, "roles": list(roles), "run": {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "machine": f"{platform.machine()} {platform.system()}", "cores": os.cpu_count(),
+        "python": platform.python_version(), "limit": limit}, "tasks": {}}
     for task in tasks:
         logger.info("%s: %d messages", task.name, len(task.messages))
         prepared = prepare(task, embedder, cache_dir / "embeddings")
@@ -184,4 +190,4 @@ def run_quality_bench(corpus_dir: Path, out: Path | None, cache_dir: Path | None
     cache_dir = cache_dir or corpus.default_cache_dir()
     return run_tasks(load_tasks(corpus_dir, cache_dir, tasks, limit), out, cache_dir,
                      with_baselines=with_baselines, embedder=embedder, roles=roles,
-                     protocols=protocols, profile_params=profile_params)
+                     protocols=protocols, profile_params=profile_params, limit=limit)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
+from .splits import REPORTING
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +108,110 @@ def curve_table(results: dict) -> list[str]:
              "|---|---|---|" + "---|" * width] + [row for row, _ in rows])
 
 
+@dataclass(frozen=True)
+class Target:
+    """One target of the quality issue (16), checked on each reporting split of its task."""
+
+    task: str  # the standard task it concerns (`quality.load_tasks`)
+    text: str
+    measured: Callable[[dict], float | None]  # from one split's results; None: not measured
+    bound: float | Callable[[dict], float | None]  # a number, or one from the same split
+    at_least: bool = True
+    digits: int = 0  # 0: a share shown as a percentage, else an AUC or ECE with these digits
+
+
+def _get(*path: str) -> Callable[[dict], float | None]:
+    def get(split: dict) -> float | None:
+        value = split
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        return value
+    return get
+
+
+def _after_reactions(reactions: int) -> Callable[[dict], float | None]:
+    def get(split: dict) -> float | None:
+        curve = split.get("online", {}).get("learning_curve", [])
+        return next((p["auc"] for p in curve if p["reactions"] == reactions), None)
+    return get
+
+
+TARGETS = (
+    Target("spamassassin", "AUC above SpamAssassin's in the same run (goal 0.995)",
+           _get("batch", "auc"), _get("baselines", "SpamAssassin", "auc"), digits=4),
+    Target("spamassassin", "unwanted removed at 0.1% wanted lost >= 65% (goal 90%)",
+           _get("batch", "removed_at_0.1%_lost"), 0.65),
+    Target("spamassassin", "commercial-but-wanted against spam: AUC >= 0.95",
+           _get("batch", "slices", "hard_ham_dev", "auc"), 0.95, digits=4),
+    Target("spamassassin", "prequential: >= 80% of the spam kept out goes to Trash once the "
+           "reader has thrown away mail like it",
+           _get("prequential", "removed_to_trash_once_like_share"), 0.80),
+    *(target for task in ("spamassassin", "20news") for target in (
+        Target(task, "prequential: wanted deleted <= 0.1%",
+               _get("prequential", "wanted_lost_share"), 0.001, at_least=False),
+        Target(task, "prequential: wanted held <= 5%",
+               _get("prequential", "wanted_held_share"), 0.05, at_least=False),
+        Target(task, "prequential: unwanted left in the inbox <= 5%",
+               _get("prequential", "unwanted_left_share"), 0.05, at_least=False),
+        Target(task, "batch: ECE <= 0.03", _get("batch", "calibration", "ece"), 0.03,
+               at_least=False, digits=3))),
+    Target("20news", "zero-shot AUC >= 0.90 (the interest statements alone)",
+           _after_reactions(0), 0.90, digits=3),
+    Target("20news", "AUC >= 0.95 after 100 reactions", _after_reactions(100), 0.95, digits=3),
+    Target("20news", "batch: wanted deleted <= 0.1%", _get("batch", "wanted_lost_share"), 0.001,
+           at_least=False),
+)
+
+
+def target_rows(results: dict) -> list[tuple[str, str, str, bool]]:
+    """(target, task and split, measured, met) for each target measured on a reporting split."""
+    rows = []
+    for target in TARGETS:
+        task = results.get("tasks", {}).get(target.task, {})
+        for split_name, split in task.get("splits", {}).get(REPORTING, {}).items():
+            value = target.measured(split)
+            bound = target.bound(split) if callable(target.bound) else target.bound
+            if value is None or bound is None or value != value:
+                continue
+            shown = pct(value) if not target.digits else _number(value, target.digits)
+            if callable(target.bound):
+                shown += f" (against {_number(bound, target.digits)})"
+            met = value >= bound if target.at_least else value <= bound
+            rows.append((target.text, f"{target.task}, {split_name}", shown, met))
+    return rows
+
+
+def targets_table(results: dict) -> list[str]:
+    rows = target_rows(results)
+    return (["| target | task, reporting split | measured | met |", "|---|---|---|---|"]
+            + [f"| {text} | {where} | {shown} | {'yes' if met else '**no**'} |"
+               for text, where, shown, met in rows]) if rows else []
+
+
+def provenance(results: dict) -> str:
+    """How and where the figures were measured: one line per run (several runs, each
+    with its own tasks, when saved runs were merged)."""
+    runs = [(list(results.get("tasks", {})), results["run"])] if results.get("run") else [
+        ([name], task["run"]) for name, task in results.get("tasks", {}).items() if "run" in task]
+    lines = []
+    for names, run in runs:
+        limit = f", at most {run['limit']:,} messages per task" if run.get("limit") else ""
+        lines.append(f"{', '.join(names)}: measured {run['date']} on {run['machine']} "
+                     f"({run['cores']} cores, Python {run['python']}), model "
+                     f"{results.get('model', '?')}{limit}.")
+    return "\n".join(lines)
+
+
 def render_markdown(results: dict) -> str:
-    """The tables: every filter per split, the slices, the prequential stream, the curve."""
+    """The tables: the targets, every filter per split, the slices, the prequential stream,
+    the learning curve."""
     sections = [
-        ("", overview_table(results)),
+        ("Targets of the quality issue, each on the reporting splits it concerns:",
+         targets_table(results)),
+        ("Every filter on every split; the peers trained and tested on the same split in the "
+         "same run:", overview_table(results)),
         ("Kinds of wanted mail, each against all the unwanted mail of the decided part:",
          slices_table(results)),
         ("Prequential: the decided part as a stream after the learned part as history; "
@@ -118,7 +221,8 @@ def render_markdown(results: dict) -> str:
          "reactions): AUC on the decided part, wanted mail held and deleted:",
          curve_table(results)),
     ]
-    lines: list[str] = []
+    measured = provenance(results)
+    lines = [measured, ""] if measured else []
     for title, table in sections:
         if table:
             lines += ([title, ""] if title else []) + table + [""]

@@ -8,10 +8,13 @@
     .venv/bin/python scripts/bench_refit.py --json bench-results/refit.json
     .venv/bin/python scripts/bench_simulate.py --json bench-results/simulate.json \\
         --markdown bench-results/simulate.md
+    .venv/bin/python scripts/bench_quality.py --limit 4000   # -> bench-results/quality/
     .venv/bin/python scripts/benchmarks_md.py        # -> BENCHMARKS.md
 
-Each target is checked against the measured figure here, so the verdict cannot drift
-from the numbers. A benchmark whose results are missing is listed as not run.
+Each target is checked against the measured figure here (quality's in
+`gatekeeper.quality_report`), so the verdict cannot drift from the numbers. A benchmark
+whose results are missing is listed as not run; quality figures are published only from
+the reporting world.
 """
 
 from __future__ import annotations
@@ -21,7 +24,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench-results"
+
+from gatekeeper.quality_report import BEGIN, END, render_markdown  # noqa: E402
+from gatekeeper.splits import REPORTING  # noqa: E402
 
 
 def load(name: str) -> dict | None:
@@ -118,10 +125,25 @@ def refit_section(refit: dict) -> str:
         f"| one per core (OpenBLAS's default) | {refit['blas_thread_per_core_s']:.1f} |", ""])
 
 
+def quality_section(quality: dict) -> str:
+    """The reporting run's tables between the markers `bench_quality.py --benchmarks`
+    rewrites, so either script can refresh them."""
+    return "\n".join([
+        "## Quality (scripts/bench_quality.py)", "",
+        "Only the reporting world, which no setting was chosen on (`gatekeeper/splits.py`); "
+        "the README's evaluation section is the same output.", "",
+        BEGIN, render_markdown(quality).strip(), END, ""])
+
+
 def main() -> int:
     pipeline, daemon, simulate = load("pipeline.json"), load("daemon.json"), load("simulate.json")
     train, refit = load("train.json"), load("refit.json")
-    if not (pipeline or daemon or simulate or train or refit):
+    quality = load("quality/quality.json")
+    if quality and quality.get("roles") != [REPORTING]:
+        print("bench-results/quality holds tuning figures: left out (run bench_quality.py "
+              "--role reporting)", file=sys.stderr)
+        quality = None
+    if not (pipeline or daemon or simulate or train or refit or quality):
         print(f"no results in {RESULTS}: run the benchmarks first (see this script's help)",
               file=sys.stderr)
         return 1
@@ -141,8 +163,11 @@ def main() -> int:
         lines.append(train_section(train))
     if refit:
         lines.append(refit_section(refit))
+    if quality:
+        lines.append(quality_section(quality))
     missing = [n for n, r in (("bench_pipeline", pipeline), ("bench_daemon", daemon),
-                              ("bench_simulate", simulate), ("bench_train", train)) if not r]
+                              ("bench_simulate", simulate), ("bench_train", train),
+                              ("bench_quality", quality)) if not r]
     if missing:
         lines.append("Not run for this file: " + ", ".join(missing) + ".\n")
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines))

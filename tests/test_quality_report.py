@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.errors import InputError
-from gatekeeper.quality_report import BEGIN, END, render_markdown, replace_tables
+from gatekeeper.quality_report import BEGIN, END, render_markdown, replace_tables, target_rows
 
 
 def scores(auc: float) -> dict:
@@ -62,3 +62,54 @@ def test_tables_replace_what_lies_between_the_markers_only():
 def test_tables_need_the_markers():
     with pytest.raises(InputError, match="quality tables"):
         replace_tables("no markers here", "| new |")
+
+
+SPAM_SPLIT = {"batch": scores(0.995) | decisions() | {"calibration": {"ece": 0.05}},
+              "baselines": {"SpamAssassin": scores(0.993)}}
+
+
+@pytest.mark.parametrize(("target", "shown", "met"), [
+    ("AUC above SpamAssassin's in the same run (goal 0.995)", "0.9950 (against 0.9930)", True),
+    ("unwanted removed at 0.1% wanted lost >= 65% (goal 90%)", "50.0%", False),
+    ("commercial-but-wanted against spam: AUC >= 0.95", "0.7000", False),
+    ("batch: ECE <= 0.03", "0.050", False),
+])
+def test_targets_are_checked_on_the_reporting_splits(target, shown, met):
+    results = {"roles": ["reporting"], "tasks": {"spamassassin": {"splits": {
+        "reporting": {"sender": SPAM_SPLIT}}}}}
+    assert (target, "spamassassin, sender", shown, met) in target_rows(results)
+
+
+def test_targets_are_never_checked_on_the_tuning_world():
+    results = {"roles": ["tuning"], "tasks": {"spamassassin": {"splits": {
+        "tuning": {"sender": SPAM_SPLIT}}}}}
+    assert target_rows(results) == []
+    assert "Targets" not in render_markdown(results)
+
+
+def test_the_learning_curve_targets_read_the_point_after_their_reactions():
+    curve = [{"reactions": n, "auc": auc, "wanted_held_share": 0.1, "wanted_lost_share": 0.0}
+             for n, auc in ((0, 0.91), (50, 0.93), (100, 0.94))]
+    results = {"roles": ["reporting"], "tasks": {"20news": {"splits": {
+        "reporting": {"time": {"online": {"learning_curve": curve}}}}}}}
+    rows = {row[0]: row[2:] for row in target_rows(results)}
+    assert rows["zero-shot AUC >= 0.90 (the interest statements alone)"] == ("0.910", True)
+    assert rows["AUC >= 0.95 after 100 reactions"] == ("0.940", False)
+
+
+def test_the_report_says_how_it_was_measured():
+    results = RESULTS | {"model": "m", "run": {"date": "2026-12-03", "machine": "x86_64 Linux",
+                                               "cores": 2, "python": "3.11.7", "limit": 4000}}
+    assert render_markdown(results).startswith(
+        "sa: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m, at most 4,000 "
+        "messages per task.")
+
+
+def test_merged_runs_say_how_each_task_was_measured():
+    run = {"date": "2026-12-03", "machine": "x86_64 Linux", "cores": 2, "python": "3.11.7"}
+    results = {"model": "m", "roles": ["reporting"], "tasks": {
+        "a": {"splits": {}, "run": run | {"limit": 4000}}, "b": {"splits": {}, "run": run}}}
+    assert render_markdown(results).splitlines()[:2] == [
+        "a: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m, at most "
+        "4,000 messages per task.",
+        "b: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m."]
