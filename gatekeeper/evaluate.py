@@ -122,23 +122,26 @@ def new_brain(prepared: Prepared, embedder: Embedder, settings: PolicySettings,
     return brain
 
 
-def assess_range(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> list[Assessment]:
+Indexes = Sequence[int] | np.ndarray  # positions in a prepared corpus
+
+
+def assess_range(brain: Brain, prepared: Prepared, indexes: Indexes) -> list[Assessment]:
     """Assess messages the way the pipeline does, each at its own arrival time."""
     return [brain.assess([prepared.messages[i]], now=prepared.times[i],
                          embeddings=prepared.embeddings[i : i + 1])[0] for i in indexes]
 
 
-def learn_history(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> None:
+def learn_history(brain: Brain, prepared: Prepared, indexes: Indexes) -> None:
     """The reader kept the wanted messages (read soon) and threw the rest away unread."""
-    indexes = list(indexes)
-    if not indexes:
+    chosen = list(indexes)
+    if not chosen:
         return
-    behaviours = ["read_soon" if prepared.wanted[i] else "deleted_unread" for i in indexes]
-    brain.learn_history([prepared.messages[i] for i in indexes], prepared.embeddings[indexes],
-                        behaviours, prepared.times[indexes])
+    behaviours = ["read_soon" if prepared.wanted[i] else "deleted_unread" for i in chosen]
+    brain.learn_history([prepared.messages[i] for i in chosen], prepared.embeddings[chosen],
+                        behaviours, list(prepared.times[chosen]))
 
 
-def measure(prepared: Prepared, indexes: Sequence[int], p: np.ndarray,
+def measure(prepared: Prepared, indexes: Indexes, p: np.ndarray,
             actions: Sequence[str] | None = None) -> dict:
     """Scores (and decisions) on these messages: ranking, calibration, slices, counts."""
     indexes = list(indexes)
@@ -148,7 +151,7 @@ def measure(prepared: Prepared, indexes: Sequence[int], p: np.ndarray,
     return result | (decision_counts(wanted, actions) if actions is not None else {})
 
 
-def decide_and_measure(brain: Brain, prepared: Prepared, indexes: Sequence[int]) -> dict:
+def decide_and_measure(brain: Brain, prepared: Prepared, indexes: Indexes) -> dict:
     start = time.perf_counter()
     assessments = assess_range(brain, prepared, indexes)
     elapsed = time.perf_counter() - start

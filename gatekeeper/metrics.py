@@ -62,10 +62,11 @@ def calibration(wanted: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
 
 def decision_counts(wanted: np.ndarray, actions: Sequence[str]) -> dict:
     """Messages per (wanted or not, action), and the shares the reader lives with."""
-    actions = np.asarray(actions)
-    counts = {f"{kind}_{action}": int(((wanted == is_wanted) & (actions == action)).sum())
-              for kind, is_wanted in (("wanted", True), ("unwanted", False))
-              for action in (PASS, HOLD, DELETE)}
+    chosen = np.asarray(actions)
+    counts: dict[str, float] = {
+        f"{kind}_{action}": int(((wanted == is_wanted) & (chosen == action)).sum())
+        for kind, is_wanted in (("wanted", True), ("unwanted", False))
+        for action in (PASS, HOLD, DELETE)}
     n_wanted, n_unwanted = max(wanted.sum(), 1), max((~wanted).sum(), 1)
     removed = counts["unwanted_hold"] + counts["unwanted_delete"]
     counts |= {
@@ -93,13 +94,13 @@ def slice_metrics(wanted: np.ndarray, p: np.ndarray, labels: Sequence[str],
                   actions: Sequence[str] | None = None) -> dict:
     """Per label of wanted mail (e.g. ordinary ham, commercial-but-wanted): its AUC against
     all the unwanted mail, and with actions the share of it held and deleted."""
-    labels = np.asarray(labels)
+    of = np.asarray(labels)
     result = {}
-    for label in sorted(set(labels[wanted].tolist())):
-        chosen = (labels == label) | ~wanted
-        row = {"messages": int((labels == label).sum()), "auc": auc(wanted[chosen], p[chosen])}
+    for label in sorted(set(of[wanted].tolist())):
+        chosen = (of == label) | ~wanted
+        row = {"messages": int((of == label).sum()), "auc": auc(wanted[chosen], p[chosen])}
         if actions is not None:
-            mine = np.asarray(actions)[labels == label]
+            mine = np.asarray(actions)[of == label]
             row |= {"held_share": float((mine == HOLD).mean()),
                     "lost_share": float((mine == DELETE).mean())}
         result[label] = row

@@ -26,7 +26,7 @@ import numpy as np
 
 from .brain import Assessment, Brain
 from .embed import Embedder
-from .evaluate import DAY, Prepared, assess_range, decide_and_measure, learn_history, measure, \
+from .evaluate import DAY, Indexes, Prepared, assess_range, decide_and_measure, learn_history, measure, \
     new_brain
 from .metrics import auc, decision_counts
 from .policy import DELETE, HOLD, PASS, PolicySettings, thrown_away_like
@@ -88,7 +88,7 @@ class Stream:
         self._last: float | None = None
         self.work_after: list[int] = []  # the reader's actions so far, after each arrival
 
-    def run(self, indexes: Sequence[int]) -> Stream:
+    def run(self, indexes: Indexes) -> Stream:
         """Decide these messages in order, the reader reacting as time passes, then let
         the reader catch up on the last of them."""
         for index in indexes:
@@ -171,9 +171,9 @@ def _cumulative(wanted: np.ndarray, actions: Sequence[str], like: np.ndarray,
 def _to_trash_share(wanted: np.ndarray, actions: Sequence[str], like: np.ndarray) -> float:
     """Of the unwanted mail kept out of the inbox after the reader had thrown away mail
     like it (`policy.thrown_away_like`), the share that went straight to Trash."""
-    actions = np.asarray(actions)
-    removed = ~wanted & like & (actions != PASS)
-    return float((actions[removed] == DELETE).mean()) if removed.any() else float("nan")
+    chosen = np.asarray(actions)
+    removed = ~wanted & like & (chosen != PASS)
+    return float((chosen[removed] == DELETE).mean()) if removed.any() else float("nan")
 
 
 def run_prequential(prepared: Prepared, split: Split, embedder: Embedder,

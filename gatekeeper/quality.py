@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import baselines, corpus
 from .embed import Embedder, OnnxEmbedder
@@ -102,13 +103,13 @@ def run_task(prepared: Prepared, embedder: Embedder, roles: Sequence[str] = (REP
     """Every split of the chosen roles, by role and name."""
     splits = splits if splits is not None else standard_splits(
         prepared.senders, prepared.labels, prepared.task.time_cut)
-    result = {"messages": len(prepared.messages), "wanted_share": float(prepared.wanted.mean()),
-              "slices": prepared.task.slices, "splits": {}}
+    by_role: dict[str, dict] = {}
     for split in splits:
         if split.role in roles:
-            result["splits"].setdefault(split.role, {})[split.name] = run_split(
+            by_role.setdefault(split.role, {})[split.name] = run_split(
                 prepared, split, embedder, protocols, profile_params)
-    return result
+    return {"messages": len(prepared.messages), "wanted_share": float(prepared.wanted.mean()),
+            "slices": prepared.task.slices, "splits": by_role}
 
 
 def task_from_path(path: Path, kind: str = "folders", *, labels: Path | None = None,
@@ -163,7 +164,7 @@ def run_tasks(tasks: Sequence[Task], out: Path | None, cache_dir: Path | None = 
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown role(s) {', '.join(sorted(unknown))}; known: {', '.join(ROLES)}")
-    results = {"model": embedder.model_id, "roles": list(roles), "run": {
+    results: dict[str, Any] = {"model": embedder.model_id, "roles": list(roles), "run": {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "machine": f"{platform.machine()} {platform.system()}", "cores": os.cpu_count(),
         "python": platform.python_version(), "limit": limit}, "tasks": {}}

@@ -122,12 +122,12 @@ class Target:
 
 def _get(*path: str) -> Callable[[dict], float | None]:
     def get(split: dict) -> float | None:
-        value = split
+        value: object = split
         for key in path:
             if not isinstance(value, dict) or key not in value:
                 return None
             value = value[key]
-        return value
+        return value if isinstance(value, (int, float)) else None
     return get
 
 

@@ -263,7 +263,7 @@ class PrivateRspamd:
         return conf
 
     def _spawn(self, command: list[str]) -> None:
-        with open(self.folder / f"{command[0]}.out", "wb") as output:
+        with open(self.folder / f"{Path(command[0]).name}.out", "wb") as output:
             self.processes.append(subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
                 start_new_session=True))
@@ -273,7 +273,8 @@ class PrivateRspamd:
         while not ready():
             process = self.processes[-1]
             if process.poll() is not None or time.monotonic() > deadline:
-                output = self.folder / f"{process.args[0]}.out"
+                program = process.args[0] if isinstance(process.args, list) else process.args
+                output = self.folder / f"{Path(str(program)).name}.out"
                 raise BaselineFailedError(
                     f"the private {what} did not start (exit code {process.poll()}): "
                     f"{_tail(log)} {_tail(output)}")

@@ -100,8 +100,8 @@ def standard_splits(senders: Sequence[str], labels: Sequence[str],
     tuning = ~reporting
     early = np.arange(n) < int(n * time_cut)
     tuning_index = np.flatnonzero(tuning)
-    first_half = partition_by_sender([senders[i] for i in tuning_index],
-                                     [labels[i] for i in tuning_index], 0.5, salt="tuning")
+    first_half = partition_by_sender([senders[int(i)] for i in tuning_index],
+                                     [labels[int(i)] for i in tuning_index], 0.5, salt="tuning")
     tuning_learn = np.zeros(n, bool)
     tuning_learn[tuning_index[first_half]] = True
     return [
