@@ -18,6 +18,7 @@ from gatekeeper import training
 from gatekeeper.brain import Brain
 from gatekeeper.cli import main
 from gatekeeper.config import AccountConfig, paths
+from gatekeeper.embed import EMBEDDERS
 from gatekeeper.lesson import evidence_of
 from gatekeeper.mailbox import MaildirMailbox
 from gatekeeper.store import Store
@@ -169,7 +170,7 @@ def test_train_says_when_the_profile_is_usable_and_saves_it_then(tmp_path, monke
         original(self, folder)
 
     monkeypatch.setattr(Brain, "save", counted_save)
-    monkeypatch.setattr("gatekeeper.embed.OnnxEmbedder", lambda **_: HashEmbedder())
+    monkeypatch.setitem(EMBEDDERS, "onnx", lambda model, max_length, threads: HashEmbedder())
     result = CliRunner().invoke(main, ["train", "--days", "3650"])
     assert result.exit_code == 0, result.output
     assert "local: learned the newest 10 of 60 messages after" in result.output
