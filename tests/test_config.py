@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.config import (
+from gatekeeper.mail.config import (
     AccountConfig,
     Settings,
     default_config_text,
@@ -19,7 +19,7 @@ from gatekeeper.config import (
     set_statements,
 )
 from gatekeeper.errors import ConfigError
-from gatekeeper.policy import PolicySettings
+from gatekeeper.core.policy import PolicySettings
 
 ACCOUNT = """
 [[accounts]]

@@ -8,9 +8,9 @@ import sys
 import keyring
 import pytest
 
-from gatekeeper import credentials
-from gatekeeper.config import AccountConfig
-from gatekeeper.credentials import oauth_token, password, store_password
+from gatekeeper.mail import credentials
+from gatekeeper.mail.config import AccountConfig
+from gatekeeper.mail.credentials import oauth_token, password, store_password
 from gatekeeper.errors import CredentialsError
 
 

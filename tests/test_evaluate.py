@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper import quality
+from gatekeeper.evaluation import quality
 from gatekeeper.cli import main
 from gatekeeper.testing import HashEmbedder, build_message
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper import training
-from gatekeeper.brain import Brain
+from gatekeeper.mail import training
+from gatekeeper.core.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.config import AccountConfig, paths
-from gatekeeper.lesson import evidence_of
-from gatekeeper.mailbox import MaildirMailbox
-from gatekeeper.store import Store
+from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.core.lesson import evidence_of
+from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder, build_message
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
@@ -169,7 +169,7 @@ def test_train_says_when_the_profile_is_usable_and_saves_it_then(tmp_path, monke
         original(self, folder)
 
     monkeypatch.setattr(Brain, "save", counted_save)
-    monkeypatch.setattr("gatekeeper.embed.OnnxEmbedder", lambda **_: HashEmbedder())
+    monkeypatch.setattr("gatekeeper.core.embed.OnnxEmbedder", lambda **_: HashEmbedder())
     result = CliRunner().invoke(main, ["train", "--days", "3650"])
     assert result.exit_code == 0, result.output
     assert "local: learned the newest 10 of 60 messages after" in result.output

@@ -1,0 +1,1 @@
+"""The campaign side: a sender's campaign judged against a simulated audience."""
