@@ -41,7 +41,7 @@ print(first, after_load, peak)
 
 
 def benchmark_texts() -> dict[str, list[str]]:
-    from gatekeeper.cli import bundled_examples
+    from gatekeeper.campaign import bundled_examples
     from gatekeeper.core.message import parse
 
     mail = [parse(raw).text_for_embedding() for _, raw in bundled_examples()]
