@@ -29,11 +29,11 @@ import time
 from pathlib import Path
 
 from gatekeeper.campaign.audience import default_audience
+from gatekeeper.campaign.campaign import segments as persona_cache
+from gatekeeper.campaign.simulate import Campaign, read_campaign, simulate
 from gatekeeper.core.embed import OnnxEmbedder
 from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
-from gatekeeper.campaign.campaign import segments as persona_cache
-from gatekeeper.campaign.simulate import Campaign, read_campaign, simulate
 from gatekeeper.testing import build_message
 
 CAMPAIGN = build_message(

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gatekeeper.errors import BaselineUnavailableError
 from gatekeeper.evaluation.baselines import (
     BogofilterBaseline, NaiveBayesBaseline, RspamdBaseline, SpamAssassinBaseline,
     available_baselines, _mbox, _split_mbox)
-from gatekeeper.errors import BaselineUnavailableError
 from gatekeeper.evaluation.rspamd import PrivateRspamd, nxdomain_reply, post
 from gatekeeper.testing import build_message
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from gatekeeper.core.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
-from gatekeeper.errors import ProfileFormatError
 from gatekeeper.core.features import message_keys, signal_matrix
 from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.core.profile import Explanation
+from gatekeeper.errors import ProfileFormatError
 from gatekeeper.testing import HashEmbedder, build_message
 
 DAY = 86400.0

@@ -16,9 +16,9 @@ import pytest
 
 from gatekeeper.campaign.audience import default_audience
 from gatekeeper.campaign.campaign_report import html_report
-from gatekeeper.core.policy import PolicySettings
 from gatekeeper.campaign.segments import Segment
 from gatekeeper.campaign.simulate import read_campaign, simulate
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.testing import HashEmbedder, build_message
 
 VIEWPORT_WIDTH = 1280

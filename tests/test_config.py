@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.errors import ConfigError
 from gatekeeper.mail.config import (
     AccountConfig,
     Settings,
@@ -18,8 +20,6 @@ from gatekeeper.mail.config import (
     set_mode,
     set_statements,
 )
-from gatekeeper.errors import ConfigError
-from gatekeeper.core.policy import PolicySettings
 
 ACCOUNT = """
 [[accounts]]

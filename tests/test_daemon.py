@@ -20,14 +20,14 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.core.brain import CHECKPOINT
 from gatekeeper.cli import main
+from gatekeeper.core.brain import CHECKPOINT
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.mail.config import Settings, paths
 from gatekeeper.mail.daemon import Daemon
 from gatekeeper.mail.homelock import DAEMON, HomeLock
 from gatekeeper.mail.mailbox import MaildirMailbox
 from gatekeeper.mail.pipeline import BATCH_SIZE
-from gatekeeper.core.policy import PolicySettings
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder
 

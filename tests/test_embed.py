@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatekeeper.mail.config import parse_settings
 from gatekeeper.core.embed import (
     MODEL_FILE,
     OnnxEmbedder,
@@ -19,6 +18,7 @@ from gatekeeper.core.embed import (
     verify_model,
 )
 from gatekeeper.errors import BackendUnavailableError, ModelCorruptError, ModelMissingError
+from gatekeeper.mail.config import parse_settings
 
 DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.model

@@ -15,16 +15,16 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.mail import actions
-from gatekeeper.core.brain import Brain
 from gatekeeper.cli import main as cli
-from gatekeeper.mail.config import paths
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import (
     AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError)
+from gatekeeper.mail import actions
+from gatekeeper.mail.config import paths
 from gatekeeper.mail.feedback import Observer
 from gatekeeper.mail.mailbox import ImapMailbox
 from gatekeeper.mail.pipeline import Pipeline
-from gatekeeper.core.policy import PolicySettings
 from gatekeeper.mail.store import DONE, UNDONE, Store
 from gatekeeper.testing import HashEmbedder
 

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gatekeeper.core.message import MAX_HEADER_BYTES, parse
 from gatekeeper.mail.actions import Action
 from gatekeeper.mail.config import paths
 from gatekeeper.mail.feedback import Observer
 from gatekeeper.mail.mailbox import ImapMailbox, _read_message_id
-from gatekeeper.core.message import MAX_HEADER_BYTES, parse
 from gatekeeper.mail.pipeline import Pipeline
 from gatekeeper.mail.store import DONE, Store
 from gatekeeper.testing import build_message

@@ -17,12 +17,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.core.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.mail.config import load_settings, paths
-from gatekeeper.mail.daemon import Daemon
+from gatekeeper.core.brain import Brain
 from gatekeeper.core.embed import EMBEDDERS
 from gatekeeper.errors import HomeLockedError
+from gatekeeper.mail.config import load_settings, paths
+from gatekeeper.mail.daemon import Daemon
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder
 

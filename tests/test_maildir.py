@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.mail import actions
 from gatekeeper.core.brain import Brain
-from gatekeeper.mail.config import AccountConfig
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import FolderMissingError, MailboxError
+from gatekeeper.mail import actions
+from gatekeeper.mail.config import AccountConfig
 from gatekeeper.mail.mailbox import (
     ANSWERED,
     DELETED,
@@ -25,7 +26,6 @@ from gatekeeper.mail.mailbox import (
     open_mailbox,
 )
 from gatekeeper.mail.pipeline import Pipeline
-from gatekeeper.core.policy import PolicySettings
 from gatekeeper.mail.store import DONE, UNDONE
 from gatekeeper.testing import HashEmbedder, build_message
 

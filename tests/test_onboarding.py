@@ -14,12 +14,12 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.mail.config import AccountConfig, default_config_text, load_settings, parse_settings, paths
-from gatekeeper.mail import credentials
 from gatekeeper.errors import ConfigError, InsecureConnectionError
-from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail import credentials
+from gatekeeper.mail.config import AccountConfig, default_config_text, load_settings, parse_settings, paths
 from gatekeeper.mail.discovery import (SRV_DEADLINE_SECONDS, SrvRecord, dns_srv_records,
                                   find_server)
+from gatekeeper.mail.mailbox import ImapMailbox
 from gatekeeper.mail.onboarding import account_block, account_for_address, add_account, alternatives
 
 from conftest import account_for

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.campaign.audience import default_audience
-from gatekeeper.core.policy import PolicySettings
 from gatekeeper.campaign.segments import build_segments
 from gatekeeper.campaign.simulate import read_campaign, simulate
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.testing import build_message
 from persona_mail import APPEALS, OFF_TOPIC, ON_TOPIC
 

@@ -7,10 +7,10 @@ import pytest
 
 from gatekeeper.campaign.content_kind import EDITORIAL, PROMOTIONAL, TRANSACTIONAL, content_kind
 from gatekeeper.campaign.lint import lint_message
-from gatekeeper.core.message import parse
-from gatekeeper.campaign.placement import FINDING_POINTS, SenderFacts, forecast
 from gatekeeper.campaign.lint import CHECKS
+from gatekeeper.campaign.placement import FINDING_POINTS, SenderFacts, forecast
 from gatekeeper.campaign.verdict import ranked_changes
+from gatekeeper.core.message import parse
 from gatekeeper.testing import build_message
 
 SIGNED = "v=1; a=rsa-sha256; d={domain}; s=mail; h=from:subject; bh=abc=; b=def="

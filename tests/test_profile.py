@@ -15,7 +15,6 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.metrics import roc_auc_score
 
 from gatekeeper.core import profile as profile_module
-from gatekeeper.errors import NotFittedError, ProfileFormatError
 from gatekeeper.core.profile import (
     SIGNAL_LIMIT,
     TOKEN_PATTERN,
@@ -25,6 +24,7 @@ from gatekeeper.core.profile import (
     _calibrating_slope,
     term_frequencies,
 )
+from gatekeeper.errors import NotFittedError, ProfileFormatError
 from gatekeeper.testing import HashEmbedder
 
 EMBEDDER = HashEmbedder()

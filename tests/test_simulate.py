@@ -18,14 +18,14 @@ from click.testing import CliRunner
 
 from gatekeeper.campaign.audience import Audience, Example, Persona, default_audience
 from gatekeeper.campaign.campaign_report import html_report, terminal_report
-from gatekeeper.cli import main as cli
-from gatekeeper.errors import InputError
-from gatekeeper.core.features import message_keys
-from gatekeeper.core.message import parse
-from gatekeeper.core.policy import PolicySettings
 from gatekeeper.campaign.simulate import (
     BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
     load_campaign, read_campaign, sentence_effects, simulate, wilson)
+from gatekeeper.cli import main as cli
+from gatekeeper.core.features import message_keys
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.errors import InputError
 from gatekeeper.testing import HashEmbedder, build_message
 
 UNSUBSCRIBE = {"List-Id": "<weekly.devtools.example>",

@@ -27,13 +27,13 @@ import numpy as np
 import pytest
 
 from gatekeeper.core.brain import Brain
-from gatekeeper.mail.config import paths
+from gatekeeper.core.embed import OnnxEmbedder
+from gatekeeper.core.message import parse
 from gatekeeper.demo.inbox import CALENDAR_START, generate_inbox
 from gatekeeper.demo.persona import PERSONA, RESCUE, Behaviour
 from gatekeeper.demo.run import HISTORY_DAYS, SimulatedReader
-from gatekeeper.core.embed import OnnxEmbedder
+from gatekeeper.mail.config import paths
 from gatekeeper.mail.learning import catch_up
-from gatekeeper.core.message import parse
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import build_message
 

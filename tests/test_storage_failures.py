@@ -16,8 +16,8 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.mail.config import AccountConfig, paths
 from gatekeeper.errors import StorageError
+from gatekeeper.mail.config import AccountConfig, paths
 from gatekeeper.mail.store import Store, storage_failure
 
 from reader import unwanted_message, wait_for

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.core.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.mail.config import paths
+from gatekeeper.core.brain import Brain
 from gatekeeper.core.message import parse
-from gatekeeper.testing import build_message
+from gatekeeper.mail.config import paths
 from gatekeeper.mail.training import behaviour_of
+from gatekeeper.testing import build_message
 
 from reader import Reader
 from test_imap import write_config

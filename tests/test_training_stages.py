@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.mail import training
-from gatekeeper.core.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.core.brain import Brain
 from gatekeeper.core.lesson import evidence_of
+from gatekeeper.mail import training
+from gatekeeper.mail.config import AccountConfig, paths
 from gatekeeper.mail.mailbox import MaildirMailbox
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder, build_message

@@ -15,9 +15,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
+from ..core.message import Message, parse
 from ..errors import InputError
 from .lint import GMAIL_CLIP_BYTES
-from ..core.message import Message, parse
 
 SNIFF_BYTES = 8192  # how much of the start is looked at to tell what a file is
 # Bytes no text holds: NUL and the C0 controls but tab, newline, form feed, carriage

@@ -31,10 +31,10 @@ from email import message_from_bytes
 from email.policy import compat32
 from urllib.parse import urlsplit
 
-from .content_kind import PROMOTIONAL, TRANSACTIONAL, content_kind
 from ..core.features import SHORTENERS, registrable, same_organisation
 from ..core.htmltext import html_to_text, links_and_images, strip_comments
 from ..core.message import BULK_PRECEDENCE, Message, decode_text, parse
+from .content_kind import PROMOTIONAL, TRANSACTIONAL, content_kind
 
 logger = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from ..core.message import Message
 from .content_kind import PROMOTIONAL, TRANSACTIONAL, content_kind
 from .lint import BULK_LINK_COUNT, Finding
-from ..core.message import Message
 
 SPAM_BASE = -3.5  # a clean message from a sender in good standing: ~3% in spam
 TAB_BASE = 0.0

@@ -31,14 +31,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .audience import Audience, Example, Persona
 from ..core.brain import Brain
-from .campaign import SENT_AT
 from ..core.embed import Embedder
-from ..errors import ProfileFormatError
 from ..core.message import Message, parse
 from ..core.policy import PolicySettings
 from ..core.senders import SECONDS_PER_DAY
+from ..errors import ProfileFormatError
+from .audience import Audience, Example, Persona
+from .campaign import SENT_AT
 
 logger = logging.getLogger(__name__)
 

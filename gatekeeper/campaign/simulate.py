@@ -36,20 +36,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .audience import Audience
-from .campaign import SENT_AT, Campaign, load_campaign, read_campaign  # noqa: F401
-from .segments import Segment, build_segments
 from ..core.brain import THROWN_AWAY, learning_signal, similar_thrown_away
 from ..core.embed import Embedder
-from ..errors import InputError
 from ..core.features import SIGNAL_NAMES
-from .lint import Finding, lint_message
-from .list_health import DORMANT_DAYS, ListHealth, SendHealth
-from .placement import Placement, SenderFacts, forecast
-from .verdict import Change, ranked_changes
 from ..core.policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from ..core.profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
 from ..core.senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
+from ..errors import InputError
+from .audience import Audience
+from .campaign import SENT_AT, Campaign, load_campaign, read_campaign  # noqa: F401
+from .lint import Finding, lint_message
+from .list_health import DORMANT_DAYS, ListHealth, SendHealth
+from .placement import Placement, SenderFacts, forecast
+from .segments import Segment, build_segments
+from .verdict import Change, ranked_changes
 
 SCHEMA = "gatekeeper.simulation/1"
 START = SENT_AT  # the simulated clock starts at 2026-01-01 (any fixed time works)

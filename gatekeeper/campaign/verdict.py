@@ -18,8 +18,8 @@ from email import message_from_bytes, policy
 from email.utils import formatdate, make_msgid
 
 from ..core.features import SHORTENERS, registrable
-from .lint import Finding, lint_message
 from ..core.message import parse
+from .lint import Finding, lint_message
 from .placement import SenderFacts, forecast
 
 MIN_GAIN = 0.0005  # changes that move the inbox share by less are not worth listing

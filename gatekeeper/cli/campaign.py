@@ -73,11 +73,11 @@ def simulate(campaigns: tuple[Path, ...], audience_file: Path | None, recipients
     """
     from ..campaign.audience import load_audience
     from ..campaign.campaign_report import html_report, terminal_report
-    from ..mail.config import paths
-    from ..core.embed import OnnxEmbedder
     from ..campaign.lint import lint_dns
     from ..campaign.placement import SenderFacts
     from ..campaign.simulate import load_campaign, simulate as run_simulation
+    from ..core.embed import OnnxEmbedder
+    from ..mail.config import paths
 
     every_days = parse_duration(every) / 86400.0
     loaded = [load_campaign(path, subject, sender) for path in campaigns]

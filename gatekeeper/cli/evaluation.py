@@ -68,8 +68,8 @@ def score(source: str, max_length: int, as_json: bool) -> None:
 
     Example: gatekeeper score message.eml
     """
-    from ..mail.config import load_settings
     from ..core.embed import embedder_for
+    from ..mail.config import load_settings
 
     message = parse(read_message_bytes(source))
     embedder = embedder_for(load_settings(), max_length=max_length, threads=1)
@@ -110,8 +110,8 @@ def demo(folder: Path | None, messages: int, seed: int, html_path: Path | None,
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from ..demo import run_demo, write_report
     from ..core.embed import make_embedder
+    from ..demo import run_demo, write_report
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, disable=as_json) as bar:

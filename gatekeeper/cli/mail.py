@@ -414,9 +414,9 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
         def render(self, task):
             return Text(f"{task.speed:.1f}/s" if task.speed else "")
 
+    from ..core.embed import embedder_for
     from ..mail.account import Account
     from ..mail.config import load_settings, paths
-    from ..core.embed import embedder_for
     from ..mail.training import train as train_account
 
     where, settings = paths(), load_settings()
@@ -559,8 +559,8 @@ def _configured_account(account_name: str | None):
 
 def _open_account(account_name: str | None, role: str, config=None):
     """The account named (or the first, or `config`), open with its brain caught up."""
-    from ..mail.account import Account
     from ..core.embed import embedder_for
+    from ..mail.account import Account
 
     account, settings, where = _configured_account(account_name)
     config = config or account

@@ -62,10 +62,10 @@ def init(context: click.Context, address: str | None, no_verify: bool, **given) 
 
     Example: gatekeeper init --address me@fastmail.com
     """
+    from ..errors import CredentialsError, MailboxError
     from ..mail import onboarding
     from ..mail.credentials import NO_KEYRING, OTHER_ROUTES, keyring_backend, store_password
     from ..mail.discovery import find_server
-    from ..errors import CredentialsError, MailboxError
 
     at_terminal = sys.stdin.isatty()
     address = (address or click.prompt("Your email address")).strip()

@@ -26,11 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .embed import Embedder
 from ..errors import ProfileFormatError
+from .embed import Embedder
 from .features import SIGNAL_NAMES, message_keys, signal_matrix
-from .lesson import SENT, Example, Lesson, evidence_of
 from .junk import JUNK_SIMILARITY, JUNK_STATEMENTS, junk_similarity
+from .lesson import SENT, Example, Lesson, evidence_of
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide, decide_within
 from .profile import NO_REACTION, Evidence, Explanation, InterestProfile, sigmoid

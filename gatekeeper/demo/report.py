@@ -6,8 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 from ..core import htmlreport as html
-from .cast import KINDS
 from ..core.policy import ACTIONS
+from .cast import KINDS
 from .outcome import DemoResult
 
 # Rows the reader would mind, in the page's warning colours.

@@ -21,21 +21,21 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..mail.account import Account
+from ..core import vocabulary
 from ..core.brain import Brain
+from ..core.embed import Embedder
+from ..core.policy import HOLD, PASS
+from ..core.vocabulary import Mode
+from ..errors import InputError
+from ..mail.account import Account
 from ..mail.config import AccountConfig, Paths, Settings, default_config_text, parse_settings
 from ..mail.config import set_mode, set_statements
 from ..mail.daemon import Watch
-from ..core.embed import Embedder
-from ..errors import InputError
 from ..mail.mailbox import Mailbox
 from ..mail.onboarding import add_account
-from ..core.policy import HOLD, PASS
 from ..mail.store import Reaction, Store
 from ..mail.training import SOURCE as TRAINING
 from ..mail.training import Progress, TrainingReport, silent, train
-from ..core import vocabulary
-from ..core.vocabulary import Mode
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
 from .outcome import DecidedMail, DemoResult, decided_mail

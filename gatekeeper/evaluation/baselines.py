@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus
 from ..errors import BaselineFailedError, BaselineUnavailableError, GatekeeperError
+from . import corpus
 from .rspamd import SPAM_SCORE, PrivateRspamd
 
 logger = logging.getLogger(__name__)

@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from ..core.brain import Assessment, Brain
-from .corpus import LabelledMessage
 from ..core.embed import Embedder
 from ..core.message import Message, parse
-from .metrics import decision_counts, score_metrics, slice_metrics
 from ..core.policy import PolicySettings
 from ..core.profile import InterestProfile
+from .corpus import LabelledMessage
+from .metrics import decision_counts, score_metrics, slice_metrics
 from .splits import Split, sender_organisation
 
 logger = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import baselines, corpus
 from ..core.embed import Embedder, OnnxEmbedder
-from .evaluate import Prepared, Task, prepare, run_baselines, run_batch
 from ..core.policy import PolicySettings
+from . import baselines, corpus
+from .evaluate import Prepared, Task, prepare, run_baselines, run_batch
 from .prequential import run_online, run_prequential
 from .quality_report import plot_learning_curves, render_markdown
 from .splits import REPORTING, ROLES, Split, later_split, standard_splits

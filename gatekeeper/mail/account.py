@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 
 from ..core.brain import Brain, Lists
-from .config import AccountConfig, Paths, Settings
 from ..core.embed import Embedder
 from ..errors import ProfileFormatError
+from .config import AccountConfig, Paths, Settings
 from .homelock import DAEMON, HomeLock
 from .learning import catch_up
 from .mailbox import Mailbox, open_mailbox

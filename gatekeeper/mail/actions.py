@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ..core.message import parse
+from ..core.vocabulary import Mode, VerdictAction
 from ..errors import FolderMissingError, MailboxError
 from .mailbox import Folders, Mailbox
-from ..core.message import parse
 from .store import DONE, FAILED, INTENT, UNDONE, JournalEntry, Store
-from ..core.vocabulary import Mode, VerdictAction
 
 PASS, HOLD, DELETE = VerdictAction.PASS, VerdictAction.HOLD, VerdictAction.DELETE
 

@@ -17,9 +17,9 @@ from importlib import resources
 from pathlib import Path
 
 from ..core.embed import EMBEDDERS
-from ..errors import ConfigError
 from ..core.policy import PolicySettings
 from ..core.vocabulary import Mode
+from ..errors import ConfigError
 
 MODES = tuple(Mode)
 SECURITY = ("tls", "starttls", "plain")

@@ -11,8 +11,8 @@ import os
 import shlex
 import subprocess
 
-from .config import AccountConfig
 from ..errors import CredentialsError
+from .config import AccountConfig
 
 KEYRING_SERVICE = "gatekeeper"
 

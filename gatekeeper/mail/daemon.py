@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from .account import Account
 from ..core.brain import Brain, Lists
-from .config import AccountConfig, Paths, Settings, load_settings, settings_file_state
 from ..core.embed import Embedder, embedder_for
 from ..errors import ConfigError, ConnectionLostError, GatekeeperError, HomeLockedError
+from .account import Account
+from .config import AccountConfig, Paths, Settings, load_settings, settings_file_state
 from .feedback import Observer
 from .homelock import DAEMON, HomeLock
 from .mailbox import Mailbox, open_mailbox

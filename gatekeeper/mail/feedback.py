@@ -18,13 +18,13 @@ import logging
 from dataclasses import dataclass, replace
 
 from ..core.brain import Brain
+from ..core.message import Message, parse
+from ..core.vocabulary import Behaviour
 from ..errors import FolderMissingError
 from .learning import catch_up
 from .mailbox import SEEN, Folders, Mailbox
-from ..core.message import Message, parse
 from .pipeline import failure, isolated
 from .store import Store, Tracked
-from ..core.vocabulary import Behaviour
 
 logger = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
 from ..core import htmlreport as html
-from .actions import ACTIVE
 from ..core.policy import ACTIONS, DELETE, HOLD, PASS
-from .store import DecisionOutcome, SenderBehaviour, Store
 from ..core.vocabulary import WEIGHTS
+from .actions import ACTIVE
+from .store import DecisionOutcome, SenderBehaviour, Store
 
 HISTOGRAM_BINS = 10
 

@@ -22,11 +22,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from .config import AccountConfig
-from ..errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
-                     InsecureConnectionError, MailboxError, ProtocolError, Remedy)
 from ..core.message import MAX_HEADER_BYTES, parse
 from ..core.vocabulary import ANSWERED, DELETED, FLAGGED, SEEN
+from ..errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
+                     InsecureConnectionError, MailboxError, ProtocolError, Remedy)
+from .config import AccountConfig
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable
 from dataclasses import fields, replace
 
-from .config import AccountConfig, parse_settings
-from .discovery import Provider, find_server
 from ..errors import (AuthenticationError, ConfigError, CredentialsError, GatekeeperError,
                      MailboxError)
+from .config import AccountConfig, parse_settings
+from .discovery import Provider, find_server
 from .mailbox import LOOPBACK, Folders, ImapMailbox, open_mailbox
 
 

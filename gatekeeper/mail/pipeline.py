@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from .actions import Action, reconcile
 from ..core.brain import Assessment, Brain
-from ..errors import ConnectionLostError, FolderMissingError, StorageError
 from ..core.features import message_keys
-from .learning import catch_up
-from .mailbox import Fetched, Folders, Mailbox
 from ..core.message import Message, parse
 from ..core.policy import PASS
+from ..errors import ConnectionLostError, FolderMissingError, StorageError
+from .actions import Action, reconcile
+from .learning import catch_up
+from .mailbox import Fetched, Folders, Mailbox
 from .store import DONE, FAILED, FolderState, Store
 
 logger = logging.getLogger(__name__)

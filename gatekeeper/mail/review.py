@@ -14,15 +14,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .actions import undo
 from ..core.brain import Brain
+from ..core.message import Message, parse
+from ..core.vocabulary import Behaviour, VerdictAction
 from ..errors import InputError
+from .actions import undo
 from .feedback import record_reaction
 from .learning import catch_up
 from .mailbox import Mailbox
-from ..core.message import Message, parse
 from .store import DONE, JournalEntry, Store
-from ..core.vocabulary import Behaviour, VerdictAction
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from .config import AccountConfig
 from ..errors import ConfigError, GatekeeperError
+from .config import AccountConfig
 
 UNIT_NAME = "gatekeeper.service"
 AGENT_LABEL = "org.gatekeeper.mail.daemon"

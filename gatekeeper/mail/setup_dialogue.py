@@ -17,13 +17,13 @@ from pathlib import Path
 
 import click
 
+from ..errors import AuthenticationError, CredentialsError, GatekeeperError, MailboxError
+from ..terminal import inert
 from . import onboarding
 from .config import SECURITY, AccountConfig, paths
 from .credentials import keyring_backend
 from .discovery import Provider
-from ..errors import AuthenticationError, CredentialsError, GatekeeperError, MailboxError
 from .mailbox import Folders, server_certificate
-from ..terminal import inert
 
 LOGIN_TRIES = 3  # refused logins (or password routes that failed) before init gives up
 WELL_KNOWN_SECURITY = {993: "tls", 143: "starttls"}

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import StorageError
 from ..core.lesson import Lesson, decode, encode
+from ..errors import StorageError
 
 MIGRATIONS = [
     """

@@ -27,14 +27,14 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from ..core.brain import Brain, learning_signal
-from .learning import TRAINING, catch_up
 from ..core.lesson import Lesson, evidence_of
-from ..evaluation.metrics import auc
-from .mailbox import SEEN, Fetched, Mailbox
 from ..core.message import Message, parse
 from ..core.profile import InterestProfile
-from .store import Store
 from ..core.vocabulary import Behaviour
+from ..evaluation.metrics import auc
+from .learning import TRAINING, catch_up
+from .mailbox import SEEN, Fetched, Mailbox
+from .store import Store
 
 UNREAD_IGNORED_DAYS = 14  # bulk mail still unread after this long was ignored
 CHUNK = 200  # messages fetched per request
