@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from gatekeeper.campaign.audience import default_audience
-from gatekeeper.campaign.campaign import segments as persona_cache
+from gatekeeper.campaign import segments as persona_cache
 from gatekeeper.campaign.simulate import Campaign, read_campaign, simulate
 from gatekeeper.core.embed import OnnxEmbedder
 from gatekeeper.core.message import parse

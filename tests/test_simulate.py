@@ -373,7 +373,7 @@ def test_a_specific_subject_beats_a_vague_one_with_the_people_it_speaks_to(real_
 
 @pytest.mark.model
 def test_the_simulate_command_on_the_real_model(tmp_path, monkeypatch):
-    from gatekeeper.campaign.campaign import lint
+    from gatekeeper.campaign import lint
     from gatekeeper.campaign.lint import Finding
 
     looked_up = []
@@ -412,7 +412,7 @@ def test_the_simulate_command_rejects_bad_input_clearly(tmp_path):
 
 # -- persona brains cached by content ---------------------------------------------------
 def test_persona_brains_are_cached_by_audience_content_model_and_settings(tmp_path, embedder):
-    from gatekeeper.campaign.campaign import segments as segments_module
+    from gatekeeper.campaign import segments as segments_module
 
     segments_module._BUILT.clear()
     fresh = simulate([MIXED], TWO, embedder, recipients=300, sends=2,
