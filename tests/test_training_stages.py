@@ -169,7 +169,7 @@ def test_train_says_when_the_profile_is_usable_and_saves_it_then(tmp_path, monke
         original(self, folder)
 
     monkeypatch.setattr(Brain, "save", counted_save)
-    monkeypatch.setattr("gatekeeper.core.embed.OnnxEmbedder", lambda **_: HashEmbedder())
+    monkeypatch.setattr("gatekeeper.core.embed.OnnxEmbedder", lambda *_, **__: HashEmbedder())
     result = CliRunner().invoke(main, ["train", "--days", "3650"])
     assert result.exit_code == 0, result.output
     assert "local: learned the newest 10 of 60 messages after" in result.output
