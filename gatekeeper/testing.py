@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from .embed import DIMENSION, Embedder
+from .core.embed import DIMENSION, Embedder
 
 _WORD = re.compile(r"\w+")
 

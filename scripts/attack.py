@@ -114,9 +114,9 @@ def huge_header(n: int, megabytes: int = 50) -> bytes:
 
 # -- 1. read ---------------------------------------------------------------------------------
 def attack_reading(inputs: list[bytes], figures: Figures) -> None:
-    from gatekeeper.brain import Brain
-    from gatekeeper.embed import make_embedder
-    from gatekeeper.message import parse
+    from gatekeeper.core.brain import Brain
+    from gatekeeper.core.embed import make_embedder
+    from gatekeeper.core.message import parse
 
     brain = Brain(make_embedder())
     brain.set_interests(["space exploration, rockets", "open source software and Linux"])

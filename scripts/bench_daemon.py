@@ -48,7 +48,7 @@ def sample_mail(count: int, corpus_dir: Path) -> list[bytes]:
     """`count` messages with unique Message-IDs: corpus mail cycled, or generated."""
     archive = corpus_dir / "spamassassin-2003-dev.tar.xz"
     if archive.exists():
-        from gatekeeper.corpus import default_cache_dir, load_spamassassin
+        from gatekeeper.evaluation.corpus import default_cache_dir, load_spamassassin
 
         pool = [m.raw for m in load_spamassassin(archive, default_cache_dir())]
     else:

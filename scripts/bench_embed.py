@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 STARTUP_PROBE = """
 import time, resource
-from gatekeeper.embed import OnnxEmbedder
+from gatekeeper.core.embed import OnnxEmbedder
 embedder = OnnxEmbedder(max_length={max_length}, threads={threads})
 embedder.embed("Dinner on Saturday?")
 first = time.time()
@@ -41,8 +41,8 @@ print(first, after_load, peak)
 
 
 def benchmark_texts() -> dict[str, list[str]]:
-    from gatekeeper.cli import bundled_examples
-    from gatekeeper.message import parse
+    from gatekeeper.campaign import bundled_examples
+    from gatekeeper.core.message import parse
 
     mail = [parse(raw).text_for_embedding() for _, raw in bundled_examples()]
     tests = [t for t in json.loads((ROOT / "tests" / "data" / "reference_texts.json").read_text()) if t]
@@ -52,14 +52,14 @@ def benchmark_texts() -> dict[str, list[str]]:
 
 
 def mean_tokens(texts: list[str], max_length: int) -> float:
-    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.core.embed import OnnxEmbedder
 
     tokenizer = OnnxEmbedder(max_length=max_length).tokenizer
     return sum(len(e.ids) for e in tokenizer.encode_batch(texts)) / len(texts)
 
 
 def throughput(texts: list[str], max_length: int, threads: int, batch: int, rounds: int) -> float:
-    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.core.embed import OnnxEmbedder
 
     embedder = OnnxEmbedder(max_length=max_length, threads=threads)
     embedder.embed("warm up")

@@ -43,12 +43,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from gatekeeper import baselines, corpus  # noqa: E402
-from gatekeeper.brain import Brain  # noqa: E402
-from gatekeeper.embed import DEFAULT_MAX_LENGTH, Embedder, make_embedder  # noqa: E402
-from gatekeeper.message import parse  # noqa: E402
-from gatekeeper.pipeline import BATCH_SIZE  # noqa: E402
-from gatekeeper.rspamd import IN_FLIGHT  # noqa: E402
+from gatekeeper.core.brain import Brain  # noqa: E402
+from gatekeeper.core.embed import DEFAULT_MAX_LENGTH, Embedder, make_embedder  # noqa: E402
+from gatekeeper.core.message import parse  # noqa: E402
+from gatekeeper.evaluation import baselines, corpus  # noqa: E402
+from gatekeeper.evaluation.rspamd import IN_FLIGHT  # noqa: E402
+from gatekeeper.mail.pipeline import BATCH_SIZE  # noqa: E402
 
 def load_messages(corpus_dir: Path, cache_dir: Path) -> tuple[str, list[corpus.LabelledMessage]]:
     archive = corpus_dir / "spamassassin-2003-dev.tar.xz"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure the gatekeeper's quality on real public mail, side by side with baselines.
 
-Tasks (../shared/corpora; see gatekeeper/splits.py for the splits):
+Tasks (../shared/corpora; see gatekeeper/evaluation/splits.py for the splits):
 - spamassassin: the 2003 SpamAssassin corpus, ham and the commercial-but-wanted
   hard_ham_dev wanted, spam unwanted;
 - 20news: a reader who wants sci.space, rec.autos and comp.graphics and none of the other
@@ -39,11 +39,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gatekeeper.embed import DEFAULT_MAX_LENGTH, make_embedder  # noqa: E402
-from gatekeeper.quality import PROTOCOLS, run_quality_bench  # noqa: E402
-from gatekeeper.quality_report import plot_learning_curves, render_markdown, \
+from gatekeeper.core.embed import DEFAULT_MAX_LENGTH, make_embedder  # noqa: E402
+from gatekeeper.evaluation.quality import PROTOCOLS, run_quality_bench  # noqa: E402
+from gatekeeper.evaluation.quality_report import plot_learning_curves, render_markdown, \
     replace_tables  # noqa: E402
-from gatekeeper.splits import REPORTING, ROLES  # noqa: E402
+from gatekeeper.evaluation.splits import REPORTING, ROLES  # noqa: E402
 
 def merged(runs: list[dict]) -> dict:
     """Several saved runs as one: each task from the run that measured it (peers always

@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def refit_seconds(examples: int, corpus_dir: Path) -> float:
     """Wall-clock seconds of one refit on `examples` corpus messages, in this process."""
     sys.path.insert(0, str(ROOT))
-    from gatekeeper.brain import Brain
-    from gatekeeper.corpus import default_cache_dir, load_spamassassin
-    from gatekeeper.message import parse
+    from gatekeeper.core.brain import Brain
+    from gatekeeper.core.message import parse
+    from gatekeeper.evaluation.corpus import default_cache_dir, load_spamassassin
     from gatekeeper.testing import HashEmbedder
 
     corpus = load_spamassassin(corpus_dir / "spamassassin-2003-dev.tar.xz",

@@ -28,12 +28,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from gatekeeper.audience import default_audience
-from gatekeeper.embed import OnnxEmbedder
-from gatekeeper.message import parse
-from gatekeeper.policy import PolicySettings
-from gatekeeper import segments as persona_cache
-from gatekeeper.simulate import Campaign, read_campaign, simulate
+from gatekeeper.campaign.audience import default_audience
+from gatekeeper.campaign import segments as persona_cache
+from gatekeeper.campaign.simulate import Campaign, read_campaign, simulate
+from gatekeeper.core.embed import OnnxEmbedder
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.testing import build_message
 
 CAMPAIGN = build_message(

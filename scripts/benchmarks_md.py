@@ -12,7 +12,7 @@
     .venv/bin/python scripts/benchmarks_md.py        # -> BENCHMARKS.md
 
 Each target is checked against the measured figure here (quality's in
-`gatekeeper.quality_report`), so the verdict cannot drift from the numbers. A benchmark
+`gatekeeper.evaluation.quality_report`), so the verdict cannot drift from the numbers. A benchmark
 whose results are missing is listed as not run; quality figures are published only from
 the reporting world.
 """
@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "bench-results"
 
-from gatekeeper.quality_report import BEGIN, END, render_markdown  # noqa: E402
-from gatekeeper.splits import REPORTING  # noqa: E402
+from gatekeeper.evaluation.quality_report import BEGIN, END, render_markdown  # noqa: E402
+from gatekeeper.evaluation.splits import REPORTING  # noqa: E402
 
 
 def load(name: str) -> dict | None:
@@ -130,7 +130,7 @@ def quality_section(quality: dict) -> str:
     rewrites, so either script can refresh them."""
     return "\n".join([
         "## Quality (scripts/bench_quality.py)", "",
-        "Only the reporting world, which no setting was chosen on (`gatekeeper/splits.py`); "
+        "Only the reporting world, which no setting was chosen on (`gatekeeper/evaluation/splits.py`); "
         "the README's evaluation section is the same output.", "",
         BEGIN, render_markdown(quality).strip(), END, ""])
 

@@ -9,8 +9,8 @@ from dataclasses import replace
 
 import pytest
 
-from gatekeeper.config import AccountConfig
-from gatekeeper.store import Store
+from gatekeeper.mail.config import AccountConfig
+from gatekeeper.mail.store import Store
 
 import dovecot as dovecot_server
 from reader import PASSWORD

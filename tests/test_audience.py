@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import gatekeeper
-from gatekeeper.audience import (
+from gatekeeper.campaign.audience import (
     Audience,
     AudienceError,
     Example,
@@ -82,7 +82,7 @@ def test_default_audience_tolerances_fit_the_people():
 
 
 def test_default_audience_ships_inside_the_package():
-    resource = resources.files("gatekeeper") / "audiences" / "default.yaml"
+    resource = resources.files("gatekeeper.campaign") / "audiences" / "default.yaml"
     assert resource.is_file()
     package_dir = Path(gatekeeper.__file__).resolve().parent
     assert Path(str(resource)).resolve().is_relative_to(package_dir)

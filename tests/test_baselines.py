@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatekeeper.baselines import (
+from gatekeeper.errors import BaselineUnavailableError
+from gatekeeper.evaluation.baselines import (
     BogofilterBaseline, NaiveBayesBaseline, RspamdBaseline, SpamAssassinBaseline,
     available_baselines, _mbox, _split_mbox)
-from gatekeeper.errors import BaselineUnavailableError
-from gatekeeper.rspamd import PrivateRspamd, nxdomain_reply, post
+from gatekeeper.evaluation.rspamd import PrivateRspamd, nxdomain_reply, post
 from gatekeeper.testing import build_message
 
 
@@ -84,7 +84,7 @@ def test_an_installed_rspamd_runs_in_the_evaluation():
 def test_a_missing_rspamd_is_left_out_with_how_to_install_it(tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("PATH", str(tmp_path))  # no rspamd, no redis-server
     assert not RspamdBaseline.available()
-    with caplog.at_level(logging.WARNING, logger="gatekeeper.baselines"):
+    with caplog.at_level(logging.WARNING, logger="gatekeeper.evaluation.baselines"):
         names = [baseline.name for baseline in available_baselines()]
     assert "rspamd" not in names
     assert "rspamd is left out: it is not installed (apt-get install rspamd redis-server)" \

@@ -12,11 +12,11 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.brain import Brain
-from gatekeeper.features import SIGNAL_NAMES
-from gatekeeper.message import parse
-from gatekeeper.policy import PolicySettings
-from gatekeeper.profile import (
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.features import SIGNAL_NAMES
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.core.profile import (
     MAX_STEP_LOG_ODDS,
     SIGNAL_LIMIT,
     STATEMENTS_WEIGHT_FLOOR,

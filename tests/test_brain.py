@@ -8,12 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from gatekeeper.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
+from gatekeeper.core.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
+from gatekeeper.core.features import message_keys, signal_matrix
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.core.profile import Explanation
 from gatekeeper.errors import ProfileFormatError
-from gatekeeper.features import message_keys, signal_matrix
-from gatekeeper.message import parse
-from gatekeeper.policy import PolicySettings
-from gatekeeper.profile import Explanation
 from gatekeeper.testing import HashEmbedder, build_message
 
 DAY = 86400.0

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.audience import default_audience
-from gatekeeper.campaign_report import html_report
-from gatekeeper.policy import PolicySettings
-from gatekeeper.segments import Segment
-from gatekeeper.simulate import read_campaign, simulate
+from gatekeeper.campaign.audience import default_audience
+from gatekeeper.campaign.campaign_report import html_report
+from gatekeeper.campaign.segments import Segment
+from gatekeeper.campaign.simulate import read_campaign, simulate
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.testing import HashEmbedder, build_message
 
 VIEWPORT_WIDTH = 1280

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.cli import bundled_examples, main
+from gatekeeper.campaign import bundled_examples
+from gatekeeper.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

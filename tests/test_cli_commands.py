@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import default_config_text, load_settings, paths
-from gatekeeper.daemon import AccountStatus
-from gatekeeper.homelock import DAEMON, HomeLock
-from gatekeeper.insight import TIME_SAVED_ASSUMPTION
-from gatekeeper.store import DONE, Store
+from gatekeeper.mail.config import default_config_text, load_settings, paths
+from gatekeeper.mail.daemon import AccountStatus
+from gatekeeper.mail.homelock import DAEMON, HomeLock
+from gatekeeper.mail.insight import TIME_SAVED_ASSUMPTION
+from gatekeeper.mail.store import DONE, Store
 
 
 @pytest.fixture
@@ -361,7 +361,7 @@ def test_the_unit_finds_this_python_and_the_password_command(runner, user_home, 
 def test_the_launchd_agent_carries_the_same_environment(monkeypatch, private_home):
     import plistlib
 
-    from gatekeeper.service import service_text
+    from gatekeeper.mail.service import service_text
 
     monkeypatch.setenv("PATH", "/opt/pass/bin:/usr/bin")
     agent = plistlib.loads(service_text("darwin").encode())

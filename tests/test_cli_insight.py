@@ -13,14 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import paths
-from gatekeeper.insight import (
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.insight import (
     SECONDS_TO_REVIEW_HELD,
     SECONDS_TO_TRIAGE_UNWANTED,
     TIME_SAVED_ASSUMPTION,
     local_midnight,
 )
-from gatekeeper.store import DONE, Store
+from gatekeeper.mail.store import DONE, Store
 
 from test_cli_commands import table_rows
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.config import (
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.errors import ConfigError
+from gatekeeper.mail.config import (
     AccountConfig,
     Settings,
     default_config_text,
@@ -18,8 +20,6 @@ from gatekeeper.config import (
     set_mode,
     set_statements,
 )
-from gatekeeper.errors import ConfigError
-from gatekeeper.policy import PolicySettings
 
 ACCOUNT = """
 [[accounts]]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper.corpus import (
+from gatekeeper.errors import CorpusError
+from gatekeeper.evaluation.corpus import (
     load_20news, load_folders, load_mbox_labels, load_spamassassin, split_by_order, unpack,
 )
-from gatekeeper.errors import CorpusError
 from gatekeeper.testing import build_message
 from datetime import datetime, timezone
 

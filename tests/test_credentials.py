@@ -8,10 +8,10 @@ import sys
 import keyring
 import pytest
 
-from gatekeeper import credentials
-from gatekeeper.config import AccountConfig
-from gatekeeper.credentials import oauth_token, password, store_password
 from gatekeeper.errors import CredentialsError
+from gatekeeper.mail import credentials
+from gatekeeper.mail.config import AccountConfig
+from gatekeeper.mail.credentials import oauth_token, password, store_password
 
 
 def account(**fields) -> AccountConfig:

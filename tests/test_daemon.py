@@ -20,15 +20,15 @@ from dataclasses import replace
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.brain import CHECKPOINT
 from gatekeeper.cli import main
-from gatekeeper.config import Settings, paths
-from gatekeeper.daemon import Daemon
-from gatekeeper.homelock import DAEMON, HomeLock
-from gatekeeper.mailbox import MaildirMailbox
-from gatekeeper.pipeline import BATCH_SIZE
-from gatekeeper.policy import PolicySettings
-from gatekeeper.store import Store
+from gatekeeper.core.brain import CHECKPOINT
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.mail.config import Settings, paths
+from gatekeeper.mail.daemon import Daemon
+from gatekeeper.mail.homelock import DAEMON, HomeLock
+from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.pipeline import BATCH_SIZE
+from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder
 
 from conftest import account_for
@@ -259,8 +259,8 @@ class FlakyServer:
 
 
 def test_the_back_off_starts_again_after_a_healthy_reconnect(tmp_path, monkeypatch):
-    from gatekeeper.config import AccountConfig
-    from gatekeeper.daemon import AccountWorker
+    from gatekeeper.mail.config import AccountConfig
+    from gatekeeper.mail.daemon import AccountWorker
 
     config = AccountConfig(name="alice", kind="maildir", maildir=str(tmp_path / "Mail"))
     stop = threading.Event()

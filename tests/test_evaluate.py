@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper import quality
 from gatekeeper.cli import main
+from gatekeeper.evaluation import quality
 from gatekeeper.testing import HashEmbedder, build_message
 
 WORK = ["meeting agenda", "code review", "release plan", "budget report", "design notes"]

@@ -19,17 +19,17 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.config import AccountConfig, paths
-from gatekeeper.daemon import Watch
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import ConnectionLostError, MailboxError, StorageError
-from gatekeeper.feedback import Observer
-from gatekeeper.mailbox import MaildirMailbox
-from gatekeeper.message import parse
-from gatekeeper.pipeline import Pipeline, isolated
-from gatekeeper.policy import PolicySettings
-from gatekeeper.store import FAILED, Store
+from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.mail.daemon import Watch
+from gatekeeper.mail.feedback import Observer
+from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.pipeline import Pipeline, isolated
+from gatekeeper.mail.store import FAILED, Store
 from gatekeeper.terminal import InertFormatter
 from gatekeeper.testing import HashEmbedder, build_message
 

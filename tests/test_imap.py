@@ -15,17 +15,17 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper import actions
-from gatekeeper.brain import Brain
 from gatekeeper.cli import main as cli
-from gatekeeper.config import paths
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import (
     AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError)
-from gatekeeper.feedback import Observer
-from gatekeeper.mailbox import ImapMailbox
-from gatekeeper.pipeline import Pipeline
-from gatekeeper.policy import PolicySettings
-from gatekeeper.store import DONE, UNDONE, Store
+from gatekeeper.mail import actions
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.feedback import Observer
+from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail.pipeline import Pipeline
+from gatekeeper.mail.store import DONE, UNDONE, Store
 from gatekeeper.testing import HashEmbedder
 
 from conftest import account_for
@@ -293,7 +293,7 @@ def test_a_rescue_from_held_is_learned_by_profile_and_sender_memory(mailbox, rea
 
 
 def pipeline_message(mailbox, message_id: str):
-    from gatekeeper.message import parse
+    from gatekeeper.core.message import parse
 
     uid = mailbox.find("INBOX", message_id)
     return parse(mailbox.fetch("INBOX", [uid])[0].raw)
@@ -450,8 +450,8 @@ def test_the_dovecot_fixture_is_private(server):
 
 def test_oauth2_asks_the_token_command_again_on_every_connect(monkeypatch, tmp_path):
     """An expired token is replaced by reconnecting: each connect runs the command anew."""
-    from gatekeeper import mailbox as mailbox_module
-    from gatekeeper.config import AccountConfig
+    from gatekeeper.mail import mailbox as mailbox_module
+    from gatekeeper.mail.config import AccountConfig
 
     counter = tmp_path / "count"
     command = f"sh -c 'echo x >> {counter}; echo token-$(wc -l < {counter})'"

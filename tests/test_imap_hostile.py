@@ -14,13 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.actions import Action
-from gatekeeper.config import paths
-from gatekeeper.feedback import Observer
-from gatekeeper.mailbox import ImapMailbox, _read_message_id
-from gatekeeper.message import MAX_HEADER_BYTES, parse
-from gatekeeper.pipeline import Pipeline
-from gatekeeper.store import DONE, Store
+from gatekeeper.core.message import MAX_HEADER_BYTES, parse
+from gatekeeper.mail.actions import Action
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.feedback import Observer
+from gatekeeper.mail.mailbox import ImapMailbox, _read_message_id
+from gatekeeper.mail.pipeline import Pipeline
+from gatekeeper.mail.store import DONE, Store
 from gatekeeper.testing import build_message
 
 from conftest import account_for
@@ -299,7 +299,7 @@ def test_copies_reusing_one_message_id_are_each_decided_and_undone_as_themselves
 
 
 def actions_undo(mailbox, store, entry) -> bool:
-    from gatekeeper.actions import undo
+    from gatekeeper.mail.actions import undo
 
     return undo(mailbox, store, entry)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from gatekeeper.insight import (
+from gatekeeper.mail.insight import (
     SECONDS_TO_REVIEW_HELD,
     SECONDS_TO_TRIAGE_UNWANTED,
     account_activity,
@@ -18,7 +18,7 @@ from gatekeeper.insight import (
     local_midnight,
     seconds_saved,
 )
-from gatekeeper.store import DONE, UNDONE, DecisionOutcome, Store
+from gatekeeper.mail.store import DONE, UNDONE, DecisionOutcome, Store
 
 HELD = "Gatekeeper/Held"
 # Central European time with its summer time rule, spelled out so no tz database is needed:

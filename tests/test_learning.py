@@ -13,16 +13,16 @@ import json
 import numpy as np
 import pytest
 
-from gatekeeper.account import Account, load_brain
-from gatekeeper.brain import CHECKPOINT, Brain
-from gatekeeper.config import AccountConfig, Paths, Settings
-from gatekeeper.feedback import record_reaction
-from gatekeeper.homelock import DAEMON, HomeLock
-from gatekeeper.learning import ONLINE_LIMIT, catch_up
-from gatekeeper.lesson import decode, encode
-from gatekeeper.message import parse
-from gatekeeper.policy import PolicySettings
-from gatekeeper.store import Store
+from gatekeeper.core.brain import CHECKPOINT, Brain
+from gatekeeper.core.lesson import decode, encode
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.mail.account import Account, load_brain
+from gatekeeper.mail.config import AccountConfig, Paths, Settings
+from gatekeeper.mail.feedback import record_reaction
+from gatekeeper.mail.homelock import DAEMON, HomeLock
+from gatekeeper.mail.learning import ONLINE_LIMIT, catch_up
+from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder, build_message
 
 ACCOUNT = "personal"

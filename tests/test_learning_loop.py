@@ -17,13 +17,13 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.config import load_settings, paths
-from gatekeeper.daemon import Daemon
-from gatekeeper.embed import EMBEDDERS
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.embed import EMBEDDERS
 from gatekeeper.errors import HomeLockedError
-from gatekeeper.store import Store
+from gatekeeper.mail.config import load_settings, paths
+from gatekeeper.mail.daemon import Daemon
+from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder
 
 from reader import Reader, unwanted_message, wait_for, wanted_message

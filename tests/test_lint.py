@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from gatekeeper.lint import CHECKS, MAX_LINKS, SEVERITIES, Finding, lint_dns, lint_message
-from gatekeeper.message import parse
+from gatekeeper.campaign.lint import CHECKS, MAX_LINKS, SEVERITIES, Finding, lint_dns, lint_message
+from gatekeeper.core.message import parse
 from gatekeeper.testing import build_message
 
 SIGNATURE = "v=1; a=rsa-sha256; d={domain}; s=mail; h=from:subject; bh=abc=; b=def="
@@ -455,7 +455,7 @@ def test_a_receipt_without_list_unsubscribe_is_normal_mail():
 
 
 def test_each_rule_is_declared_once_with_its_function():
-    from gatekeeper.lint import RULES, dns_rule
+    from gatekeeper.campaign.lint import RULES, dns_rule
 
     assert all(r.severity in SEVERITIES and r.fix and r.checks for r in RULES.values())
     message_rules = [r for r in RULES.values() if r.check is not None]

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from gatekeeper import actions
-from gatekeeper.brain import Brain
-from gatekeeper.config import AccountConfig
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import FolderMissingError, MailboxError
-from gatekeeper.mailbox import (
+from gatekeeper.mail import actions
+from gatekeeper.mail.config import AccountConfig
+from gatekeeper.mail.mailbox import (
     ANSWERED,
     DELETED,
     FLAGGED,
@@ -24,9 +25,8 @@ from gatekeeper.mailbox import (
     MaildirMailbox,
     open_mailbox,
 )
-from gatekeeper.pipeline import Pipeline
-from gatekeeper.policy import PolicySettings
-from gatekeeper.store import DONE, UNDONE
+from gatekeeper.mail.pipeline import Pipeline
+from gatekeeper.mail.store import DONE, UNDONE
 from gatekeeper.testing import HashEmbedder, build_message
 
 from reader import SPACE, unwanted_message, wanted_message
@@ -262,12 +262,12 @@ def test_wait_returns_at_once_when_asked_to_stop(box):
 
 
 def test_open_mailbox_needs_no_credentials_for_a_maildir(root, monkeypatch):
-    import gatekeeper.credentials
+    import gatekeeper.mail.credentials
 
     def refuse(account):
         raise AssertionError("credentials were asked for")
 
-    monkeypatch.setattr(gatekeeper.credentials, "password", refuse)
+    monkeypatch.setattr(gatekeeper.mail.credentials, "password", refuse)
     box = open_mailbox(config_for(root))
     assert isinstance(box, MaildirMailbox) and box.account == "local"
     box.close()

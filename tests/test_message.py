@@ -10,7 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from gatekeeper.message import Attachment, AuthResults, Message, parse
+from gatekeeper.core.message import Attachment, AuthResults, Message, parse
 
 
 def raw(headers: str, body: str | bytes = "Hello.") -> bytes:

@@ -9,7 +9,7 @@ from email.message import EmailMessage
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.message import Attachment, AuthResults, Message, parse
+from gatekeeper.core.message import Attachment, AuthResults, Message, parse
 
 
 def _alternative_with_attachment() -> bytes:

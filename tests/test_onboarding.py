@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import AccountConfig, default_config_text, load_settings, parse_settings, paths
-from gatekeeper import credentials
 from gatekeeper.errors import ConfigError, InsecureConnectionError
-from gatekeeper.mailbox import ImapMailbox
-from gatekeeper.discovery import (SRV_DEADLINE_SECONDS, SrvRecord, dns_srv_records,
+from gatekeeper.mail import credentials
+from gatekeeper.mail.config import AccountConfig, default_config_text, load_settings, parse_settings, paths
+from gatekeeper.mail.discovery import (SRV_DEADLINE_SECONDS, SrvRecord, dns_srv_records,
                                   find_server)
-from gatekeeper.onboarding import account_block, account_for_address, add_account, alternatives
+from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail.onboarding import account_block, account_for_address, add_account, alternatives
 
 from conftest import account_for
 from reader import PASSWORD, Reader, wanted_message
@@ -240,7 +240,7 @@ def the_account() -> AccountConfig:
 
 
 def works(account: AccountConfig) -> bool:
-    from gatekeeper.onboarding import verify
+    from gatekeeper.mail.onboarding import verify
 
     return verify(account).held == "Gatekeeper/Held"
 

@@ -29,7 +29,7 @@ def test_wheel_contains_model_licence_and_examples(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("model.onnx", "tokenizer.json", "manifest.json", "LICENSE", "NOTICE"):
         assert f"gatekeeper/models/{required}" in names
-    assert "gatekeeper/examples/03-space-newsletter.eml" in names
+    assert "gatekeeper/campaign/examples/03-space-newsletter.eml" in names
 
 
 def test_installed_wheel_scores_a_message_without_the_checkout(wheel, tmp_path):
@@ -42,9 +42,9 @@ def test_installed_wheel_scores_a_message_without_the_checkout(wheel, tmp_path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     message = elsewhere / "m.eml"
-    shutil.copy(ROOT / "gatekeeper" / "examples" / "01-friend-dinner.eml", message)
+    shutil.copy(ROOT / "gatekeeper" / "campaign" / "examples" / "01-friend-dinner.eml", message)
     probe = (
-        "import sys, gatekeeper.embed as e; from gatekeeper.cli import main;"
+        "import sys, gatekeeper.core.embed as e; from gatekeeper.cli import main;"
         "print(e.default_model_dir()); sys.argv=['gatekeeper','score','--json','m.eml']; main()"
     )
     result = subprocess.run(

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.audience import default_audience
-from gatekeeper.policy import PolicySettings
-from gatekeeper.segments import build_segments
-from gatekeeper.simulate import read_campaign, simulate
+from gatekeeper.campaign.audience import default_audience
+from gatekeeper.campaign.segments import build_segments
+from gatekeeper.campaign.simulate import read_campaign, simulate
+from gatekeeper.core.policy import PolicySettings
 from gatekeeper.testing import build_message
 from persona_mail import APPEALS, OFF_TOPIC, ON_TOPIC
 
@@ -22,7 +22,7 @@ DOES_NOT_PASS = 0.2  # at most, for mail it should not get (5% are probes by des
 @pytest.fixture(scope="module")
 def pass_shares():
     """Mail name -> persona -> first-send pass share, every mail to the same recipients."""
-    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.core.embed import OnnxEmbedder
 
     embedder, audience = OnnxEmbedder(), default_audience()
     segments = build_segments(audience, embedder, PolicySettings())

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.content_kind import EDITORIAL, PROMOTIONAL, TRANSACTIONAL, content_kind
-from gatekeeper.lint import lint_message
-from gatekeeper.message import parse
-from gatekeeper.placement import FINDING_POINTS, SenderFacts, forecast
-from gatekeeper.lint import CHECKS
-from gatekeeper.verdict import ranked_changes
+from gatekeeper.campaign.content_kind import EDITORIAL, PROMOTIONAL, TRANSACTIONAL, content_kind
+from gatekeeper.campaign.lint import lint_message
+from gatekeeper.campaign.lint import CHECKS
+from gatekeeper.campaign.placement import FINDING_POINTS, SenderFacts, forecast
+from gatekeeper.campaign.verdict import ranked_changes
+from gatekeeper.core.message import parse
 from gatekeeper.testing import build_message
 
 SIGNED = "v=1; a=rsa-sha256; d={domain}; s=mail; h=from:subject; bh=abc=; b=def="
@@ -111,7 +111,7 @@ def test_a_volume_spike_against_the_senders_history_is_a_risk():
 
 
 def test_dns_findings_feed_the_forecast():
-    from gatekeeper.lint import Finding
+    from gatekeeper.campaign.lint import Finding
 
     missing = Finding("dmarc-record-missing", "error", "No DMARC record", "publish one")
     assert placed(GOOD_SALE, dns=[missing]).spam > placed(GOOD_SALE).spam
@@ -163,7 +163,7 @@ def test_a_clean_message_needs_no_change_and_complaints_are_one():
 
 
 def test_fixes_rewrite_the_message_itself():
-    from gatekeeper.verdict import _add_text_part, _rewrite_links, _sentence_case_subject
+    from gatekeeper.campaign.verdict import _add_text_part, _rewrite_links, _sentence_case_subject
 
     html_only = build_message(subject="Hi", body="", html="<p>Read <a href='https://bit.ly/q'>"
                               "this</a> now.</p>", sender="A <a@shop.example>")

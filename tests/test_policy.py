@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.message import parse
-from gatekeeper.policy import (DELETE, HOLD, PASS, History, PolicySettings, breakpoints, decide,
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import (DELETE, HOLD, PASS, History, PolicySettings, breakpoints, decide,
                                decide_within, expected_costs, pass_threshold)
 from gatekeeper.testing import build_message
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatekeeper import quality
-from gatekeeper.corpus import LabelledMessage
-from gatekeeper.evaluate import Task, new_brain, prepare
-from gatekeeper.policy import PolicySettings
-from gatekeeper.prequential import SimulatedReader, Stream, run_online, run_prequential
-from gatekeeper.splits import later_split
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.evaluation import quality
+from gatekeeper.evaluation.corpus import LabelledMessage
+from gatekeeper.evaluation.evaluate import Task, new_brain, prepare
+from gatekeeper.evaluation.prequential import SimulatedReader, Stream, run_online, run_prequential
+from gatekeeper.evaluation.splits import later_split
 from gatekeeper.testing import HashEmbedder, build_message
 
 from test_evaluate import make_corpus

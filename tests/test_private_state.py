@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import paths
+from gatekeeper.mail.config import paths
 from gatekeeper.testing import build_message
 
 from reader import Reader, wait_for

@@ -14,9 +14,8 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.metrics import roc_auc_score
 
-from gatekeeper import profile as profile_module
-from gatekeeper.errors import NotFittedError, ProfileFormatError
-from gatekeeper.profile import (
+from gatekeeper.core import profile as profile_module
+from gatekeeper.core.profile import (
     SIGNAL_LIMIT,
     TOKEN_PATTERN,
     WORD_FEATURES,
@@ -25,6 +24,7 @@ from gatekeeper.profile import (
     _calibrating_slope,
     term_frequencies,
 )
+from gatekeeper.errors import NotFittedError, ProfileFormatError
 from gatekeeper.testing import HashEmbedder
 
 EMBEDDER = HashEmbedder()
@@ -89,8 +89,8 @@ def test_words_are_hashed_exactly_as_scikit_learns_hashing_vectorizer():
 
 def test_scoring_does_not_import_scikit_learn():
     """The daemon's memory: scikit-learn alone would cost it 64 MB."""
-    code = ("import sys; from gatekeeper.brain import Brain; from gatekeeper.testing import "
-            "HashEmbedder, build_message; from gatekeeper.message import parse; "
+    code = ("import sys; from gatekeeper.core.brain import Brain; from gatekeeper.testing import "
+            "HashEmbedder, build_message; from gatekeeper.core.message import parse; "
             "b = Brain(HashEmbedder()); b.assess([parse(build_message())]); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy'}), "
             "'scipy.optimize' in sys.modules)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.errors import InputError
-from gatekeeper.quality_report import BEGIN, END, render_markdown, replace_tables, target_rows
+from gatekeeper.evaluation.quality_report import BEGIN, END, render_markdown, replace_tables, target_rows
 
 
 def scores(auc: float) -> dict:

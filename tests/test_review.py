@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import paths
-from gatekeeper.feedback import Observer
-from gatekeeper.mailbox import ImapMailbox
-from gatekeeper.store import DONE, Store
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.feedback import Observer
+from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail.store import DONE, Store
 
 from conftest import account_for
 from reader import PASSWORD, Reader, unwanted_message
@@ -54,7 +54,7 @@ def test_listing_held_mail_needs_no_connection_to_the_server(server, monkeypatch
     def no_server(*args, **kwargs):
         raise AssertionError("review --list connected to the server")
 
-    monkeypatch.setattr("gatekeeper.mailbox.open_mailbox", no_server)
+    monkeypatch.setattr("gatekeeper.mail.mailbox.open_mailbox", no_server)
     assert [item["message_id"] for item in listed()] == [
         "unwanted-1@shoes.example", "unwanted-2@shoes.example"]
 

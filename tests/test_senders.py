@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatekeeper.senders import SenderMemory, sender_keys
+from gatekeeper.core.senders import SenderMemory, sender_keys
 
 DAY = 86400.0
 KEYS = sender_keys("news@shop.example", "shop.example", "deals.shop.example")

@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.audience import Audience, Example, Persona, default_audience
-from gatekeeper.campaign_report import html_report, terminal_report
-from gatekeeper.cli import main as cli
-from gatekeeper.errors import InputError
-from gatekeeper.features import message_keys
-from gatekeeper.message import parse
-from gatekeeper.policy import PolicySettings
-from gatekeeper.simulate import (
+from gatekeeper.campaign.audience import Audience, Example, Persona, default_audience
+from gatekeeper.campaign.campaign_report import html_report, terminal_report
+from gatekeeper.campaign.simulate import (
     BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
     load_campaign, read_campaign, sentence_effects, simulate, wilson)
+from gatekeeper.cli import main as cli
+from gatekeeper.core.features import message_keys
+from gatekeeper.core.message import parse
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.errors import InputError
 from gatekeeper.testing import HashEmbedder, build_message
 
 UNSUBSCRIBE = {"List-Id": "<weekly.devtools.example>",
@@ -257,7 +257,7 @@ def two_variant_report(segments, embedder):
 
 def test_json_output_follows_its_documented_schema(two_variant_report):
     jsonschema = pytest.importorskip("jsonschema")
-    schema = json.loads(resources.files("gatekeeper").joinpath(
+    schema = json.loads(resources.files("gatekeeper.campaign").joinpath(
         "schemas/simulation.schema.json").read_text())
     jsonschema.validate(json.loads(json.dumps(two_variant_report)), schema)
     broken = copy.deepcopy(two_variant_report)
@@ -302,7 +302,7 @@ def test_terminal_report_names_segments_series_and_ranking(two_variant_report):
 # -- the built-in audience on the real model --------------------------------------------
 @pytest.fixture(scope="module")
 def real_segments():
-    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.core.embed import OnnxEmbedder
 
     embedder = OnnxEmbedder()
     audience = default_audience()
@@ -373,8 +373,8 @@ def test_a_specific_subject_beats_a_vague_one_with_the_people_it_speaks_to(real_
 
 @pytest.mark.model
 def test_the_simulate_command_on_the_real_model(tmp_path, monkeypatch):
-    from gatekeeper import lint
-    from gatekeeper.lint import Finding
+    from gatekeeper.campaign import lint
+    from gatekeeper.campaign.lint import Finding
 
     looked_up = []
     monkeypatch.setattr(lint, "lint_dns", lambda domain: looked_up.append(domain) or [
@@ -412,7 +412,7 @@ def test_the_simulate_command_rejects_bad_input_clearly(tmp_path):
 
 # -- persona brains cached by content ---------------------------------------------------
 def test_persona_brains_are_cached_by_audience_content_model_and_settings(tmp_path, embedder):
-    from gatekeeper import segments as segments_module
+    from gatekeeper.campaign import segments as segments_module
 
     segments_module._BUILT.clear()
     fresh = simulate([MIXED], TWO, embedder, recipients=300, sends=2,

@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatekeeper.brain import Brain
-from gatekeeper.config import paths
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.embed import OnnxEmbedder
+from gatekeeper.core.message import parse
 from gatekeeper.demo.inbox import CALENDAR_START, generate_inbox
 from gatekeeper.demo.persona import PERSONA, RESCUE, Behaviour
 from gatekeeper.demo.run import HISTORY_DAYS, SimulatedReader
-from gatekeeper.embed import OnnxEmbedder
-from gatekeeper.learning import catch_up
-from gatekeeper.message import parse
-from gatekeeper.store import Store
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.learning import catch_up
+from gatekeeper.mail.store import Store
 from gatekeeper.testing import build_message
 
 from conftest import account_for

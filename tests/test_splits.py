@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.splits import (
+from gatekeeper.evaluation.splits import (
     NO_SENDER, REPORTING, TUNING, later_split, partition_by_sender, sender_organisation,
     standard_splits,
 )

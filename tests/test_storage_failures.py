@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import AccountConfig, paths
 from gatekeeper.errors import StorageError
-from gatekeeper.store import Store, storage_failure
+from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.mail.store import Store, storage_failure
 
 from reader import unwanted_message, wait_for
 from test_cli_commands import record_activity
@@ -145,8 +145,8 @@ def test_a_database_that_cannot_be_written_is_a_storage_error(tmp_path):
 
 
 def learned_brain(examples: int):
-    from gatekeeper.brain import Brain
-    from gatekeeper.message import parse
+    from gatekeeper.core.brain import Brain
+    from gatekeeper.core.message import parse
     from gatekeeper.testing import HashEmbedder
 
     brain = Brain(HashEmbedder())
@@ -158,7 +158,7 @@ def learned_brain(examples: int):
 
 
 def test_a_profile_saved_on_a_full_disk_keeps_the_last_copy_whole(small_disk):
-    from gatekeeper.brain import Brain
+    from gatekeeper.core.brain import Brain
     from gatekeeper.testing import HashEmbedder
 
     folder = small_disk / "profiles" / "local"

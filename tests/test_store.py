@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from gatekeeper.store import (
+from gatekeeper.mail.store import (
     DONE,
     FAILED,
     INTENT,

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import main
-from gatekeeper.config import paths
-from gatekeeper.mailbox import ImapMailbox
-from gatekeeper.store import DONE, Store
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail.store import DONE, Store
 from gatekeeper.terminal import InertFormatter, inert, safe_console
 
 from conftest import account_for
@@ -52,7 +52,7 @@ def test_the_console_prints_markup_as_written(capsys):
 
 
 def test_log_lines_are_inert_and_one_line_each():
-    record = logging.LogRecord("gatekeeper.pipeline", logging.INFO, __file__, 1,
+    record = logging.LogRecord("gatekeeper.mail.pipeline", logging.INFO, __file__, 1,
                                "%s: learned from %s", ("alice", MESSAGE_ID + "\nforged line"), None)
     line = InertFormatter("%(levelname)s %(message)s").format(record)
     assert ESCAPE not in line and "\n" not in line and "\\x1b]0;title" in line

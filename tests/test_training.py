@@ -9,12 +9,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.config import paths
-from gatekeeper.message import parse
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.message import parse
+from gatekeeper.mail.config import paths
+from gatekeeper.mail.training import behaviour_of
 from gatekeeper.testing import build_message
-from gatekeeper.training import behaviour_of
 
 from reader import Reader
 from test_imap import write_config
@@ -66,7 +66,7 @@ def test_train_learns_the_mailbox_history_and_reports_it(server):
     assert report["behaviours"] == {"read": 8, "deleted_unread": 8}
     assert report["examples"] == 16 and report["correspondents"] == 1
     assert report["heldout_auc"] == 1.0 and report["heldout_examples"] == 4
-    from gatekeeper.embed import OnnxEmbedder
+    from gatekeeper.core.embed import OnnxEmbedder
 
     brain = Brain.load(paths().profile_dir("alice"), OnnxEmbedder())
     assert brain.memory.is_correspondent("friend@pals.example")

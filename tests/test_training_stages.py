@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from gatekeeper import training
-from gatekeeper.brain import Brain
 from gatekeeper.cli import main
-from gatekeeper.config import AccountConfig, paths
-from gatekeeper.embed import EMBEDDERS
-from gatekeeper.lesson import evidence_of
-from gatekeeper.mailbox import MaildirMailbox
-from gatekeeper.store import Store
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.embed import EMBEDDERS
+from gatekeeper.core.lesson import evidence_of
+from gatekeeper.mail import training
+from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder, build_message
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)

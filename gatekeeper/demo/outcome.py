@@ -7,9 +7,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..policy import ACTIONS, DELETE, HOLD, PASS
-from ..store import DecisionRecord
-from ..training import TrainingReport
+from ..core.policy import ACTIONS, DELETE, HOLD, PASS
+from ..mail.store import DecisionRecord
+from ..mail.training import TrainingReport
 from .inbox import DemoMail
 from .persona import Persona
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from .. import htmlreport as html
+from ..core import htmlreport as html
+from ..core.policy import ACTIONS
 from .cast import KINDS
-from ..policy import ACTIONS
 from .outcome import DemoResult
 
 # Rows the reader would mind, in the page's warning colours.

@@ -21,21 +21,21 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..account import Account
-from ..brain import Brain
-from ..config import AccountConfig, Paths, Settings, default_config_text, parse_settings
-from ..config import set_mode, set_statements
-from ..daemon import Watch
-from ..embed import Embedder
+from ..core import vocabulary
+from ..core.brain import Brain
+from ..core.embed import Embedder
+from ..core.policy import HOLD, PASS
+from ..core.vocabulary import Mode
 from ..errors import InputError
-from ..mailbox import Mailbox
-from ..onboarding import add_account
-from ..policy import HOLD, PASS
-from ..store import Reaction, Store
-from ..training import SOURCE as TRAINING
-from ..training import Progress, TrainingReport, silent, train
-from .. import vocabulary
-from ..vocabulary import Mode
+from ..mail.account import Account
+from ..mail.config import AccountConfig, Paths, Settings, default_config_text, parse_settings
+from ..mail.config import set_mode, set_statements
+from ..mail.daemon import Watch
+from ..mail.mailbox import Mailbox
+from ..mail.onboarding import add_account
+from ..mail.store import Reaction, Store
+from ..mail.training import SOURCE as TRAINING
+from ..mail.training import Progress, TrainingReport, silent, train
 from .inbox import CALENDAR_START, DemoInbox, DemoMail, generate_inbox
 from .mailclient import INBOX, MailClient, letters_for
 from .outcome import DecidedMail, DemoResult, decided_mail

@@ -1,0 +1,1 @@
+"""The core: reading a message and deciding on it (pure model side)."""

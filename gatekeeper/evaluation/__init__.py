@@ -1,0 +1,1 @@
+"""Evaluation: how well gatekeeper sorts mail, measured on corpora."""

@@ -1,0 +1,1 @@
+"""The mail side: the reader's mailboxes, store, daemon and what learns from them."""

@@ -1,0 +1,750 @@
+"""Mailboxes: the one protocol the pipeline talks to, over IMAP or a local Maildir.
+
+`ImapMailbox` is the only importer of imapclient. It reads with BODY.PEEK only (looking
+never marks a message read), moves with UID MOVE or, without MOVE, with COPY + \\Deleted
++ UID EXPUNGE of exactly that UID (never a bare EXPUNGE), and waits with IDLE, renewed
+well inside the servers' 30-minute limit. `MaildirMailbox` implements the same protocol
+over a Maildir tree (mbsync and offlineimap users, and the fast test double).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mailbox as stdlib_mailbox
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..core.message import MAX_HEADER_BYTES, parse
+from ..core.vocabulary import ANSWERED, DELETED, FLAGGED, SEEN
+from ..errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
+                     InsecureConnectionError, MailboxError, ProtocolError, Remedy)
+from .config import AccountConfig
+
+logger = logging.getLogger(__name__)
+
+RECENT = "\\Recent"
+# What a SEARCH may carry of a Message-ID: characters of an IMAP atom, which imapclient
+# sends as they are (no quoting, no literal, no charset), at a length any server takes.
+_ATOM_RUN = re.compile(r"[A-Za-z0-9!#$&'+,./:;<=>?@^_`|~-]+")
+SEARCH_NEEDLE_CHARS = 200
+# A Message-ID header of the usual shape, which `parse` would read as this group: read so
+# directly, ten times faster, for the thousands of headers a look at a big inbox reads.
+_PLAIN_MESSAGE_ID = re.compile(rb"(?i)message-id:[ \t]*<([!-;=?-~]+)>[ \t]*(?:\r?\n)*")
+# Of each Message-ID header read back in bulk; real ones take under 100. `find` reads a
+# longer one (hostile: past the 998-octet line limit) as far as its own length needs.
+MESSAGE_ID_BYTES = 4096
+FETCH_CHUNK = 2000  # UIDs per FETCH command: about 14 KB of command line
+IDLE_RENEW_SECONDS = 9 * 60
+IDLE_CHECK_SECONDS = 1.0  # how often an IDLE wait looks at its stop flag  # servers may drop an IDLE after 10 to 30 minutes
+SPECIAL_USES = {"trash": "\\Trash", "junk": "\\Junk", "sent": "\\Sent", "archive": "\\Archive"}
+FALLBACK_NAMES = {
+    "trash": ("Trash", "Deleted Items", "Deleted Messages", "[Gmail]/Trash", "INBOX.Trash"),
+    "junk": ("Junk", "Spam", "Junk E-mail", "[Gmail]/Spam", "INBOX.Junk"),
+    "sent": ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent"),
+    "archive": ("Archive", "Archives", "[Gmail]/All Mail", "INBOX.Archive"),
+}
+
+
+@dataclass(frozen=True)
+class FolderStatus:
+    """A folder's identity and high-water marks."""
+
+    uidvalidity: int
+    uidnext: int
+    highest_modseq: int  # 0 when the server has no CONDSTORE
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A message as fetched: its UID, its first bytes, its flags, when it arrived."""
+
+    uid: int
+    raw: bytes
+    flags: frozenset[str]
+    arrived: float = 0.0  # the server's arrival time (IMAP INTERNALDATE), 0 when unknown
+
+
+@dataclass(frozen=True)
+class Folders:
+    """The folders the gatekeeper uses, as named on this server ("" when absent)."""
+
+    inbox: str
+    held: str
+    trash: str
+    junk: str = ""
+    sent: str = ""
+    archive: str = ""
+
+
+class Mailbox(Protocol):
+    """What the pipeline, the feedback observer and the CLI need from a mailbox."""
+
+    account: str
+
+    def folders(self, refresh: bool = False) -> Folders: ...
+    def status(self, folder: str) -> FolderStatus: ...
+    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]: ...
+    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]: ...
+    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]: ...
+    def changed_since(self, folder: str, uids: Iterable[int],
+                      modseq: int) -> dict[int, frozenset[str]]: ...
+    def uids(self, folder: str) -> list[int]: ...
+    def uids_since(self, folder: str, since: date) -> list[int]: ...
+    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None: ...
+    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]: ...
+    def move(self, folder: str, uid: int, target: str) -> int | None: ...
+    def tag(self, folder: str, uid: int, keyword: str) -> None: ...
+    def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None: ...
+    def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = ...) -> bool: ...
+    def close(self) -> None: ...
+
+
+# -- IMAP --------------------------------------------------------------------------------
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def _flags(flags: Iterable[bytes | str]) -> frozenset[str]:
+    """A message's flags without \\Recent, which belongs to one session, not the message."""
+    return frozenset(_text(f) for f in flags) - {RECENT}
+
+
+class ImapMailbox:
+    """A mailbox on an IMAP server."""
+
+    def __init__(self, config: AccountConfig, secret: str) -> None:
+        self.account = config.name
+        self.config = config
+        self._secret = secret
+        self._client: Any = None  # an IMAPClient when connected (imapclient ships no types)
+        self._selected: str | None = None
+        self._folders: Folders | None = None
+        self.connect()
+
+    # -- connection -------------------------------------------------------------------
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if self.config.ca_file:
+            context.load_verify_locations(self.config.ca_file)
+        return context
+
+    def connect(self) -> None:
+        import imapclient
+        from imapclient.exceptions import IMAPClientError, LoginError
+
+        config = self.config
+        if config.security == "plain" and config.host not in LOOPBACK:
+            raise MailboxError("plain (unencrypted) IMAP is allowed only to this machine; "
+                               "use security = \"tls\" or \"starttls\"")
+        client = None
+        try:
+            client = imapclient.IMAPClient(
+                config.host, port=config.port, ssl=config.security == "tls",
+                ssl_context=self._tls_context(), timeout=config.timeout_seconds)
+            if config.security == "starttls":
+                client.starttls(self._tls_context())
+            self._login(client)
+        except LoginError as error:
+            from .credentials import secret_source
+
+            _hang_up(client)
+            raise AuthenticationError(
+                f"{config.name}: the server refused the login for {config.username} "
+                f"({_server_said(error)}); check the login name "
+                f"and {secret_source(config)}") from error
+        except (OSError, IMAPClientError) as error:
+            _hang_up(client)
+            raise _connect_failure(config, error) from error
+        self._client, self._selected = client, None
+        if client.has_capability("CONDSTORE"):
+            client.enable("CONDSTORE")
+
+    def _login(self, client) -> None:
+        config = self.config
+        if config.auth == "oauth2":
+            if config.oauth_mechanism.upper() == "OAUTHBEARER":
+                client.oauthbearer_login(config.username, self._secret)
+            else:
+                client.oauth2_login(config.username, self._secret)
+        else:
+            client.login(config.username, self._secret)
+
+    def close(self) -> None:
+        _hang_up(self._client)
+        self._client = None
+
+    def _call(self, operation, *args, **kwargs):
+        """Run one client operation, turning dropped connections into ConnectionLostError."""
+        from imapclient.exceptions import IMAPClientAbortError
+
+        if self._client is None:
+            raise ConnectionLostError(f"{self.account}: not connected")
+        try:
+            return operation(*args, **kwargs)
+        except (IMAPClientAbortError, OSError, socket.timeout, ssl.SSLError) as error:
+            self._client = None
+            raise ConnectionLostError(f"{self.account}: connection lost ({error})") from error
+
+    def has(self, capability: str) -> bool:
+        return bool(self._call(self._client.has_capability, capability))
+
+    def _select(self, folder: str) -> dict:
+        from imapclient.exceptions import IMAPClientError
+
+        try:
+            response = self._call(self._client.select_folder, folder)
+        except IMAPClientError as error:
+            raise FolderMissingError(f"{self.account}: cannot open folder {folder!r} "
+                                     f"({error})") from error
+        self._selected = folder
+        return response
+
+    def _ensure(self, folder: str) -> None:
+        if self._selected != folder:
+            self._select(folder)
+
+    # -- folders ----------------------------------------------------------------------
+    def folders(self, refresh: bool = False) -> Folders:
+        """The folders to use, listed once per connection, or again with `refresh` (the
+        reader renamed or deleted one): the held folder and, on a server without one, a
+        Trash folder are created; the others are found by SPECIAL-USE, then by name."""
+        if self._folders is None or refresh:
+            listing = self._call(self._client.list_folders)
+            separator = next((_text(sep) for _, sep, _ in listing if sep), "/")
+            names = {name: {_text(f) for f in flags} for flags, _, name in listing}
+            found = {role: self._special(role, names) for role in SPECIAL_USES}
+            held = self._ensure_folder(self.config.held_folder.replace("/", separator), names)
+            found["trash"] = found["trash"] or self._ensure_folder("Trash", names)
+            folders = Folders(self.config.inbox, held, **found)
+            if self._folders not in (None, folders):
+                logger.warning("%s: folders found again: %s", self.account, folders)
+            self._folders = folders
+        return self._folders
+
+    def _special(self, role: str, names: dict[str, set[str]]) -> str:
+        configured = getattr(self.config, f"{role}_folder")
+        if configured:
+            if configured not in names:
+                raise FolderMissingError(f"{self.account}: {role}_folder {configured!r} "
+                                         "does not exist on the server")
+            return configured
+        for name, flags in names.items():
+            if SPECIAL_USES[role] in flags:
+                return name
+        return next((n for n in FALLBACK_NAMES[role] if n in names), "")
+
+    def _ensure_folder(self, name: str, names: dict[str, set[str]]) -> str:
+        if name not in names:
+            log = logger.warning if self._folders is not None else logger.info
+            log("%s: creating folder %s%s", self.account, name, " again (renamed or deleted?)"
+                if self._folders is not None else "")
+            self._call(self._client.create_folder, name)
+            self._call(self._client.subscribe_folder, name)
+        return name
+
+    # -- reading ------------------------------------------------------------------------
+    def status(self, folder: str) -> FolderStatus:
+        response = self._select(folder)
+        return FolderStatus(int(response[b"UIDVALIDITY"]), int(response.get(b"UIDNEXT", 0)),
+                            int(response.get(b"HIGHESTMODSEQ", 0)))
+
+    def uids(self, folder: str) -> list[int]:
+        self._ensure(folder)
+        # NOOP first: the server tells a selected session about other clients' expunges
+        # only between commands, and SEARCH must not miss a message the reader moved.
+        self._call(self._client.noop)
+        return sorted(self._call(self._client.search, "ALL"))
+
+    def uids_since(self, folder: str, since: date) -> list[int]:
+        """UIDs of messages that arrived on or after `since` (IMAP SINCE: internal date)."""
+        self._ensure(folder)
+        return sorted(self._call(self._client.search, ["SINCE", since]))
+
+    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
+        self._ensure(folder)
+        uids = [u for u in self._call(self._client.search, ["UID", f"{after_uid + 1}:*"])
+                if u > after_uid]
+        return self.fetch(folder, sorted(uids)[:limit])
+
+    def _fetch(self, uids: list[int], items: list[str], modifiers: list[str] | None = None) -> dict:
+        """FETCH in the selected folder, in chunks: imapclient sends every UID in full,
+        and servers limit a command's length (Dovecot: 64 KiB)."""
+        response: dict = {}
+        for start in range(0, len(uids), FETCH_CHUNK):
+            response.update(self._call(self._client.fetch, uids[start:start + FETCH_CHUNK],
+                                       items, modifiers=modifiers))
+        return response
+
+    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
+        uids = list(uids)
+        if not uids:
+            return []
+        self._ensure(folder)
+        # Both capped: a header block too is only read as far as `parse` reads it.
+        items = ["FLAGS", "INTERNALDATE", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
+                 f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"]
+        response = self._fetch(uids, items)
+        fetched = []
+        for uid in uids:
+            data = response.get(uid)
+            if data is None:
+                continue  # vanished between SEARCH and FETCH
+            header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER]")), b"")
+            raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
+            if len(header or b"") > len(raw):  # headers past fetch_bytes: as far as parse reads
+                raw = header
+            fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"]),
+                                   _timestamp(data.get(b"INTERNALDATE"))))
+        return fetched
+
+    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
+        uids = list(uids)
+        if not uids:
+            return {}
+        self._ensure(folder)
+        response = self._fetch(uids, ["FLAGS"])
+        return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
+
+    def changed_since(self, folder: str, uids: Iterable[int], modseq: int) -> dict[int, frozenset[str]]:
+        """Flags of those messages changed after `modseq` (CONDSTORE), else of all of them."""
+        uids = list(uids)
+        if not (modseq and uids and self.has("CONDSTORE")):
+            return self.flags(folder, uids)
+        self._ensure(folder)
+        response = self._fetch(uids, ["FLAGS"], modifiers=[f"CHANGEDSINCE {modseq}"])
+        return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
+
+    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None:
+        """The newest UID of the message with this Message-ID (as `parse` reads it) and,
+        when given, this content: another message can reuse a Message-ID.
+
+        Any bytes can sit in a Message-ID (Dovecot stores a NUL as 0x80), and IMAP can
+        carry few of them: the SEARCH carries only the longest run of atom characters (a
+        substring search), and the candidates' Message-IDs are read back to compare."""
+        if not message_id:
+            return None
+        try:
+            self._ensure(folder)
+        except FolderMissingError:
+            return None  # a folder that is not there holds no message
+        whole = f"<{message_id}>"
+        needle = max(_ATOM_RUN.findall(whole), key=len, default="")[:SEARCH_NEEDLE_CHARS]
+        found = self._call(self._client.search, ["HEADER", "Message-ID", needle])
+        if needle != whole:  # a few candidates: read as far as this Message-ID may reach
+            candidates = self._message_ids(folder, found, MESSAGE_ID_BYTES + 4 * len(whole))
+            found = [uid for uid, value in candidates.items() if value == message_id]
+        return _with_content(self, folder, found, content_hash)
+
+    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
+        """UID -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
+        return self._message_ids(folder, uids, MESSAGE_ID_BYTES)
+
+    def _message_ids(self, folder: str, uids: Iterable[int], limit: int) -> dict[int, str]:
+        uids = list(uids)
+        if not uids:
+            return {}
+        self._ensure(folder)
+        response = self._fetch(uids, [f"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]<0.{limit}>"])
+        found = {}
+        for uid, data in response.items():
+            header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
+            if message_id := _read_message_id(header or b""):
+                found[uid] = message_id
+        return found
+
+    # -- changing -------------------------------------------------------------------------
+    def move(self, folder: str, uid: int, target: str) -> int | None:
+        """Move one message; the UID it got in `target` when the server says (UIDPLUS)."""
+        from imapclient.exceptions import IMAPClientError
+
+        self._ensure(folder)
+        if not (self.has("MOVE") or self.has("UIDPLUS")):
+            raise MailboxError(f"{self.account}: the server has neither MOVE nor UIDPLUS, so "
+                               "a message cannot be moved without expunging others")
+        try:
+            if self.has("MOVE"):
+                self._call(self._client.move, [uid], target)
+                return self._copied_to()
+            self._call(self._client.copy, [uid], target)
+        except IMAPClientError as error:  # NO or BAD: the connection itself is fine
+            kind = FolderMissingError if "TRYCREATE" in str(error) else MailboxError
+            raise kind(f"{self.account}: cannot move {uid} from {folder} to {target} "
+                       f"({error})") from error
+        moved_to = self._copied_to()
+        self._call(self._client.add_flags, [uid], [DELETED])
+        self._call(self._client.uid_expunge, [uid])
+        return moved_to
+
+    def _copied_to(self) -> int | None:
+        """The UID the last MOVE or COPY gave the message in its target (UIDPLUS's COPYUID,
+        "validity source-uids target-uids"), None when the server did not say. imapclient
+        leaves the response code among imaplib's untagged responses."""
+        codes = self._client._imap.untagged_responses.pop("COPYUID", [])
+        try:
+            return int(_text(codes[-1]).split()[2])
+        except (IndexError, ValueError):
+            return None
+
+    def tag(self, folder: str, uid: int, keyword: str) -> None:
+        self._ensure(folder)
+        self._call(self._client.add_flags, [uid], [keyword])
+
+    def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
+        self._call(self._client.append, folder, raw, flags=tuple(flags))
+
+    def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Wait up to `timeout` seconds for news in `folder`; True when there may be some.
+
+        IDLE is checked in one-second slices so `stop` is honoured promptly, and renewed
+        at least every nine minutes by the caller's loop (timeout is capped).
+        """
+        self._ensure(folder)
+        deadline = time.monotonic() + min(timeout, IDLE_RENEW_SECONDS)
+        if not (self.config.idle and self.has("IDLE")):
+            _sleep_until(min(deadline, time.monotonic() + self.config.poll_seconds), stop)
+            return True
+        self._call(self._client.idle)
+        # A server reports mail that came since the last command as soon as IDLE starts;
+        # imaplib may read that line together with "+ idling", where polling the socket
+        # (all imapclient's idle_check does) never sees it.
+        news, silent_wakeups = bool(self._call(_buffered_responses, self._client)), 0
+        try:
+            while not news and not stop() and time.monotonic() < deadline:
+                started = time.monotonic()
+                responses = self._call(self._client.idle_check, timeout=IDLE_CHECK_SECONDS)
+                news = bool(responses)
+                # imapclient swallows an EOF during IDLE: the socket then polls readable
+                # at once with nothing to read. Without this a server that went away
+                # would go unnoticed until the IDLE is renewed, minutes later.
+                quick = not news and time.monotonic() - started < IDLE_CHECK_SECONDS / 2
+                silent_wakeups = silent_wakeups + 1 if quick else 0
+                if silent_wakeups >= 3 or _says_goodbye(responses):
+                    _hang_up(self._client)
+                    self._client = None
+                    raise ConnectionLostError(f"{self.account}: the server closed the "
+                                              "connection during IDLE")
+        finally:
+            if self._client is not None:
+                self._call(self._client.idle_done)
+        return news
+
+
+def _read_message_id(header: bytes) -> str:
+    """The Message-ID in a header block, exactly as `parse` reads it."""
+    plain = _PLAIN_MESSAGE_ID.fullmatch(header)
+    return plain[1].decode("ascii") if plain else parse(header).message_id
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")  # where plain IMAP may go: this machine only
+
+# TLS errors of a connection cut short (a server restarting): worth another try.
+_TLS_CUT_SHORT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+
+
+def _connect_failure(config: AccountConfig, error: Exception) -> MailboxError:
+    """What a failure to connect means: try again later (the network, a server going
+    down), or stop and say why and what would fix it (no STARTTLS, an untrusted
+    certificate, TLS spoken to a plain port, a server that does not speak IMAP):
+    retrying would never help those."""
+    from imapclient.exceptions import IMAPClientAbortError
+
+    where = f"{config.name}: {config.host}:{config.port}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        if "hostname" in str(error.verify_message).lower():
+            return InsecureConnectionError(
+                f"{where}: its certificate is for another name ({error.verify_message}); "
+                "connect by the name on the certificate")
+        return InsecureConnectionError(
+            f"{where}: reached, but its certificate is not trusted ({error.verify_message}); "
+            "for a self-signed server or one with its own certificate authority, give that "
+            "certificate (PEM)", Remedy("ca_file", "PATH"))
+    if isinstance(error, ssl.SSLError) and error.reason == "WRONG_VERSION_NUMBER":
+        # TLS spoken to a server that answered in plain text: a STARTTLS port (143).
+        return InsecureConnectionError(
+            f"{where}: reached, but it answered in plain text, not TLS "
+            "(WRONG_VERSION_NUMBER): this port expects STARTTLS", Remedy("security", "starttls"))
+    if isinstance(error, ssl.SSLError) and not isinstance(error, _TLS_CUT_SHORT):
+        return InsecureConnectionError(f"{where}: the TLS handshake failed ({error}); check "
+                                       "security and port (tls: 993, starttls: 143)")
+    if isinstance(error, OSError):
+        return ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port} "
+                                   f"({error}); check the host and port (tls: 993, "
+                                   "starttls: 143)")
+    if "TLS" in str(error):  # imaplib: "TLS not supported by server", "Couldn't establish TLS"
+        problem = (f"{where} offers no STARTTLS ({error}), or something on the way strips it; "
+                   "gatekeeper never logs in unencrypted to another machine")
+        if config.host in LOOPBACK:
+            return InsecureConnectionError(problem + " (this machine may use plain)",
+                                           Remedy("security", "plain"))
+        return InsecureConnectionError(problem + ": check the server, or use security tls "
+                                       "(port 993)", Remedy("security", "tls"))
+    if isinstance(error, IMAPClientAbortError):  # a BYE or a dropped line while greeting
+        return ConnectionLostError(f"{where}: the server hung up ({error})")
+    return ProtocolError(f"{where} did not answer as an IMAP server ({error}); check host "
+                         "and port")
+
+
+def _buffered_responses(client) -> list[bytes]:
+    """Lines imaplib has already read off the socket, without waiting for more."""
+    import imaplib
+
+    sock = client.socket()
+    sock.setblocking(False)
+    lines = []
+    try:
+        while True:
+            try:
+                lines.append(client._imap._get_line())
+            except (BlockingIOError, ssl.SSLWantReadError, socket.timeout):
+                return lines  # nothing more without waiting
+            except imaplib.IMAP4.abort:
+                return lines  # EOF: the next check notices the lost connection
+    finally:
+        sock.setblocking(True)
+        client._set_read_timeout()  # as imapclient's idle_check leaves it
+
+
+def _says_goodbye(responses) -> bool:
+    """Whether IDLE responses include an untagged BYE (a server shutting down)."""
+    return any(isinstance(r, tuple) and r and r[0] in (b"BYE", "BYE") for r in responses or ())
+
+
+def _server_said(error: Exception) -> str:
+    """The server's words in an imapclient error, without the b'...' of a bytes repr."""
+    said = _text(error.args[0]) if error.args else str(error)
+    quoted = re.fullmatch(r"b'(.*)'", said, re.S)
+    return quoted[1] if quoted else said
+
+
+def server_certificate(config: AccountConfig) -> bytes:
+    """The certificate (DER) the account's server shows over TLS, unverified: for a person
+    to compare its fingerprint before trusting a self-signed server."""
+    import imapclient
+    from imapclient.exceptions import IMAPClientError
+
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    client = None
+    try:
+        client = imapclient.IMAPClient(config.host, port=config.port,
+                                       ssl=config.security == "tls", ssl_context=context,
+                                       timeout=config.timeout_seconds)
+        if config.security == "starttls":
+            client.starttls(context)
+        return client._imap.sock.getpeercert(binary_form=True)
+    except (OSError, IMAPClientError) as error:
+        raise _connect_failure(config, error) from error
+    finally:
+        _hang_up(client)
+
+
+def _hang_up(client) -> None:
+    """Close a connection that failed half-way, so no socket is left to the collector."""
+    if client is None:
+        return
+    try:
+        client.logout()
+    except Exception:  # the connection is broken anyway
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
+def _sleep_until(deadline: float, stop: Callable[[], bool]) -> None:
+    while not stop() and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+
+
+# -- Maildir -------------------------------------------------------------------------------
+MAILDIR_FLAGS = {"S": SEEN, "R": ANSWERED, "F": FLAGGED, "T": DELETED, "D": "\\Draft",
+                 "P": "$Forwarded"}
+
+
+_MAILDIR_TIME = re.compile(r"(\d+)\.(?:M(\d+))?")
+
+
+def _delivery_order(key: str) -> tuple[int, int, str]:
+    """A Maildir name's place in delivery order: it starts with the delivery time, in
+    seconds, then (Python's and most agents' `M`) the microseconds, unpadded, so the
+    names themselves sort "M100000" before "M40" within one second."""
+    found = _MAILDIR_TIME.match(key)
+    if found is None:  # a name of another shape: after every timed one
+        return (1 << 62, 0, key)
+    return (int(found[1]), int(found[2] or 0), key)
+
+
+class MaildirMailbox:
+    """A Maildir tree (Maildir++ folders) behind the same protocol.
+
+    Maildir has no UIDs, so each folder keeps a small file mapping message keys to
+    increasing numbers; a folder's UIDVALIDITY is fixed when the map is created.
+    """
+
+    def __init__(self, config: AccountConfig) -> None:
+        self.account = config.name
+        self.config = config
+        self.root = stdlib_mailbox.Maildir(Path(config.maildir).expanduser(), create=True)
+
+    def close(self) -> None:
+        pass
+
+    def _folder(self, name: str) -> stdlib_mailbox.Maildir:
+        if name in ("INBOX", self.config.inbox):
+            return self.root
+        try:
+            return self.root.get_folder(name)
+        except stdlib_mailbox.NoSuchMailboxError as error:
+            raise FolderMissingError(f"{self.account}: no Maildir folder {name!r}") from error
+
+    def _uid_map(self, name: str) -> dict:
+        folder = self._folder(name)
+        path = Path(folder._path) / ".gatekeeper-uids.json"
+        data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {
+            "uidvalidity": int(time.time()), "next": 1, "keys": {}}
+        for key in sorted(folder.keys(), key=_delivery_order):
+            if key not in data["keys"]:
+                data["keys"][key] = data["next"]
+                data["next"] += 1
+        live = set(folder.keys())
+        data["keys"] = {k: u for k, u in data["keys"].items() if k in live}
+        path.write_text(json.dumps(data))
+        return data
+
+    def _key(self, name: str, uid: int) -> str | None:
+        return next((k for k, u in self._uid_map(name)["keys"].items() if u == uid), None)
+
+    def folders(self, refresh: bool = False) -> Folders:
+        """Looked up on every call (`refresh` changes nothing); the held folder and a Trash
+        folder are created when missing."""
+        names = set(self.root.list_folders())
+        held = self.config.held_folder.replace("/", ".")
+        found = {role: getattr(self.config, f"{role}_folder")
+                 or next((n for n in FALLBACK_NAMES[role] if n in names), "")
+                 for role in SPECIAL_USES}
+        found["trash"] = found["trash"] or "Trash"
+        for name in {held, found["trash"]} - names:
+            logger.info("%s: creating folder %s", self.account, name)
+            self.root.add_folder(name)
+        return Folders(self.config.inbox, held, **found)
+
+    def status(self, folder: str) -> FolderStatus:
+        data = self._uid_map(folder)
+        return FolderStatus(data["uidvalidity"], data["next"], 0)
+
+    def uids(self, folder: str) -> list[int]:
+        return sorted(self._uid_map(folder)["keys"].values())
+
+    def uids_since(self, folder: str, since: date) -> list[int]:
+        """UIDs of messages delivered on or after `since` (the file's delivery time)."""
+        box, start = self._folder(folder), datetime.combine(since, datetime.min.time()).timestamp()
+        return sorted(uid for key, uid in self._uid_map(folder)["keys"].items()
+                      if box.get_message(key).get_date() >= start)
+
+    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
+        return self.fetch(folder, [u for u in self.uids(folder) if u > after_uid][:limit])
+
+    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
+        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
+        fetched = []
+        for uid in uids:
+            key = by_uid.get(uid)
+            if key is None:
+                continue
+            with box.get_file(key) as handle:
+                raw = handle.read(self.config.fetch_bytes)
+            fetched.append(Fetched(uid, raw, self._flags(box, key),
+                                   box.get_message(key).get_date()))
+        return fetched
+
+    @staticmethod
+    def _flags(box: stdlib_mailbox.Maildir, key: str) -> frozenset[str]:
+        return frozenset(MAILDIR_FLAGS.get(f, f) for f in box.get_message(key).get_flags())
+
+    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
+        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
+        return {u: self._flags(box, by_uid[u]) for u in uids if u in by_uid}
+
+    def changed_since(self, folder: str, uids: Iterable[int],
+                      modseq: int) -> dict[int, frozenset[str]]:
+        return self.flags(folder, uids)  # Maildir has no modification sequences
+
+    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None:
+        if not message_id:
+            return None
+        try:
+            box, keys = self._folder(folder), self._uid_map(folder)["keys"]
+        except FolderMissingError:
+            return None  # a folder that is not there holds no message
+        found = [uid for key, uid in keys.items() if _maildir_message_id(box, key) == message_id]
+        return _with_content(self, folder, found, content_hash)
+
+    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
+        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
+        found = {uid: _maildir_message_id(box, by_uid[uid]) for uid in uids if uid in by_uid}
+        return {uid: value for uid, value in found.items() if value}
+
+    def move(self, folder: str, uid: int, target: str) -> int | None:
+        """A rename into the target's same subfolder, as mail clients move in a Maildir:
+        the bytes and the flags in the file name stay as they were."""
+        source, key = self._folder(folder), self._key(folder, uid)
+        if key is None:
+            raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
+        # "new/<key>" or "cur/<key>:2,FS": stdlib Maildir's private lookup, not in typeshed
+        name = source._lookup(key)  # type: ignore[attr-defined]
+        Path(source._path, name).rename(Path(self._folder(target)._path, name))
+        return self._uid_map(target)["keys"].get(key)
+
+    def tag(self, folder: str, uid: int, keyword: str) -> None:
+        logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, uid)
+
+    def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
+        message = stdlib_mailbox.MaildirMessage(raw)
+        letters = {v: k for k, v in MAILDIR_FLAGS.items()}
+        message.set_flags("".join(letters[f] for f in flags if f in letters))
+        if SEEN in flags:
+            message.set_subdir("cur")
+        self._folder(folder).add(message)
+
+    def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = lambda: False) -> bool:
+        _sleep_until(time.monotonic() + min(timeout, self.config.poll_seconds), stop)
+        return True
+
+
+def _with_content(mailbox: Mailbox, folder: str, uids: list[int], content_hash: str) -> int | None:
+    """The newest of `uids` whose message has this content hash (any of them when no hash
+    is given, or when only one carries the Message-ID anyway)."""
+    if content_hash and len(uids) > 1:
+        uids = [item.uid for item in mailbox.fetch(folder, uids)
+                if parse(item.raw).content_hash == content_hash]
+    return max(uids) if uids else None
+
+
+def _timestamp(value) -> float:
+    """A server's date (imapclient gives local naive datetimes) as seconds since 1970."""
+    try:
+        return value.timestamp()
+    except (AttributeError, ValueError, OverflowError, OSError):
+        return 0.0
+
+
+def _maildir_message_id(box: stdlib_mailbox.Maildir, key: str) -> str:
+    return str(box.get_message(key).get("Message-ID", "")).strip().strip("<>")
+
+
+def open_mailbox(config: AccountConfig) -> Mailbox:
+    """Connect to an account's mailbox with its credentials."""
+    if config.kind == "maildir":
+        return MaildirMailbox(config)
+    from .credentials import oauth_token, password
+
+    secret = oauth_token(config) if config.auth == "oauth2" else password(config)
+    return ImapMailbox(config, secret)
