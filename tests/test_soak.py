@@ -32,7 +32,8 @@ from gatekeeper.core.message import parse
 from gatekeeper.demo.inbox import CALENDAR_START, generate_inbox
 from gatekeeper.demo.persona import PERSONA, RESCUE, Behaviour
 from gatekeeper.demo.run import HISTORY_DAYS, SimulatedReader
-from gatekeeper.mail.config import paths
+from gatekeeper.mail.account import load_brain
+from gatekeeper.mail.config import load_settings, paths
 from gatekeeper.mail.learning import catch_up
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import build_message
@@ -112,7 +113,13 @@ def write_settings(server, mode: str, interests: list[str], disinterests: list[s
 
 
 def saved_brain() -> Brain:
-    return Brain.load(paths().profile_dir(ACCOUNT), OnnxEmbedder())
+    """The brain as gatekeeper opens it: the saved profile caught up with the store. (The
+    checkpoint alone may lag the store: a daemon still busy when its stop grace ends exits
+    without its last save, and the next start replays the rest.)"""
+    database = store()
+    brain = load_brain(ACCOUNT, load_settings(), paths(), database, OnnxEmbedder())
+    database.close()
+    return brain
 
 
 # -- the reproduction ----------------------------------------------------------------------

@@ -400,7 +400,7 @@ def train(account_name: str | None, days: int, threads: int, as_json: bool) -> N
     against. Reports how well the result separates what you kept from what you threw
     away in the latest fifth of your mail, and what it would have done with last week's.
     Learns the newest mail first: the profile is saved and usable after the newest
-    1,000 messages (well within a minute), then older mail is learned a stage at a time.
+    1,000 messages (well within a minute), then all older mail is learned.
     A new training replaces the last one's lessons; what you did with mail gatekeeper
     decided is kept. It can run while the daemon watches: the daemon learns each stage
     within seconds.

@@ -343,6 +343,10 @@ class Daemon:
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for thread in threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                logger.warning("%s: still busy after %.0f s; stopping without its last save "
+                               "(the next start learns what the store holds beyond the saved "
+                               "profile)", thread.name, STOP_GRACE_SECONDS)
         self.write_status(running=False)
         failed = [w.config.name for w in self.workers if w.status.state == "failed"]
         logger.info("gatekeeper stopped" + (f"; failed: {', '.join(failed)}" if failed else ""))
