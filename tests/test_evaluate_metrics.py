@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatekeeper.evaluation.metrics import auc, calibration, decision_counts, removed_at_loss, slice_metrics
+from gatekeeper.core.metrics import auc, calibration, decision_counts, removed_at_loss, slice_metrics
 
 
 @pytest.mark.parametrize(

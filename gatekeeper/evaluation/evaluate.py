@@ -26,7 +26,7 @@ from ..core.message import Message, parse
 from ..core.policy import PolicySettings
 from ..core.profile import InterestProfile
 from .corpus import LabelledMessage
-from .metrics import decision_counts, score_metrics, slice_metrics
+from ..core.metrics import decision_counts, score_metrics, slice_metrics
 from .splits import Split, sender_organisation
 
 logger = logging.getLogger(__name__)

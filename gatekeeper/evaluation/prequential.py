@@ -29,7 +29,7 @@ from ..core.embed import Embedder
 from .evaluate import DAY, Indexes, Prepared, assess_range, decide_and_measure, learn_history, measure, \
     new_brain
 from ..core.policy import DELETE, HOLD, PASS, PolicySettings, thrown_away_like
-from .metrics import auc, decision_counts
+from ..core.metrics import auc, decision_counts
 from .splits import Split
 
 CURVE_POINTS = (0, 10, 50, 100, 200)

@@ -31,7 +31,7 @@ from ..core.lesson import Lesson, evidence_of
 from ..core.message import Message, parse
 from ..core.profile import InterestProfile
 from ..core.vocabulary import Behaviour
-from ..evaluation.metrics import auc
+from ..core.metrics import auc
 from .learning import TRAINING, catch_up
 from .mailbox import SEEN, Fetched, Mailbox
 from .store import Store

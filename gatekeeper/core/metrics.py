@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..core.policy import DELETE, HOLD, PASS
+from .policy import DELETE, HOLD, PASS
 
 
 def auc(wanted: np.ndarray, p: np.ndarray) -> float:
