@@ -21,6 +21,7 @@ from gatekeeper.cli import main
 from gatekeeper.core.brain import Brain
 from gatekeeper.core.embed import EMBEDDERS
 from gatekeeper.errors import HomeLockedError
+from gatekeeper.mail import training
 from gatekeeper.mail.config import load_settings, paths
 from gatekeeper.mail.daemon import Daemon
 from gatekeeper.mail.store import Store
@@ -200,6 +201,29 @@ def test_train_beside_the_running_daemon_is_learned_and_not_overwritten(server):
     assert len(reactions(source="train", undone=False)) == len(trained)
     assert saved_examples() == {r.id for r in reactions(source="train", undone=False)
                                 if r.lesson.example}
+    reader.close()
+
+
+def test_a_staged_train_beside_the_running_daemon_hands_each_stage_to_it(server,
+                                                                          monkeypatch):
+    """The newest mail's stage is left to the daemon without waiting, the rest after."""
+    monkeypatch.setattr(training, "FIRST_STAGE", 4)
+    write_config(server)
+    reader = Reader(server)
+    for n in range(6):
+        reader.deliver(wanted_message(10 + n), flags=("\\Seen",))
+        reader.deliver(unwanted_message(10 + n), folder="Trash")
+    daemon = Running()
+    try:
+        output = gatekeeper("train", "--days", "30")
+        assert "learned the newest 4 of 12 messages" in output
+        assert "has learned it" in output
+        trained = {r.id for r in reactions(source="train") if r.lesson.example}
+        assert len(trained) == 12
+        assert daemon.daemon.workers[0].status.examples == 12
+    finally:
+        daemon.stop()
+    assert saved_examples() == trained
     reader.close()
 
 
