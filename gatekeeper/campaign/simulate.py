@@ -19,9 +19,9 @@ now and then rescues wanted mail from the held folder), the sender memory record
 the formulas of `gatekeeper.core.senders`, and the profile takes the bounded online steps of
 `InterestProfile.partial_fit`, replayed in closed form on the campaign's row: both through
 `gatekeeper.core.replay`. (The daemon's periodic consolidation refit is not replayed.)
-Recipients are modelled as settled users of the gatekeeper: their profiles hold at least `SETTLED_EXAMPLES`
-examples, so the evidence guard rail does not apply, but the others do: a sender nobody
-has thrown away yet is held at worst, never deleted.
+Recipients are modelled as settled users of the gatekeeper: their profiles hold at least
+`SETTLED_EXAMPLES` examples, so the evidence guard rail does not apply, but the others do:
+a sender nobody has thrown away yet is held at worst, never deleted.
 
 This module never imports the mailbox, the actions or the daemon.
 """
@@ -173,8 +173,9 @@ class Simulation:
         self.settings = settings
         self.scores = score_campaign(campaign, segments)
         seg = population.segment
-        self.state = SenderReplay(self.scores.rows.take(seg), segments[0].brain.memory, START,
-                                  bool(campaign.message.list_id))
+        # What each recipient's gatekeeper learns of the sender and the campaign, send by send.
+        self.learned = SenderReplay(self.scores.rows.take(seg), segments[0].brain.memory, START,
+                                    bool(campaign.message.list_id))
         self.is_bulk = campaign.message.is_bulk
         # The recipient's own reading of the campaign: fixed across sends.
         self.static_logit = (self.scores.logit[seg]
@@ -195,8 +196,8 @@ class Simulation:
     def send(self) -> SendOutcome:
         """Deliver the campaign once more, decide for each recipient, let them react."""
         now = START + self.sends * self.every
-        self.state.advance(now)
-        logits = self.state.log_odds(self.static_logit)
+        self.learned.advance(now)
+        logits = self.learned.log_odds(self.static_logit)
         p_wanted = probability(logits)
         action = self._decide(p_wanted)
         behaviour, engaged = self._react(action)
@@ -207,20 +208,20 @@ class Simulation:
         drawn = health.complaint_rate
         self.complaint_rate = drawn if self.complaint_rate is None else max(
             self.complaint_rate, drawn)
-        self.state.react(behaviour, logits)
+        self.learned.react(behaviour, logits)
         self.sends += 1
         return SendOutcome(action, p_wanted, behaviour, engaged, health, placement)
 
     def _decide(self, p_wanted: np.ndarray) -> np.ndarray:
         """policy.decide for each recipient, with the History its gatekeeper would have."""
-        message, state, seg = self.campaign.message, self.state, self.population.segment
+        message, learned, seg = self.campaign.message, self.learned, self.population.segment
         index = {action: i for i, action in enumerate(ACTIONS)}
         base_id = message.message_id or "campaign"
         similar = self.scores.similar_thrown_away
         actions = np.empty(len(p_wanted), dtype=np.int8)
         for i, p in enumerate(p_wanted.tolist()):
-            history = History(sender_messages=int(round(state.delivered[i])),
-                              sender_thrown_away=float(state.thrown_away[i]),
+            history = History(sender_messages=int(round(learned.delivered[i])),
+                              sender_thrown_away=float(learned.thrown_away[i]),
                               similar_thrown_away=int(similar[seg[i]]),
                               profile_examples=SETTLED_EXAMPLES)
             # Each recipient draws their own probes, so they fall on different people.
