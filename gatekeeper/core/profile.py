@@ -744,8 +744,8 @@ class OnlineReplay:
     -rate * e * r, which changes any row's log-odds by -rate * e * (r . row). On the
     same message's row with other varying values v', r . row' = fixed_norm +
     signal_scale * (v . v'). So the sums of the steps' errors, alone (`error_sum`) and
-    times their varying values (`error_values`), give every later log-odds exactly,
-    without the profile's 262,000 coefficients per reader.
+    times their varying values (`error_values`), give every later log-odds of that
+    message exactly, without a quarter of a million coefficients per reader.
     """
 
     def __init__(self, rows: OnlineRows) -> None:
@@ -765,9 +765,9 @@ class OnlineReplay:
 
     def step(self, log_odds: np.ndarray, values: np.ndarray, label: np.ndarray,
              weight: np.ndarray) -> None:
-        """Each reader's profile takes `partial_fit`'s step on its row (with these
-        varying values and `log_odds`, from `log_odds`) for a reaction with this label
-        and weight (weight 0: no step)."""
+        """Each reader's profile takes `partial_fit`'s step on its row for a reaction
+        with this label and weight (weight 0: no step); `values` and `log_odds` are the
+        row's before the reaction, as given to and returned by `log_odds`."""
         rows, values = self.rows, _clipped(values)
         norm = rows.fixed_norm + rows.signal_scale * (values ** 2).sum(1)
         reach = rows.fixed_reach + rows.signal_scale * SIGNAL_LIMIT * np.abs(values).sum(1)
