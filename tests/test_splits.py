@@ -99,6 +99,28 @@ def test_reporting_time_split_learns_the_whole_earlier_history():
     assert list(split.learn) == list(range(len(senders) // 2))
 
 
+@pytest.mark.parametrize("role", [TUNING, REPORTING])
+def test_new_kind_split_is_the_sender_split_without_ever_learning_the_new_kind(role):
+    senders, labels = corpus()
+    # Every seventh ham sender sends newsletters: a kind of wanted mail held by few senders.
+    newsletter_senders = {f"ham{n}.example" for n in range(0, 60, 7)}
+    labels = ["news" if sender in newsletter_senders else label
+              for sender, label in zip(senders, labels)]
+    by_name = {s.name: s for s in standard_splits(senders, labels, new_kinds=("news",))
+               if s.role == role}
+    sender, new_kind = by_name["sender"], by_name["new_kind"]
+    assert "news" in {labels[i] for i in sender.learn}
+    assert "news" not in {labels[i] for i in new_kind.learn}
+    assert "news" in {labels[i] for i in new_kind.decide}
+    assert list(new_kind.decide) == list(sender.decide)
+    assert set(new_kind.learn) == {i for i in sender.learn if labels[i] != "news"}
+
+
+def test_no_new_kind_split_unless_a_kind_is_named():
+    senders, labels = corpus()
+    assert "new_kind" not in {s.name for s in standard_splits(senders, labels)}
+
+
 def test_later_split_learns_one_corpus_and_decides_the_next():
     split = later_split(3, 5)
     assert list(split.learn) == [0, 1, 2] and list(split.decide) == [3, 4]

@@ -45,6 +45,7 @@ class Task:
     disinterests: list[str] = field(default_factory=list)
     time_cut: float = 0.5  # earlier share of the mail that the time split learns from
     slices: dict[str, str] = field(default_factory=dict)  # label -> name of its slice
+    new_kinds: tuple[str, ...] = ()  # labels the new_kind split never learns (`splits`)
 
 
 @dataclass

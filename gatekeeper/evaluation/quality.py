@@ -25,7 +25,7 @@ from . import baselines, corpus
 from .evaluate import Prepared, Task, prepare, run_baselines, run_batch
 from .prequential import run_online, run_prequential
 from .quality_report import plot_learning_curves, render_markdown
-from .splits import REPORTING, ROLES, Split, later_split, standard_splits
+from .splits import BY_SENDER, REPORTING, ROLES, Split, later_split, standard_splits
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def load_tasks(corpus_dir: Path, cache_dir: Path, names: Sequence[str], limit: i
         messages += corpus.load_spamassassin(corpus_dir / HARD_HAM_ARCHIVE, cache_dir)
         messages.sort(key=lambda m: (m.order, m.key))
         tasks.append(Task("spamassassin", spread(messages, limit), time_cut=0.5,
-                          slices=SPAMASSASSIN_SLICES))
+                          slices=SPAMASSASSIN_SLICES, new_kinds=("hard_ham_dev",)))
     if "20news" in names:
         messages = corpus.load_20news(corpus_dir / NEWS_ARCHIVE, NEWS_GROUPS, cache_dir)
         tasks.append(Task("20news", spread(messages, limit), interests=NEWS_INTERESTS,
@@ -87,7 +87,7 @@ def run_split(prepared: Prepared, split: Split, embedder: Embedder,
         result["batch"] = run_batch(prepared, split, embedder, EVAL_SETTINGS, profile_params)
     if "online" in protocols:
         result["online"] = run_online(prepared, split, embedder, EVAL_SETTINGS, profile_params)
-    if "prequential" in protocols and split.name != "sender":
+    if "prequential" in protocols and split.name not in BY_SENDER:
         result["prequential"] = run_prequential(prepared, split, embedder, EVAL_SETTINGS,
                                                 profile_params)
     if "baselines" in protocols:
@@ -102,7 +102,7 @@ def run_task(prepared: Prepared, embedder: Embedder, roles: Sequence[str] = (REP
              profile_params: dict | None = None) -> dict:
     """Every split of the chosen roles, by role and name."""
     splits = splits if splits is not None else standard_splits(
-        prepared.senders, prepared.labels, prepared.task.time_cut)
+        prepared.senders, prepared.labels, prepared.task.time_cut, prepared.task.new_kinds)
     by_role: dict[str, dict] = {}
     for split in splits:
         if split.role in roles:

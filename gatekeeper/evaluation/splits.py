@@ -13,6 +13,12 @@ published. Within them, splits imitate the future:
   earlier mail and decides its later mail; reporting learns all earlier mail (both
   worlds: the reader's history is all their mail) and decides the reporting world's
   later mail.
+- **new_kind**: the sender split with a whole kind of wanted mail never learned (for
+  SpamAssassin the commercial-but-wanted newsletters): the reader's history holds only
+  ordinary mail and spam, and a first newsletter from a sender never seen must still
+  rank above spam. This is how the check on later mail kept outside the project learns,
+  and the sender split alone, which learns other senders' newsletters, read far easier
+  than that check (commercial-but-wanted against spam: 0.969 here, 0.68 there).
 
 Senders are assigned whole, the big ones first, each to the side that keeps every label's
 share closest to the target, so a label held by few senders (the commercial-but-wanted
@@ -31,6 +37,9 @@ import numpy as np
 from ..core.features import registrable
 
 TUNING, REPORTING = "tuning", "reporting"
+SENDER, TIME, NEW_KIND = "sender", "time", "new_kind"
+# Splits whose decided mail is not later than what they learn: no prequential stream.
+BY_SENDER = (SENDER, NEW_KIND)
 ROLES = (TUNING, REPORTING)
 NO_SENDER = "(no sender domain)"
 
@@ -39,7 +48,7 @@ NO_SENDER = "(no sender domain)"
 class Split:
     """Messages to learn from and messages to decide, by index, each in arrival order."""
 
-    name: str  # "sender" or "time"
+    name: str  # SENDER, TIME, NEW_KIND or "later"
     role: str  # TUNING or REPORTING
     learn: np.ndarray
     decide: np.ndarray
@@ -89,11 +98,12 @@ def _imbalance(first: np.ndarray, second: np.ndarray, share: float, totals: np.n
 
 
 def standard_splits(senders: Sequence[str], labels: Sequence[str],
-                    time_cut: float = 0.5) -> list[Split]:
+                    time_cut: float = 0.5, new_kinds: Sequence[str] = ()) -> list[Split]:
     """The tuning and reporting splits of a corpus in arrival order (see the module).
 
     `senders` are sender organisations, `labels` what balances the worlds (folder or
-    group), `time_cut` the earlier share of all mail that the time split learns from.
+    group), `time_cut` the earlier share of all mail that the time split learns from,
+    `new_kinds` the labels the new_kind splits never learn (none: no new_kind splits).
     """
     n = len(senders)
     reporting = ~partition_by_sender(senders, labels, 0.5, salt="worlds")
@@ -104,16 +114,22 @@ def standard_splits(senders: Sequence[str], labels: Sequence[str],
                                      [labels[int(i)] for i in tuning_index], 0.5, salt="tuning")
     tuning_learn = np.zeros(n, bool)
     tuning_learn[tuning_index[first_half]] = True
-    return [
-        Split("sender", TUNING, np.flatnonzero(tuning_learn), np.flatnonzero(tuning & ~tuning_learn),
+    splits = [
+        Split(SENDER, TUNING, np.flatnonzero(tuning_learn), np.flatnonzero(tuning & ~tuning_learn),
               "half of the tuning world's senders learned, the other half decided"),
-        Split("time", TUNING, np.flatnonzero(tuning & early), np.flatnonzero(tuning & ~early),
+        Split(TIME, TUNING, np.flatnonzero(tuning & early), np.flatnonzero(tuning & ~early),
               "the tuning world's earlier mail learned, its later mail decided"),
-        Split("sender", REPORTING, np.flatnonzero(tuning), np.flatnonzero(reporting),
+        Split(SENDER, REPORTING, np.flatnonzero(tuning), np.flatnonzero(reporting),
               "the tuning world learned, the reporting world's senders (never seen) decided"),
-        Split("time", REPORTING, np.flatnonzero(early), np.flatnonzero(reporting & ~early),
+        Split(TIME, REPORTING, np.flatnonzero(early), np.flatnonzero(reporting & ~early),
               "all earlier mail learned, the reporting world's later mail decided"),
     ]
+    if new_kinds:
+        never = np.isin(np.asarray(labels), list(new_kinds))
+        splits += [Split(NEW_KIND, split.role, split.learn[~never[split.learn]], split.decide,
+                         f"as the sender split, without learning any {' or '.join(new_kinds)}")
+                   for split in splits if split.name == SENDER]
+    return splits
 
 
 def later_split(learned: int, total: int) -> Split:
