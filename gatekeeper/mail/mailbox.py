@@ -211,6 +211,15 @@ class ImapMailbox:
         if self._selected != folder:
             self._select(folder)
 
+    def _refresh(self, folder: str) -> None:
+        """Select `folder`, or, when it is selected already, NOOP: the server tells a
+        selected session about other clients' changes (a copy delivered, an expunge) only
+        between commands, and a SEARCH must not miss them."""
+        if self._selected == folder:
+            self._call(self._client.noop)
+        else:
+            self._select(folder)
+
     # -- folders ----------------------------------------------------------------------
     def folders(self, refresh: bool = False) -> Folders:
         """The folders to use, listed once per connection, or again with `refresh` (the
@@ -257,10 +266,7 @@ class ImapMailbox:
                             int(response.get(b"HIGHESTMODSEQ", 0)))
 
     def uids(self, folder: str) -> list[int]:
-        self._ensure(folder)
-        # NOOP first: the server tells a selected session about other clients' expunges
-        # only between commands, and SEARCH must not miss a message the reader moved.
-        self._call(self._client.noop)
+        self._refresh(folder)
         return sorted(self._call(self._client.search, "ALL"))
 
     def uids_since(self, folder: str, since: date) -> list[int]:
@@ -332,7 +338,7 @@ class ImapMailbox:
         if not message_id:
             return None
         try:
-            self._ensure(folder)
+            self._refresh(folder)
         except FolderMissingError:
             return None  # a folder that is not there holds no message
         whole = f"<{message_id}>"
