@@ -2,7 +2,8 @@
 TLS and login, MOVE and its fallback, IDLE, keywords (tag mode), CONDSTORE, UIDVALIDITY.
 
 What every backend promises (reading, flags, moves, finding, the pipeline, the observer,
-undo) is tested over Dovecot and a Maildir alike in test_mailbox_contract.py. The reader (tests/reader.py) uses its own IMAP client; gatekeeper's side uses
+undo) is tested over Dovecot and a Maildir alike in test_mailbox_contract.py. The reader
+(tests/reader.py) uses its own IMAP client; gatekeeper's side uses
 `ImapMailbox`. The brain runs on the model-free HashEmbedder: the real model has its own
 tests, and here the subject is what happens to mail on the server.
 """
@@ -20,12 +21,12 @@ from gatekeeper.core.brain import Brain
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import (
     AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError)
-from gatekeeper.mail.config import paths
 from gatekeeper.mail.mailbox import ImapMailbox
 from gatekeeper.mail.pipeline import Pipeline
 from gatekeeper.testing import HashEmbedder
 
 from conftest import account_for
+from conftest import write_config as write_account_config
 from reader import PASSWORD, SPACE, Reader, unwanted_message, wanted_message
 
 HELD = "Gatekeeper/Held"
@@ -232,16 +233,8 @@ def test_changed_since_gives_only_changed_flags_with_condstore(start_dovecot, wi
 
 # -- a config file for the command tests (test_daemon, test_review, ...) -------------------
 def write_config(server, mode: str = "active", **account) -> None:
-    where = paths()
-    where.config.mkdir(parents=True, exist_ok=True)
-    settings = account_for(server, **account)
-    fields = "\n".join(f"{key} = {value!r}".replace("'", '"')
-                       for key, value in settings.__dict__.items() if isinstance(value, str))
-    numbers = "\n".join(f"{key} = {str(value).lower()}" for key, value in settings.__dict__.items()
-                        if isinstance(value, (int, bool)))
-    where.config_file.write_text(f'mode = "{mode}"\ninterests = ["{SPACE}"]\n'
-                                 f"[policy]\nprobe_share = 0.0\n"
-                                 f"[[accounts]]\n{fields}\n{numbers}\n")
+    """The settings file with alice's account on `server` (`account`: changed settings)."""
+    write_account_config(account_for(server, **account), mode)
 
 
 # -- recovery --------------------------------------------------------------------------------
@@ -290,8 +283,9 @@ def test_oauth2_asks_the_token_command_again_on_every_connect(monkeypatch, tmp_p
 
     counter = tmp_path / "count"
     command = f"sh -c 'echo x >> {counter}; echo token-$(wc -l < {counter})'"
-    account = AccountConfig(name="work", host="imap.example.org", username="me@example.org",
-                            auth="oauth2", oauth_token_command=command)
+    account = AccountConfig("work", mailbox_module.ImapSettings(
+        host="imap.example.org", username="me@example.org", auth="oauth2",
+        oauth_token_command=command))
     secrets = []
     monkeypatch.setattr(mailbox_module.ImapMailbox, "connect", lambda self: secrets.append(self._secret))
     for _ in range(2):

@@ -28,12 +28,13 @@ from gatekeeper.errors import FolderMissingError
 from gatekeeper.mail import actions
 from gatekeeper.mail.config import AccountConfig, paths
 from gatekeeper.mail.feedback import Observer
-from gatekeeper.mail.mailbox import ANSWERED, FLAGGED, SEEN, Mailbox, open_mailbox
+from gatekeeper.mail.mailbox import (ANSWERED, FLAGGED, SEEN, Mailbox, MaildirSettings,
+                                     open_mailbox)
 from gatekeeper.mail.pipeline import Pipeline
 from gatekeeper.mail.store import DONE, UNDONE, Store
 from gatekeeper.testing import HashEmbedder, build_message
 
-from conftest import account_for
+from conftest import account_for, write_config
 from reader import SPACE, Reader, unwanted_message, wanted_message
 import dovecot as dovecot_server
 
@@ -119,7 +120,7 @@ class Backend:
 
 def _maildir(tmp_path: Path) -> Backend:
     root = tmp_path / "Mail"
-    config = AccountConfig(name="local", kind="maildir", maildir=str(root), poll_seconds=1)
+    config = AccountConfig("local", MaildirSettings(path=str(root)), poll_seconds=1)
     return Backend("maildir", config, "Gatekeeper.Held", MaildirClient(root))
 
 
@@ -416,21 +417,8 @@ def test_a_later_look_learns_flag_changes_since_the_last_one(box, client, store)
 
 
 # -- undo and recovery ----------------------------------------------------------------------
-def write_config(backend: Backend) -> None:
-    """A config file naming this backend's account, as the commands read it."""
-    where = paths()
-    where.config.mkdir(parents=True, exist_ok=True)
-    settings = {key: value for key, value in backend.config.__dict__.items()
-                if isinstance(value, (str, int, bool))}
-    lines = [f"{key} = {str(value).lower() if isinstance(value, bool) else value!r}"
-             for key, value in settings.items()]
-    where.config_file.write_text(f'mode = "active"\ninterests = ["{SPACE}"]\n'
-                                 "[policy]\nprobe_share = 0.0\n[[accounts]]\n"
-                                 + "\n".join(lines).replace("'", '"') + "\n")
-
-
 def test_a_deleted_message_is_restored_by_gatekeeper_undo(backend, client):
-    write_config(backend)
+    write_config(backend.config)
     store = Store(paths().database)
     client.deliver(unwanted_message(2, sender="Spammer <spam@blocked.example>"))
     (decision,) = pipeline_for(backend.open(), store, "active").run_once()

@@ -21,6 +21,7 @@ from gatekeeper.mail.mailbox import (
     FLAGGED,
     SEEN,
     MaildirMailbox,
+    MaildirSettings,
     open_mailbox,
 )
 
@@ -35,7 +36,7 @@ def root(tmp_path) -> Path:
 
 
 def config_for(root: Path, **changes) -> AccountConfig:
-    return AccountConfig(name="local", kind="maildir", maildir=str(root), **changes)
+    return AccountConfig("local", MaildirSettings(path=str(root)), **changes)
 
 
 @pytest.fixture
