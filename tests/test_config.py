@@ -225,7 +225,9 @@ def test_asking_for_an_unknown_account_lists_the_known_ones():
      "of kind maildir: its section is [accounts.maildir], not [accounts.imap]"),
     (account_block() + "[accounts.maildir]\npath = \"/m\"\n",
      "of kind imap: its section is [accounts.imap], not [accounts.maildir]"),
-    (account_block(hots="x"), "#1: unknown setting(s) hots"),
+    (account_block(hots="x"), "#1: unknown setting(s) hots; known: archive_folder, "
+     "fetch_bytes, held_folder, inbox, junk_folder, name, poll_seconds, sent_folder, "
+     "trash_folder; and its section, [accounts.imap] or [accounts.maildir]"),
     (account_block() + "colour = 1\n", "#1 [accounts.imap]: unknown setting(s) colour"),
     ('[[accounts]]\nname = "l"\n[accounts.maildir]\n', "(l): a maildir account needs path"),
     (flat_account_block(kind="maildir"), "(personal): a maildir account needs path"),

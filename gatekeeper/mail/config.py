@@ -137,12 +137,13 @@ class Settings:
                           + (", ".join(a.name for a in self.accounts) or "none"))
 
 
-def _build(cls, data: dict, where: str):
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
+def _build(cls, data: dict, where: str, also: str = ""):
+    """`cls` from a table of settings; `also` names what else the table may hold."""
+    known = {f.name for f in fields(cls)} - {"backend"}  # an account's section, not a key
+    unknown = sorted(set(data) - known - {"backend"})
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(sorted(known))}")
+                          f"known: {', '.join(sorted(known))}{also}")
     try:
         return cls(**data)
     except TypeError as error:
@@ -203,7 +204,9 @@ def _account(data: dict, index: int) -> AccountConfig:
     backend = _build(BACKENDS[kind].settings, section, f"{where} [accounts.{kind}]")
     if "backend" in data:
         raise ConfigError(f"{where}: unknown setting(s) backend")
-    account = _build(AccountConfig, {**data, "backend": backend}, where)
+    sections = " or ".join(f"[accounts.{kind}]" for kind in BACKENDS)
+    account = _build(AccountConfig, {**data, "backend": backend}, where,
+                     f"; and its section, {sections}")
     if not account.name:
         raise ConfigError(f"{where}: give the account a name")
     problems = backend.problems()
