@@ -1,23 +1,28 @@
 #!/usr/bin/env python3
 """Print gatekeeper's module graph, read from the imports, grouped by wing.
 
-    python scripts/module_graph.py [--format wings|mermaid|text] [--check]
+    python scripts/module_graph.py [--format wings|mermaid|text] [--check] [--write]
 
-wings (the default) and text are what docs/ARCHITECTURE.md shows: regenerate them there
-when the imports change. mermaid draws every module. text lists each module's imports,
-lazy ones (inside a function) in brackets. --check names each import from a wing its
-module's wing may not use (core imports only core and the shared top-level modules;
-campaign never mail; nothing imports cli) and exits 1 when there is one.
+wings (the default) draws the wings and the imports between them, mermaid every module;
+text lists each module's imports, lazy ones (inside a function) in brackets. --write
+puts wings and text into docs/ARCHITECTURE.md, between its "generated" markers. --check
+names each import from a wing its module's wing may not use (core imports only core and
+the shared top-level modules; campaign never mail; nothing imports cli) and exits 1 when
+there is one.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import re
 import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gatekeeper"
+ARCHITECTURE = PACKAGE.parent / "docs" / "ARCHITECTURE.md"
+_GENERATED = re.compile(r"(<!-- generated: (\w+) -->\n```\w*\n).*?(```\n<!-- end generated -->)",
+                        re.S)
 
 # The wings are the package's sub-packages (gatekeeper/core/, mail/, ...); the modules at
 # its top are shared by all of them, testing (the shipped fakes) belongs with the demo and
@@ -138,6 +143,12 @@ def violations(edges: dict[str, dict[str, bool]]) -> list[str]:
             if wing_of(target) not in ALLOWED.get(wing_of(module), set(WINGS))]
 
 
+def architecture_page(page: str, edges: dict[str, dict[str, bool]]) -> str:
+    """The ARCHITECTURE page with each generated block (wings, text) drawn afresh."""
+    formats = {"wings": wings_mermaid, "text": text}
+    return _GENERATED.sub(lambda m: m[1] + formats[m[2]](edges) + "\n" + m[3], page)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--format", choices=["wings", "mermaid", "text"], default="wings",
@@ -145,8 +156,14 @@ def main() -> int:
                              "every module; text: each module's imports")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when an import crosses the wings the wrong way")
+    parser.add_argument("--write", action="store_true",
+                        help="redraw the graphs in docs/ARCHITECTURE.md")
     args = parser.parse_args()
     edges = graph()
+    if args.write:
+        ARCHITECTURE.write_text(architecture_page(ARCHITECTURE.read_text(), edges))
+        print(f"wrote {ARCHITECTURE}")
+        return 0
     if args.check:
         wrong = violations(edges)
         print("\n".join(wrong) or "no import crosses the wings the wrong way")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
 from gatekeeper.mail.config import AccountConfig
+from gatekeeper.mail.mailbox import ImapSettings
 from gatekeeper.mail.store import Store
 
 import dovecot as dovecot_server
@@ -61,12 +62,32 @@ def server(start_dovecot) -> dovecot_server.Dovecot:
     return start_dovecot()
 
 
+IMAP_SETTINGS = {f.name for f in fields(ImapSettings)}
+
+
 def account_for(server: dovecot_server.Dovecot, user: str = "alice", **changes) -> AccountConfig:
-    """Settings for an account on a test server, its password in $GK_TEST_PASSWORD."""
-    config = AccountConfig(name=user, host="127.0.0.1", port=server.imaps_port, username=user,
-                           security="tls", ca_file=server.ca_file,
-                           password_env="GK_TEST_PASSWORD", poll_seconds=1, timeout_seconds=10)
-    return replace(config, **changes)
+    """Settings for an account on a test server, its password in $GK_TEST_PASSWORD;
+    `changes` name settings of the account or of its [accounts.imap] section."""
+    imap = ImapSettings(host="127.0.0.1", port=server.imaps_port, username=user, security="tls",
+                        ca_file=server.ca_file, password_env="GK_TEST_PASSWORD",
+                        timeout_seconds=10)
+    imap = replace(imap, **{k: v for k, v in changes.items() if k in IMAP_SETTINGS})
+    shared = {"poll_seconds": 1, **{k: v for k, v in changes.items() if k not in IMAP_SETTINGS}}
+    return AccountConfig(user, imap, **shared)
+
+
+def write_config(account: AccountConfig, mode: str = "active") -> None:
+    """The home's settings file with this account (written as `gatekeeper init` writes
+    one), the test reader's interest, and no probes."""
+    from gatekeeper.mail.config import paths
+    from gatekeeper.mail.onboarding import account_block
+
+    from reader import SPACE
+
+    where = paths()
+    where.config.mkdir(parents=True, exist_ok=True)
+    where.config_file.write_text(f'mode = "{mode}"\ninterests = ["{SPACE}"]\n'
+                                 f"[policy]\nprobe_share = 0.0\n\n{account_block(account)}")
 
 
 @pytest.fixture(autouse=True)

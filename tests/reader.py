@@ -77,6 +77,12 @@ class Reader:
         uid = self.uid_of(folder, message_id)
         self.client.add_flags([uid], flags)
 
+    def delete(self, folder: str, message_id: str) -> None:
+        """Delete and expunge one message, as a client emptying it from a folder does."""
+        uid = self.uid_of(folder, message_id)
+        self.client.delete_messages([uid])
+        self.client.uid_expunge([uid])
+
     def folders(self) -> list[str]:
         return [name for _, _, name in self.client.list_folders()]
 

@@ -11,6 +11,7 @@ import pytest
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import ConfigError
 from gatekeeper.mail.config import (
+    FLAT_KEYS,
     AccountConfig,
     Settings,
     default_config_text,
@@ -20,28 +21,67 @@ from gatekeeper.mail.config import (
     set_mode,
     set_statements,
 )
+from gatekeeper.mail.mailbox import BACKENDS, ImapSettings, MaildirSettings
 
 ACCOUNT = """
 [[accounts]]
 name = "personal"
+held_folder = "Review"
+poll_seconds = 30
+[accounts.imap]
 host = "imap.example.org"
 port = 143
 username = "me@example.org"
 security = "starttls"
 password_command = "pass show mail/personal"
+idle = false
+"""
+
+# The same account as files written before backends had their own sections hold it.
+FLAT_ACCOUNT = """
+[[accounts]]
+name = "personal"
+kind = "imap"
+host = "imap.example.org"
+port = 143
+username = "me@example.org"
+security = "starttls"
+password_command = "pass show mail/personal"
+maildir = ""
 held_folder = "Review"
 idle = false
 poll_seconds = 30
 """
 
+PARSED = AccountConfig(
+    "personal", ImapSettings(host="imap.example.org", port=143, username="me@example.org",
+                             security="starttls", password_command="pass show mail/personal",
+                             idle=False),
+    held_folder="Review", poll_seconds=30)
+
+IMAP_KEYS = set(FLAT_KEYS["imap"])
+
+
+def _toml(values: dict) -> list[str]:
+    return [f"{key} = {value!r}".replace("'", '"') if isinstance(value, str)
+            else f"{key} = {str(value).lower()}" for key, value in values.items()
+            if value is not None]
+
 
 def account_block(**fields) -> str:
-    """An [[accounts]] block with these fields (strings quoted, the rest as TOML)."""
+    """An [[accounts]] block with these fields (strings quoted, the rest as TOML), the
+    IMAP ones in its [accounts.imap] section."""
     values = {"name": "personal", "host": "imap.example.org", "username": "me", **fields}
-    lines = [f"{key} = {value!r}".replace("'", '"') if isinstance(value, str)
-             else f"{key} = {str(value).lower()}" for key, value in values.items()
-             if value is not None]
-    return "[[accounts]]\n" + "\n".join(lines) + "\n"
+    shared = {k: v for k, v in values.items() if k not in IMAP_KEYS}
+    imap = {k: v for k, v in values.items() if k in IMAP_KEYS}
+    return ("[[accounts]]\n" + "\n".join(_toml(shared)) + "\n[accounts.imap]\n"
+            + "\n".join(_toml(imap)) + "\n")
+
+
+def flat_account_block(**fields) -> str:
+    """An [[accounts]] block in the flat shape of older files: every field beside name."""
+    values = {"name": "personal", "host": "imap.example.org", "username": "me", **fields}
+    return "[[accounts]]\n" + "\n".join(_toml(values)) + "\n"
 
 
 # -- the shipped default ------------------------------------------------------------------
@@ -57,14 +97,26 @@ def test_the_shipped_default_documents_the_code_defaults():
     assert parse_settings(default_config_text()).policy.screener_band == (0.25, 0.75)
 
 
+def commented_example(first_line: str) -> str:
+    """The default file's commented example that starts with this line (up to a bare "#"
+    line or the end), uncommented."""
+    lines = default_config_text().splitlines()
+    start = lines.index(first_line)
+    end = lines.index("#", start) if "#" in lines[start:] else len(lines)
+    return "\n".join(line.removeprefix("# ") for line in lines[start:end]
+                     if line.startswith("# "))
+
+
 def test_the_commented_account_block_in_the_default_parses_to_the_account_defaults():
-    text = default_config_text()
-    block = text[text.index("# [[accounts]]"):]
-    uncommented = "\n".join(line.removeprefix("# ") for line in block.splitlines()
-                            if line.startswith("# "))
-    (account,) = parse_settings(uncommented).accounts
-    assert account == AccountConfig(name="personal", host="imap.example.org",
-                                    username="me@example.org")
+    (account,) = parse_settings(commented_example("# [[accounts]]")).accounts
+    assert account == AccountConfig("personal", ImapSettings(host="imap.example.org",
+                                                             username="me@example.org"))
+
+
+def test_the_commented_maildir_section_in_the_default_parses_to_its_defaults():
+    example = commented_example("# [accounts.maildir]")
+    (account,) = parse_settings('[[accounts]]\nname = "local"\n' + example).accounts
+    assert account == AccountConfig("local", MaildirSettings(path="~/Mail"))
 
 
 def test_load_settings_without_a_file_gives_the_defaults():
@@ -87,17 +139,63 @@ def test_an_account_block_parses_into_account_config():
     settings = parse_settings('mode = "active"\ninterests = ["rockets", "school"]\n' + ACCOUNT)
     assert settings.mode == "active"
     assert settings.interests == ("rockets", "school")
-    assert settings.accounts == (AccountConfig(
-        name="personal", host="imap.example.org", port=143, username="me@example.org",
-        security="starttls", password_command="pass show mail/personal",
-        held_folder="Review", idle=False, poll_seconds=30),)
-    assert settings.account("personal").port == 143
+    assert settings.accounts == (PARSED,)
+    assert settings.account("personal").kind == "imap"
+    assert settings.account("personal").section(ImapSettings).port == 143
 
 
 def test_a_maildir_account_needs_no_host():
-    (account,) = parse_settings('[[accounts]]\nname = "local"\nkind = "maildir"\n'
-                                'maildir = "~/Mail"\n').accounts
-    assert (account.kind, account.maildir, account.host) == ("maildir", "~/Mail", "")
+    (account,) = parse_settings('[[accounts]]\nname = "local"\n'
+                                '[accounts.maildir]\npath = "~/Mail"\n').accounts
+    assert account == AccountConfig("local", MaildirSettings(path="~/Mail"))
+    assert account.kind == "maildir"
+    with pytest.raises(ConfigError, match="a maildir account has no ImapSettings"):
+        account.section(ImapSettings)
+
+
+# -- files in the flat shape of older versions --------------------------------------------
+def test_a_flat_imap_account_of_an_older_file_reads_as_its_section():
+    assert parse_settings(FLAT_ACCOUNT).accounts == (PARSED,)
+    assert parse_settings(FLAT_ACCOUNT.replace('kind = "imap"\n', "")).accounts == (PARSED,)
+
+
+def test_a_flat_maildir_account_of_an_older_file_reads_as_its_section():
+    old = ('[[accounts]]\nname = "local"\nkind = "maildir"\nmaildir = "~/Mail"\n'
+           'host = ""\nport = 993\nidle = true\npoll_seconds = 5\n')  # IMAP's, unused
+    assert parse_settings(old).accounts == (
+        AccountConfig("local", MaildirSettings(path="~/Mail"), poll_seconds=5),)
+
+
+def test_a_flat_file_written_by_init_before_loads_and_takes_a_new_account(tmp_path):
+    """A settings file as `gatekeeper init` wrote it before: it loads, and adding an
+    account (written in sections) keeps the old one as it was."""
+    from gatekeeper.mail.onboarding import add_account
+
+    text = default_config_text() + "\n" + FLAT_ACCOUNT
+    added = add_account(text, AccountConfig("local", MaildirSettings(path="/m")))
+    assert added.startswith(text)
+    assert parse_settings(added).accounts == (
+        PARSED, AccountConfig("local", MaildirSettings(path="/m")))
+
+
+def test_a_setting_given_both_flat_and_in_its_section_is_an_error():
+    with pytest.raises(ConfigError, match="host is given twice"):
+        parse_settings(ACCOUNT.replace("[accounts.imap]", 'host = "other.example.org"\n'
+                                                          "[accounts.imap]"))
+
+
+def test_every_registered_backend_writes_and_reads_back_its_account():
+    """`gatekeeper init`'s block, for each kind in the registry, parses to the account."""
+    from gatekeeper.mail.onboarding import account_block as written
+
+    examples = {"imap": ImapSettings(host="h.example", username="u", idle=False),
+                "maildir": MaildirSettings(path="~/Mail")}
+    assert set(examples) == set(BACKENDS)
+    for kind, section in examples.items():
+        account = AccountConfig("a", section, held_folder="Review")
+        assert account.kind == kind
+        assert parse_settings(written(account)).accounts == (account,)
+        assert f"[accounts.{kind}]" in written(account)
 
 
 def test_policy_settings_are_read_with_the_screener_band_as_a_tuple():
@@ -122,11 +220,21 @@ def test_asking_for_an_unknown_account_lists_the_known_ones():
     ('model = 5\n', "model must be the path of a folder"),
     (account_block(security="ssl"), "(personal): security must be one of tls, starttls, plain"),
     (account_block(auth="kerberos"), "(personal): auth must be one of password, oauth2"),
-    (account_block(kind="pop3"), "(personal): kind must be imap or maildir"),
+    (account_block(kind="pop3"), "#1: kind must be one of imap, maildir, not 'pop3'"),
+    (account_block(kind="maildir"),
+     "of kind maildir: its section is [accounts.maildir], not [accounts.imap]"),
+    (account_block() + "[accounts.maildir]\npath = \"/m\"\n",
+     "of kind imap: its section is [accounts.imap], not [accounts.maildir]"),
+    (account_block(hots="x"), "#1: unknown setting(s) hots; known: archive_folder, "
+     "fetch_bytes, held_folder, inbox, junk_folder, name, poll_seconds, sent_folder, "
+     "trash_folder; and its section, [accounts.imap] or [accounts.maildir]"),
+    (account_block() + "colour = 1\n", "#1 [accounts.imap]: unknown setting(s) colour"),
+    ('[[accounts]]\nname = "l"\n[accounts.maildir]\n', "(l): a maildir account needs path"),
+    (flat_account_block(kind="maildir"), "(personal): a maildir account needs path"),
+    (flat_account_block(security="ssl"), "(personal): security must be one of"),
     (account_block(host=None), "(personal): an imap account needs host and username"),
     (account_block(username=None), "(personal): an imap account needs host and username"),
     (account_block(host=""), "(personal): an imap account needs host and username"),
-    (account_block(kind="maildir"), "(personal): a maildir account needs maildir"),
     (account_block(auth="oauth2"), "(personal): oauth2 needs oauth_token_command"),
     (account_block(name=""), "#1: give the account a name"),
     (account_block(name=None), "missing 1 required positional argument: 'name'"),

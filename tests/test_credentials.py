@@ -12,10 +12,11 @@ from gatekeeper.errors import CredentialsError
 from gatekeeper.mail import credentials
 from gatekeeper.mail.config import AccountConfig
 from gatekeeper.mail.credentials import oauth_token, password, store_password
+from gatekeeper.mail.mailbox import ImapSettings
 
 
 def account(**fields) -> AccountConfig:
-    return AccountConfig(name="personal", host="imap.example.org", username="me", **fields)
+    return AccountConfig("personal", ImapSettings(host="imap.example.org", username="me", **fields))
 
 
 def python_command(code: str) -> str:

@@ -26,7 +26,7 @@ from gatekeeper.core.policy import PolicySettings
 from gatekeeper.mail.config import Settings, paths
 from gatekeeper.mail.daemon import Daemon
 from gatekeeper.mail.homelock import DAEMON, HomeLock
-from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.mailbox import MaildirMailbox, MaildirSettings
 from gatekeeper.mail.pipeline import BATCH_SIZE
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder
@@ -122,8 +122,8 @@ def test_after_a_server_outage_it_reconnects_and_decides_the_backlog(server):
     server.stop()
     wait_for(lambda: running.state("alice") == "reconnecting", what="the daemon to notice")
     # Mail delivered straight into the Maildir while the IMAP server is down.
-    maildir = MaildirMailbox(replace(account_for(server), kind="maildir",
-                                     maildir=str(server.root / "mail" / "alice")))
+    maildir = MaildirMailbox(replace(account_for(server), backend=MaildirSettings(
+        path=str(server.root / "mail" / "alice"))))
     for n in (1, 2):
         maildir.append("INBOX", unwanted_message(n))
     for path in (server.root / "mail" / "alice").rglob("*"):
@@ -262,7 +262,7 @@ def test_the_back_off_starts_again_after_a_healthy_reconnect(tmp_path, monkeypat
     from gatekeeper.mail.config import AccountConfig
     from gatekeeper.mail.daemon import AccountWorker
 
-    config = AccountConfig(name="alice", kind="maildir", maildir=str(tmp_path / "Mail"))
+    config = AccountConfig("alice", MaildirSettings(path=str(tmp_path / "Mail")))
     stop = threading.Event()
     delays: list[float] = []
     monkeypatch.setattr(stop, "wait", lambda timeout=None: delays.append(timeout))

@@ -193,7 +193,7 @@ def test_the_run_keeps_to_its_folder_and_leaves_a_home_to_look_around(run, priva
     settings = load_settings(run.home / "config" / "config.toml")
     assert settings.mode == "active" and settings.interests == run.persona.interests
     (account,) = settings.accounts
-    assert (account.kind, account.maildir) == ("maildir", str(run.folder / "Mail"))
+    assert (account.kind, account.backend.path) == ("maildir", str(run.folder / "Mail"))
     result = CliRunner().invoke(main, ["status", "--json", "--last", "5"],
                                 env={"GATEKEEPER_HOME": str(run.home)})
     assert result.exit_code == 0, result.output

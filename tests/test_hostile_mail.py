@@ -27,7 +27,7 @@ from gatekeeper.errors import ConnectionLostError, MailboxError, StorageError
 from gatekeeper.mail.config import AccountConfig, paths
 from gatekeeper.mail.daemon import Watch
 from gatekeeper.mail.feedback import Observer
-from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.mailbox import MaildirMailbox, MaildirSettings
 from gatekeeper.mail.pipeline import Pipeline, isolated
 from gatekeeper.mail.store import FAILED, Store
 from gatekeeper.terminal import InertFormatter
@@ -68,7 +68,7 @@ def new_brain(embedder: HashEmbedder | None = None) -> Brain:
 
 
 def account(root: Path) -> AccountConfig:
-    return AccountConfig(name="local", kind="maildir", maildir=str(root))
+    return AccountConfig("local", MaildirSettings(path=str(root)))
 
 
 def deliver(root: Path, raw: bytes, folder: str = "INBOX") -> None:

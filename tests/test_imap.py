@@ -1,6 +1,9 @@
-"""The IMAP mailbox, the pipeline, the observer and undo against a real Dovecot server.
+"""What only the IMAP mailbox does, against a real Dovecot server: special-use folders,
+TLS and login, MOVE and its fallback, IDLE, keywords (tag mode), CONDSTORE, UIDVALIDITY.
 
-The reader (tests/reader.py) uses its own IMAP client; gatekeeper's side uses
+What every backend promises (reading, flags, moves, finding, the pipeline, the observer,
+undo) is tested over Dovecot and a Maildir alike in test_mailbox_contract.py. The reader
+(tests/reader.py) uses its own IMAP client; gatekeeper's side uses
 `ImapMailbox`. The brain runs on the model-free HashEmbedder: the real model has its own
 tests, and here the subject is what happens to mail on the server.
 """
@@ -13,22 +16,17 @@ import threading
 import time
 
 import pytest
-from click.testing import CliRunner
 
-from gatekeeper.cli import main as cli
 from gatekeeper.core.brain import Brain
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import (
     AuthenticationError, ConnectionLostError, FolderMissingError, MailboxError)
-from gatekeeper.mail import actions
-from gatekeeper.mail.config import paths
-from gatekeeper.mail.feedback import Observer
 from gatekeeper.mail.mailbox import ImapMailbox
 from gatekeeper.mail.pipeline import Pipeline
-from gatekeeper.mail.store import DONE, UNDONE, Store
 from gatekeeper.testing import HashEmbedder
 
 from conftest import account_for
+from conftest import write_config as write_account_config
 from reader import PASSWORD, SPACE, Reader, unwanted_message, wanted_message
 
 HELD = "Gatekeeper/Held"
@@ -71,23 +69,6 @@ def test_a_configured_folder_that_does_not_exist_is_a_clear_error(server):
     with pytest.raises(FolderMissingError, match="trash_folder 'Bin' does not exist"):
         box.folders()
     box.close()
-
-
-def test_fetching_never_marks_mail_read(mailbox, reader):
-    raw = wanted_message(1)
-    reader.deliver(raw)
-    (fetched,) = mailbox.fetch_new("INBOX", 0, 10)
-    assert fetched.raw.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
-    assert "\\Seen" not in fetched.flags
-    assert reader.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
-
-
-def test_fetch_reads_at_most_fetch_bytes(server, reader):
-    reader.deliver(wanted_message(1) + b"more words " * 500)
-    box = ImapMailbox(account_for(server, fetch_bytes=1024), PASSWORD)
-    (fetched,) = box.fetch_new("INBOX", 0, 10)
-    box.close()
-    assert len(fetched.raw) == 1024
 
 
 def test_headers_longer_than_fetch_bytes_are_read_whole(server, reader):
@@ -203,15 +184,7 @@ def test_mail_that_lands_between_a_pass_and_the_idle_is_news_at_once(mailbox, re
     assert time.monotonic() - started < 5
 
 
-def test_wait_returns_promptly_when_asked_to_stop(mailbox):
-    stop = threading.Event()
-    threading.Timer(0.3, stop.set).start()
-    started = time.monotonic()
-    assert not mailbox.wait("INBOX", timeout=30, stop=stop.is_set)
-    assert time.monotonic() - started < 5
-
-
-# -- the pipeline in each mode -------------------------------------------------------------
+# -- tag mode: IMAP keywords --------------------------------------------------------------
 def deliver_three(reader: Reader) -> None:
     reader.deliver(wanted_message(1))
     reader.deliver(unwanted_message(1))
@@ -230,13 +203,6 @@ EXPECTED = {"wanted-1@orbital.example": "pass", "unwanted-1@shoes.example": "hol
             "unwanted-2@shoes.example": "delete"}
 
 
-def test_shadow_mode_decides_and_touches_nothing(mailbox, reader, store):
-    assert decide_three(mailbox, reader, store, "shadow") == EXPECTED
-    assert reader.message_ids("INBOX") == dict.fromkeys(EXPECTED, frozenset())
-    assert reader.message_ids(HELD) == {} and reader.message_ids("Trash") == {}
-    assert len(store.decisions()) == 3 and store.journal() == []
-
-
 def test_tag_mode_sets_keywords_and_moves_nothing(mailbox, reader, store):
     assert decide_three(mailbox, reader, store, "tag") == EXPECTED
     assert reader.message_ids("INBOX") == {
@@ -246,86 +212,7 @@ def test_tag_mode_sets_keywords_and_moves_nothing(mailbox, reader, store):
     }
 
 
-def test_active_mode_holds_and_deletes_without_marking_read_or_expunging(mailbox, reader, store):
-    assert decide_three(mailbox, reader, store, "active") == EXPECTED
-    assert reader.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
-    assert reader.message_ids(HELD) == {"unwanted-1@shoes.example": frozenset()}
-    assert reader.message_ids("Trash") == {"unwanted-2@shoes.example": frozenset()}
-    assert {(e.kind, e.state) for e in store.journal()} == {("hold", DONE), ("delete", DONE)}
-
-
-def test_each_message_is_decided_once_across_passes(mailbox, reader, store):
-    pipeline = pipeline_for(mailbox, store, "active")
-    reader.deliver(wanted_message(1))
-    assert len(pipeline.run_once()) == 1
-    assert pipeline.run_once() == []
-    reader.deliver(wanted_message(2))
-    assert [d.message_id for d in pipeline.run_once()] == ["wanted-2@orbital.example"]
-
-
-def test_a_new_install_leaves_existing_mail_alone(mailbox, reader, store):
-    reader.deliver(unwanted_message(1))
-    pipeline = Pipeline(mailbox, new_brain(), store, "active")
-    assert pipeline.run_once() == []
-    reader.deliver(unwanted_message(2))
-    assert [d.message_id for d in pipeline.run_once()] == ["unwanted-2@shoes.example"]
-
-
-# -- learning from the reader --------------------------------------------------------------
-def test_a_rescue_from_held_is_learned_by_profile_and_sender_memory(mailbox, reader, store):
-    brain = new_brain()
-    pipeline = pipeline_for(mailbox, store, "active", brain)
-    reader.deliver(unwanted_message(1))
-    (decision,) = pipeline.run_once()
-    assert decision.verdict == "hold"
-    before = decision.probability
-
-    reader.move("unwanted-1@shoes.example", HELD, "INBOX")
-    events = Observer(mailbox, brain, store).observe(time.time())
-
-    assert [(e.message_id, e.behaviour) for e in events] == [("unwanted-1@shoes.example", "rescued")]
-    (again,) = brain.assess([pipeline_message(mailbox, "unwanted-1@shoes.example")])
-    assert again.probability > before
-    stats = brain.memory.get("address:deals@shoes.example")
-    assert stats is not None and stats.count("rescued", time.time()) > 0
-    assert [row.behaviour for row in store.feedback()] == ["rescued"]
-    assert Observer(mailbox, brain, store).observe(time.time()) == []  # learned once
-
-
-def pipeline_message(mailbox, message_id: str):
-    from gatekeeper.core.message import parse
-
-    uid = mailbox.find("INBOX", message_id)
-    return parse(mailbox.fetch("INBOX", [uid])[0].raw)
-
-
-def test_reading_flagging_and_deleting_are_observed(mailbox, reader, store):
-    brain = new_brain()
-    pipeline = pipeline_for(mailbox, store, "active", brain)
-    for n in (1, 2):
-        reader.deliver(wanted_message(n))
-    reader.deliver(unwanted_message(3, sender="Orbital Weekly <news@orbital.example>"))
-    pipeline.run_once()
-    reader.add_flags("INBOX", "wanted-1@orbital.example", ["\\Seen", "\\Flagged"])
-    reader.move("wanted-2@orbital.example", "INBOX", "Trash")
-    observed = Observer(mailbox, brain, store).observe(time.time())
-    assert sorted((e.message_id, e.behaviour) for e in observed) == [
-        ("wanted-1@orbital.example", "flagged"), ("wanted-1@orbital.example", "read_soon"),
-        ("wanted-2@orbital.example", "deleted_unread")]
-
-
-def test_a_later_look_learns_flag_changes_since_the_last_one(mailbox, reader, store):
-    brain = new_brain()
-    pipeline_for(mailbox, store, "active", brain).run_once()
-    reader.deliver(wanted_message(1))
-    pipeline_for(mailbox, store, "active", brain).run_once()
-    observer = Observer(mailbox, brain, store)
-    assert observer.observe(time.time()) == []
-    reader.add_flags("INBOX", "wanted-1@orbital.example", ["\\Answered"])
-    assert [e.behaviour for e in observer.observe(time.time())] == ["replied"]
-    assert observer.observe(time.time()) == []
-
-
+# -- flag changes: CONDSTORE ---------------------------------------------------------------
 @pytest.mark.parametrize("without", [(), ("CONDSTORE", "QRESYNC")])
 def test_changed_since_gives_only_changed_flags_with_condstore(start_dovecot, without):
     server = start_dovecot(without=without)
@@ -344,72 +231,13 @@ def test_changed_since_gives_only_changed_flags_with_condstore(start_dovecot, wi
         assert modseq > 0 and changed == {2: frozenset({"\\Flagged"})}
 
 
-# -- undo ------------------------------------------------------------------------------------
+# -- a config file for the command tests (test_daemon, test_review, ...) -------------------
 def write_config(server, mode: str = "active", **account) -> None:
-    where = paths()
-    where.config.mkdir(parents=True, exist_ok=True)
-    settings = account_for(server, **account)
-    fields = "\n".join(f"{key} = {value!r}".replace("'", '"')
-                       for key, value in settings.__dict__.items() if isinstance(value, str))
-    numbers = "\n".join(f"{key} = {str(value).lower()}" for key, value in settings.__dict__.items()
-                        if isinstance(value, (int, bool)))
-    where.config_file.write_text(f'mode = "{mode}"\ninterests = ["{SPACE}"]\n'
-                                 f"[policy]\nprobe_share = 0.0\n"
-                                 f"[[accounts]]\n{fields}\n{numbers}\n")
-
-
-def test_delete_goes_to_trash_and_gatekeeper_undo_restores_it(server, reader):
-    write_config(server)
-    store = Store(paths().database)
-    box = ImapMailbox(account_for(server), PASSWORD)
-    brain = new_brain()
-    brain.lists.blocked.add("shoes.example")
-    reader.deliver(unwanted_message(1))
-    (decision,) = pipeline_for(box, store, "active", brain).run_once()
-    box.close()
-    assert decision.verdict == "delete"
-    assert set(reader.message_ids("Trash")) == {"unwanted-1@shoes.example"}
-    (entry,) = store.journal()
-    store.close()
-
-    result = CliRunner().invoke(cli, ["undo", str(entry.id)])
-
-    assert result.exit_code == 0, result.output
-    assert f"{entry.id}: restored to INBOX" in result.output
-    assert set(reader.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
-    assert reader.message_ids("Trash") == {}
-    store = Store(paths().database)
-    assert store.journal_entry(entry.id).state == UNDONE
-    store.close()
-
-
-def test_undo_of_a_message_that_is_gone_says_so(mailbox, reader, store):
-    brain = new_brain()
-    brain.lists.blocked.add("shoes.example")
-    reader.deliver(unwanted_message(1))
-    pipeline_for(mailbox, store, "active", brain).run_once()
-    reader.client.select_folder("Trash")
-    reader.client.delete_messages(reader.client.search("ALL"))
-    reader.client.expunge()
-    (entry,) = store.journal()
-    assert actions.undo(mailbox, store, entry) is False
-    assert store.journal_entry(entry.id).state == DONE
+    """The settings file with alice's account on `server` (`account`: changed settings)."""
+    write_account_config(account_for(server, **account), mode)
 
 
 # -- recovery --------------------------------------------------------------------------------
-def test_an_unconfirmed_move_is_finished_once_after_a_crash(mailbox, reader, store):
-    """A crash after the intent was journaled but before the move: reconcile moves it."""
-    reader.deliver(unwanted_message(1))
-    folders = mailbox.folders()
-    action = actions.Action.for_verdict("hold", "active", "alice", "INBOX", 1,
-                                        "unwanted-1@shoes.example", folders)
-    entry = action.intend(store)
-    assert actions.reconcile(mailbox, store) == 1
-    assert set(reader.message_ids(HELD)) == {"unwanted-1@shoes.example"}
-    assert store.journal_entry(entry).state == DONE
-    assert actions.reconcile(mailbox, store) == 0
-
-
 def test_a_uidvalidity_change_resyncs_by_message_id_without_acting_twice(server, reader, store):
     box = ImapMailbox(account_for(server), PASSWORD)
     brain = new_brain()
@@ -455,8 +283,9 @@ def test_oauth2_asks_the_token_command_again_on_every_connect(monkeypatch, tmp_p
 
     counter = tmp_path / "count"
     command = f"sh -c 'echo x >> {counter}; echo token-$(wc -l < {counter})'"
-    account = AccountConfig(name="work", host="imap.example.org", username="me@example.org",
-                            auth="oauth2", oauth_token_command=command)
+    account = AccountConfig("work", mailbox_module.ImapSettings(
+        host="imap.example.org", username="me@example.org", auth="oauth2",
+        oauth_token_command=command))
     secrets = []
     monkeypatch.setattr(mailbox_module.ImapMailbox, "connect", lambda self: secrets.append(self._secret))
     for _ in range(2):

@@ -19,6 +19,7 @@ from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.mail.account import Account, load_brain
 from gatekeeper.mail.config import AccountConfig, Paths, Settings
+from gatekeeper.mail.mailbox import MaildirSettings
 from gatekeeper.mail.feedback import record_reaction
 from gatekeeper.mail.homelock import DAEMON, HomeLock
 from gatekeeper.mail.learning import ONLINE_LIMIT, catch_up
@@ -48,7 +49,7 @@ def home(tmp_path) -> Paths:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    config = AccountConfig(name=ACCOUNT, kind="maildir", maildir=str(tmp_path / "Mail"))
+    config = AccountConfig(ACCOUNT, MaildirSettings(path=str(tmp_path / "Mail")))
     return Settings(accounts=(config,), interests=("space and rockets",),
                     policy=PolicySettings(probe_share=0.0))
 

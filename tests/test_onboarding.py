@@ -19,7 +19,7 @@ from gatekeeper.mail import credentials
 from gatekeeper.mail.config import AccountConfig, default_config_text, load_settings, parse_settings, paths
 from gatekeeper.mail.discovery import (SRV_DEADLINE_SECONDS, SrvRecord, dns_srv_records,
                                   find_server)
-from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail.mailbox import ImapMailbox, ImapSettings
 from gatekeeper.mail.onboarding import account_block, account_for_address, add_account, alternatives
 
 from conftest import account_for
@@ -107,18 +107,20 @@ def test_not_an_address_is_a_clear_error(address):
 
 def test_alternatives_try_the_same_port_first_and_plain_only_to_this_machine():
     def ways(account):
-        return [(a.port, a.security) for a in alternatives(account)]
+        return [(a.backend.port, a.backend.security) for a in alternatives(account)]
 
-    local = AccountConfig(name="a", host="127.0.0.1", port=1143, security="tls", username="a")
+    local = AccountConfig("a", ImapSettings(host="127.0.0.1", port=1143, security="tls",
+                                            username="a"))
     assert ways(local) == [(1143, "starttls"), (1143, "plain"), (993, "tls"), (143, "starttls")]
-    remote = replace(local, host="imap.example.org", port=993)
+    remote = local.with_backend(host="imap.example.org", port=993)
     assert ways(remote) == [(993, "starttls"), (143, "starttls")]
 
 
 def test_given_settings_override_the_guess_and_are_checked():
     account = account_for_address("me@fastmail.com", port=143, security="starttls",
                                   password_env="MAIL_PASSWORD", host=None)
-    assert (account.name, account.host, account.port, account.security) == (
+    server = account.backend
+    assert (account.name, server.host, server.port, server.security) == (
         "me", "imap.fastmail.com", 143, "starttls")
     with pytest.raises(ConfigError, match="oauth2 needs oauth_token_command"):
         account_for_address("someone@gmail.com")
@@ -147,7 +149,8 @@ def test_init_checks_the_login_lists_folders_and_writes_a_shadow_account(server)
     settings = load_settings()
     assert settings.mode == "shadow"
     (account,) = settings.accounts
-    assert (account.name, account.host, account.port, account.username) == (
+    login = account.backend
+    assert (account.name, login.host, login.port, login.username) == (
         "alice", "127.0.0.1", server.imaps_port, "alice")
     reader = Reader(server)
     assert "Gatekeeper/Held" in reader.folders()
@@ -253,9 +256,9 @@ def test_init_at_a_terminal_finds_plain_imap_on_a_local_server(start_dovecot):
     assert f"127.0.0.1:{server.imap_port} (plain) works (tls on port {server.imap_port} " \
            "did not): using it." in output
     account = the_account()
-    assert (account.host, account.port, account.security, account.username,
-            account.password_env) == ("127.0.0.1", server.imap_port, "plain", "alice",
-                                      "GK_TEST_PASSWORD")
+    login = account.backend
+    assert (login.host, login.port, login.security, login.username, login.password_env) == (
+        "127.0.0.1", server.imap_port, "plain", "alice", "GK_TEST_PASSWORD")
     assert works(account)
 
 
@@ -267,7 +270,7 @@ def test_init_at_a_terminal_finds_starttls_and_asks_for_the_certificate(server):
     assert "its certificate is not trusted (self-signed certificate)" in output
     assert f"127.0.0.1:{server.imap_port} (starttls) works" in output
     account = the_account()
-    assert (account.port, account.security, account.ca_file) == (
+    assert (account.backend.port, account.backend.security, account.backend.ca_file) == (
         server.imap_port, "starttls", server.ca_file)
     assert works(account)
 
@@ -280,7 +283,7 @@ def test_init_at_a_terminal_trusts_a_self_signed_imaps_server_given_its_certific
     assert "no file at /nowhere/cert.pem" in output
     assert "works (" not in output  # the way proposed was the way in
     account = the_account()
-    assert (account.port, account.security, account.ca_file) == (
+    assert (account.backend.port, account.backend.security, account.backend.ca_file) == (
         server.imaps_port, "tls", server.ca_file)
     assert works(account)
 
@@ -302,7 +305,7 @@ def test_init_at_a_terminal_trusts_the_certificate_the_server_shows_once_compare
     assert ":".join(fingerprint[i:i + 2] for i in range(0, 64, 2)) in output
     account = the_account()
     saved = paths().config / "certificates" / f"127.0.0.1-{server.imaps_port}.pem"
-    assert account.ca_file == str(saved)
+    assert account.backend.ca_file == str(saved)
     assert ssl.PEM_cert_to_DER_cert(saved.read_text()) == der
     assert works(account)
 
@@ -315,7 +318,7 @@ def test_init_at_a_terminal_asks_again_when_the_login_is_refused(server):
     output = converse(["init"], questions + NO_INTERESTS_NO_TRAIN, GK_WRONG_PASSWORD="wrong")
     assert "check the login name and the password in $GK_WRONG_PASSWORD" in output
     account = the_account()
-    assert account.password_env == "GK_TEST_PASSWORD" and works(account)
+    assert account.backend.password_env == "GK_TEST_PASSWORD" and works(account)
 
 
 def test_init_at_a_terminal_takes_a_password_command(server, tmp_path):
@@ -326,7 +329,7 @@ def test_init_at_a_terminal_takes_a_password_command(server, tmp_path):
         "Command that prints the password", str(script)), ("Trust this certificate?", "y")]
     converse(["init"], questions + NO_INTERESTS_NO_TRAIN)
     account = the_account()
-    assert account.password_command == str(script) and works(account)
+    assert account.backend.password_command == str(script) and works(account)
 
 
 def test_init_at_a_terminal_keeps_a_typed_password_in_the_keyring(server, tmp_path,
@@ -346,7 +349,7 @@ def test_init_at_a_terminal_keeps_a_typed_password_in_the_keyring(server, tmp_pa
     assert "password kept in the system keyring (test file keyring)" in output
     assert "not it" not in output and PASSWORD not in output  # typed unseen
     account = the_account()
-    assert not (account.password_env or account.password_command)
+    assert not (account.backend.password_env or account.backend.password_command)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("GK_TEST_PASSWORD")

@@ -100,7 +100,7 @@ def decided_ids() -> set[str]:
 
 
 def write_settings(server, mode: str, interests: list[str], disinterests: list[str]) -> None:
-    account = account_for(server)
+    account = account_for(server).backend  # written flat, as files of older versions are
     where = paths()
     where.config.mkdir(parents=True, exist_ok=True)
     where.config_file.write_text(

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from gatekeeper.cli import main
 from gatekeeper.errors import StorageError
 from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.mail.mailbox import MaildirSettings
 from gatekeeper.mail.store import Store, storage_failure
 
 from reader import unwanted_message, wait_for
@@ -57,8 +58,7 @@ def fill(disk: Path) -> Path:
 
 
 def maildir_account(tmp_path) -> AccountConfig:
-    return AccountConfig(name="local", kind="maildir", maildir=str(tmp_path / "Mail"),
-                         poll_seconds=1)
+    return AccountConfig("local", MaildirSettings(path=str(tmp_path / "Mail")), poll_seconds=1)
 
 
 def all_mail(tmp_path) -> set[str]:

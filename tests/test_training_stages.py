@@ -20,7 +20,7 @@ from gatekeeper.core.embed import EMBEDDERS
 from gatekeeper.core.lesson import evidence_of
 from gatekeeper.mail import training
 from gatekeeper.mail.config import AccountConfig, paths
-from gatekeeper.mail.mailbox import MaildirMailbox
+from gatekeeper.mail.mailbox import MaildirMailbox, MaildirSettings
 from gatekeeper.mail.store import Store
 from gatekeeper.testing import HashEmbedder, build_message
 
@@ -76,7 +76,7 @@ def open_history(tmp_path, name: str):
     """(messages that say something, mailbox, store, brain) of a fresh history."""
     root = tmp_path / name
     said = write_history(root)
-    box = MaildirMailbox(AccountConfig(name="local", kind="maildir", maildir=str(root)))
+    box = MaildirMailbox(AccountConfig("local", MaildirSettings(path=str(root))))
     return said, box, Store(tmp_path / f"{name}.db"), Brain(HashEmbedder())
 
 

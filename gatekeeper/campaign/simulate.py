@@ -17,11 +17,11 @@ A series (`sends > 1`) replays what the daemon does between sends, vectorised: e
 recipient reacts to what reached them (reads what they want, ignores or deletes the rest,
 now and then rescues wanted mail from the held folder), the sender memory records it with
 the formulas of `gatekeeper.core.senders`, and the profile takes the bounded online steps of
-`InterestProfile.partial_fit` (`profile.online_error`), replayed in closed form on the
-campaign's row. (The daemon's periodic consolidation refit is not replayed.) Recipients are modelled as
-settled users of the gatekeeper: their profiles hold at least `SETTLED_EXAMPLES`
-examples, so the evidence guard rail does not apply, but the others do: a sender nobody
-has thrown away yet is held at worst, never deleted.
+`InterestProfile.partial_fit`, replayed in closed form on the campaign's row: both through
+`gatekeeper.core.replay`. (The daemon's periodic consolidation refit is not replayed.)
+Recipients are modelled as settled users of the gatekeeper: their profiles hold at least
+`SETTLED_EXAMPLES` examples, so the evidence guard rail does not apply, but the others do:
+a sender nobody has thrown away yet is held at worst, never deleted.
 
 This module never imports the mailbox, the actions or the daemon.
 """
@@ -36,17 +36,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.brain import THROWN_AWAY, learning_signal, similar_thrown_away
+from ..core.brain import similar_thrown_away
 from ..core.embed import Embedder
-from ..core.features import SIGNAL_NAMES
 from ..core.policy import ACTIONS, History, PolicySettings, decide, pass_threshold
-from ..core.profile import SIGNAL_LIMIT, Evidence, online_error, sigmoid
-from ..core.senders import BEHAVIOUR, KEY_KINDS, SECONDS_PER_DAY, decay, key_signals
+from ..core.replay import (BEHAVIOURS, CODE, OnlineRows, SenderReplay,  # noqa: F401
+                           as_new_sender, message_rows, probability)
+from ..core.vocabulary import Behaviour
 from ..errors import InputError
 from .audience import Audience
 from .campaign import SENT_AT, Campaign, load_campaign, read_campaign  # noqa: F401
 from .lint import Finding, lint_message
-from .list_health import DORMANT_DAYS, ListHealth, SendHealth
+from .list_health import DORMANT_DAYS, SECONDS_PER_DAY, ListHealth, SendHealth
 from .placement import Placement, SenderFacts, forecast
 from .segments import Segment, build_segments
 from .verdict import Change, ranked_changes
@@ -62,15 +62,6 @@ TOLERANCE_SD = 0.3
 RESCUE_SHARE = 0.3  # of wanted mail held, the share readers find and rescue
 READ_SOON_SHARE = 0.5  # of wanted mail passed, the share read within the hour
 Z_95 = 1.959964
-MEMORY_COLUMNS = [SIGNAL_NAMES.index(f"{kind}_{name}") for kind in KEY_KINDS
-                  for name in ("engagement", "support", "trend")]
-BEHAVIOURS = tuple(BEHAVIOUR)
-CODE = {behaviour: index for index, behaviour in enumerate(BEHAVIOURS)}
-# Per behaviour, indexed by CODE: what the sender memory and the profile make of it.
-POSITIVE = np.array([BEHAVIOUR[b][0] for b in BEHAVIOURS])
-NEGATIVE = np.array([BEHAVIOUR[b][1] for b in BEHAVIOURS])
-IS_THROWN_AWAY = np.array([b in THROWN_AWAY for b in BEHAVIOURS], dtype=float)
-LABEL, WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS], dtype=float).T
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 # Footer and framing lines every campaign has: attributing relevance to them tells a
@@ -126,94 +117,36 @@ class Population:
         return TASTE_SD * (self.taste @ projection) / norm if norm else np.zeros(len(self))
 
 
-class ReaderState:
-    """What each recipient's gatekeeper has learned about this sender, send by send.
-
-    The sender memory as `SenderMemory` keeps it (long and short decaying counts; every
-    key of the campaign, address, domain and list, sees the same events), and the
-    profile's online updates on the campaign's row: `error_sum` and `error_signals` are
-    the sums of weight * error over the online steps, alone and times the sender
-    signals of the row, from which the update's effect on any later row follows.
-    """
-
-    def __init__(self, size: int) -> None:
-        self.long_positive, self.long_negative = np.zeros(size), np.zeros(size)
-        self.short_positive, self.short_negative = np.zeros(size), np.zeros(size)
-        self.delivered, self.thrown_away = np.zeros(size), np.zeros(size)
-        self.error_sum = np.zeros(size)
-        self.error_signals = np.zeros((size, len(MEMORY_COLUMNS)))
-        self.updated = START
-
-    def advance(self, now: float, half_life: float, trend_half_life: float) -> None:
-        long, short = decay(now - self.updated, half_life), decay(now - self.updated, trend_half_life)
-        for name in ("long_positive", "long_negative", "delivered", "thrown_away"):
-            setattr(self, name, getattr(self, name) * long)
-        self.short_positive = self.short_positive * short
-        self.short_negative = self.short_negative * short
-        self.updated = now
-
-    def memory_signals(self, has_list: bool) -> np.ndarray:
-        """(R, 9) sender-memory signals in SIGNAL_NAMES order (list ones only with a List-Id),
-        clipped as the profile clips every signal."""
-        per_key = np.column_stack(key_signals(self.long_positive, self.long_negative,
-                                              self.short_positive, self.short_negative))
-        signals = np.hstack([per_key, per_key, per_key if has_list else np.zeros_like(per_key)])
-        return np.clip(signals, -SIGNAL_LIMIT, SIGNAL_LIMIT)
-
-    def record(self, behaviour: np.ndarray) -> None:
-        """Each recipient did BEHAVIOURS[behaviour[i]] (an index) with this send."""
-        positive, negative = POSITIVE[behaviour], NEGATIVE[behaviour]
-        self.long_positive += positive
-        self.long_negative += negative
-        self.short_positive += positive
-        self.short_negative += negative
-        self.thrown_away += IS_THROWN_AWAY[behaviour]
-
-
 # -- one send ------------------------------------------------------------------------------
 @dataclass
 class CampaignScores:
     """How each persona's profile reads the campaign, before any recipient differences."""
 
-    logit: np.ndarray  # (S,) log-odds with no sender history
-    interests: np.ndarray  # (S,) the interest prior's share of it
-    memory_weights: np.ndarray  # (S, 9) log-odds per unit of each sender-memory signal
-    # The campaign's row as an online step moves along it (without the interest prior),
-    # without its sender-memory signals: its squared length, and its reach.
-    content_norm: np.ndarray  # (S,)
-    content_reach: np.ndarray  # (S,)
-    signal_weight: np.ndarray  # (S,) the profiles' signal scale
-    learning_rate: np.ndarray  # (S,)
+    interests: np.ndarray  # (S,) the interest prior's share of the log-odds
+    rows: OnlineRows  # (S,) the campaign's row as each profile learns on it (`core.replay`)
     similar_thrown_away: np.ndarray  # (S,) persona examples like it that were thrown away
     embedding: np.ndarray
+
+    @property
+    def logit(self) -> np.ndarray:
+        """(S,) log-odds with no sender history."""
+        return self.rows.log_odds
 
 
 def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignScores:
     message = campaign.message
-    rows = []
+    interests, rows, similar = [], [], []
     embedding = segments[0].brain.embed([message])
     for segment in segments:
         brain, profile = segment.brain, segment.brain.profile
-        evidence = brain.evidence([message], embedding, START)
-        evidence.signals[:, MEMORY_COLUMNS] = 0.0
+        evidence = as_new_sender(brain.evidence([message], embedding, START))
         explanation = profile.explain(evidence)[0]
-        contributions = explanation.contributions
-        norm, reach = profile.online_norms(evidence)
-        rows.append((
-            sum(contributions.values()), contributions.get("interests", 0.0),
-            _memory_weights(profile), float(norm[0]), float(reach[0]),
-            profile.signal_weight, profile.learning_rate,
-            similar_thrown_away(explanation, bool(brain.reads_like_junk(embedding)[0])),
-        ))
-    columns = list(zip(*rows))
-    return CampaignScores(np.array(columns[0]), np.array(columns[1]), np.vstack(columns[2]),
-                          np.array(columns[3]), np.array(columns[4]), np.array(columns[5]),
-                          np.array(columns[6]), np.array(columns[7]), embedding[0])
-
-
-def _memory_weights(profile) -> np.ndarray:
-    weights = profile.signal_coefficients()
-    return weights[MEMORY_COLUMNS] if len(weights) else np.zeros(len(MEMORY_COLUMNS))
+        interests.append(explanation.contributions.get("interests", 0.0))
+        rows.append(message_rows(profile, evidence))
+        similar.append(similar_thrown_away(explanation,
+                                           bool(brain.reads_like_junk(embedding)[0])))
+    return CampaignScores(np.array(interests), OnlineRows.stack(rows), np.array(similar),
+                          embedding[0])
 
 
 @dataclass
@@ -239,11 +172,11 @@ class Simulation:
         self.population = population
         self.settings = settings
         self.scores = score_campaign(campaign, segments)
-        self.state = ReaderState(len(population))
-        memory = segments[0].brain.memory
-        self.half_lives = (memory.half_life, memory.trend_half_life)
-        self.is_bulk = campaign.message.is_bulk
         seg = population.segment
+        # What each recipient's gatekeeper learns of the sender and the campaign, send by send.
+        self.learned = SenderReplay(self.scores.rows.take(seg), segments[0].brain.memory, START,
+                                    bool(campaign.message.list_id))
+        self.is_bulk = campaign.message.is_bulk
         # The recipient's own reading of the campaign: fixed across sends.
         self.static_logit = (self.scores.logit[seg]
                              + (population.interest_strength - 1.0) * self.scores.interests[seg]
@@ -251,7 +184,7 @@ class Simulation:
                              + (population.bulk_shift if self.is_bulk else 0.0))
         # How much each recipient wants it, and how quickly they give up on unwanted mail:
         # what they do when it reaches them.
-        self.want = sigmoid(self.static_logit)
+        self.want = probability(self.static_logit)
         self.disengage = np.array([s.persona.disengage_speed for s in segments])[seg]
         self.rng = np.random.default_rng(seed)
         self.sends = 0
@@ -260,23 +193,12 @@ class Simulation:
         self.findings, self.facts = list(findings), facts or SenderFacts()
         self.complaint_rate = self.facts.complaint_rate  # what the provider has seen so far
 
-    def _logits(self, signals: np.ndarray) -> np.ndarray:
-        seg = self.population.segment
-        scores, state = self.scores, self.state
-        memory = np.einsum("ij,ij->i", signals, scores.memory_weights[seg])
-        # partial_fit's steps so far moved the coefficients by -rate * sum(w * err * row);
-        # their effect on this row: its dot product with each earlier row.
-        cross = scores.signal_weight[seg] ** 2 * np.einsum("ij,ij->i", state.error_signals, signals)
-        learned = -scores.learning_rate[seg] * (state.error_sum * scores.content_norm[seg] + cross)
-        return self.static_logit + memory + learned
-
     def send(self) -> SendOutcome:
         """Deliver the campaign once more, decide for each recipient, let them react."""
         now = START + self.sends * self.every
-        self.state.advance(now, *self.half_lives)
-        signals = self.state.memory_signals(bool(self.campaign.message.list_id))
-        logits = self._logits(signals)
-        p_wanted = sigmoid(logits)
+        self.learned.advance(now)
+        logits = self.learned.log_odds(self.static_logit)
+        p_wanted = probability(logits)
         action = self._decide(p_wanted)
         behaviour, engaged = self._react(action)
         # At the provider, from the second send on, with the complaints the sends before drew.
@@ -286,22 +208,20 @@ class Simulation:
         drawn = health.complaint_rate
         self.complaint_rate = drawn if self.complaint_rate is None else max(
             self.complaint_rate, drawn)
-        self._learn(logits, signals, behaviour)
-        self.state.delivered += 1.0
-        self.state.record(behaviour)
+        self.learned.react(behaviour, logits)
         self.sends += 1
         return SendOutcome(action, p_wanted, behaviour, engaged, health, placement)
 
     def _decide(self, p_wanted: np.ndarray) -> np.ndarray:
         """policy.decide for each recipient, with the History its gatekeeper would have."""
-        message, state, seg = self.campaign.message, self.state, self.population.segment
+        message, learned, seg = self.campaign.message, self.learned, self.population.segment
         index = {action: i for i, action in enumerate(ACTIONS)}
         base_id = message.message_id or "campaign"
         similar = self.scores.similar_thrown_away
         actions = np.empty(len(p_wanted), dtype=np.int8)
         for i, p in enumerate(p_wanted.tolist()):
-            history = History(sender_messages=int(round(state.delivered[i])),
-                              sender_thrown_away=float(state.thrown_away[i]),
+            history = History(sender_messages=int(round(learned.delivered[i])),
+                              sender_thrown_away=float(learned.thrown_away[i]),
                               similar_thrown_away=int(similar[seg[i]]),
                               profile_examples=SETTLED_EXAMPLES)
             # Each recipient draws their own probes, so they fall on different people.
@@ -315,30 +235,20 @@ class Simulation:
         code, n = CODE, len(action)
         draws = self.rng.random((3, n))
         wants = draws[0] < self.want
-        behaviour = np.full(n, code["delivered"])
+        behaviour = np.full(n, code[Behaviour.DELIVERED])
         passed, held = action == 0, action == 1
         reads = passed & wants
-        behaviour[reads] = np.where(draws[1][reads] < READ_SOON_SHARE, code["read_soon"], code["read"])
+        behaviour[reads] = np.where(draws[1][reads] < READ_SOON_SHARE, code[Behaviour.READ_SOON],
+                                    code[Behaviour.READ])
         unread = passed & ~wants
         behaviour[unread] = np.where(draws[2][unread] < self.disengage[unread],
-                                     code["deleted_unread"], code["ignored"])
+                                     code[Behaviour.DELETED_UNREAD], code[Behaviour.IGNORED])
         rescued = held & wants & (draws[1] < RESCUE_SHARE)
-        behaviour[rescued] = code["rescued"]
+        behaviour[rescued] = code[Behaviour.RESCUED]
         cleared = held & ~wants & (draws[2] < self.disengage * 0.5)
-        behaviour[cleared] = code["deleted_from_held"]
-        behaviour[held & ~rescued & ~cleared] = code["held"]
+        behaviour[cleared] = code[Behaviour.DELETED_FROM_HELD]
+        behaviour[held & ~rescued & ~cleared] = code[Behaviour.HELD]
         return behaviour, reads | rescued
-
-    def _learn(self, logits: np.ndarray, signals: np.ndarray, behaviour: np.ndarray) -> None:
-        """The online step `Brain.learn` takes for each recipient's reaction, in closed form."""
-        label, weight = LABEL[behaviour], WEIGHT[behaviour]
-        seg, scores = self.population.segment, self.scores
-        scale = scores.signal_weight[seg] ** 2
-        norm = scores.content_norm[seg] + scale * (signals ** 2).sum(1)
-        reach = scores.content_reach[seg] + scale * SIGNAL_LIMIT * np.abs(signals).sum(1)
-        error = online_error(logits, label, weight, scores.learning_rate[seg], norm, reach)
-        self.state.error_sum += error
-        self.state.error_signals += error[:, None] * signals
 
 
 # -- results ---------------------------------------------------------------------------
@@ -383,11 +293,12 @@ def sentence_effects(campaign: Campaign, segments: Sequence[Segment],
     effects = np.zeros((len(segments), len(variants)))
     for row, segment in enumerate(segments):
         brain = segment.brain
-        signals = brain.evidence([message], embeddings[:1], START).signals
-        signals[:, MEMORY_COLUMNS] = 0.0
-        evidence = Evidence(embeddings, [m.text_for_words() for m in [message, *variants]],
-                            np.repeat(signals, len(variants) + 1, axis=0),
-                            signal_names=SIGNAL_NAMES)
+        original = as_new_sender(brain.evidence([message], embeddings[:1], START))
+        # Every variant keeps the original's signals: only its words and meaning change.
+        evidence = replace(original, embeddings=embeddings,
+                           texts=[m.text_for_words() for m in [message, *variants]],
+                           signals=np.repeat(original.signals, len(variants) + 1, axis=0),
+                           notes=[])
         logits = brain.profile.decision_function(evidence)
         effects[row] = logits[0] - logits[1:]
     shown = [" ".join(_URL.sub("", sentence).split()) for sentence in sentences]

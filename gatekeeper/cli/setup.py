@@ -66,6 +66,7 @@ def init(context: click.Context, address: str | None, no_verify: bool, **given) 
     from ..mail import onboarding
     from ..mail.credentials import NO_KEYRING, OTHER_ROUTES, keyring_backend, store_password
     from ..mail.discovery import find_server
+    from ..mail.mailbox import ImapSettings
 
     at_terminal = sys.stdin.isatty()
     address = (address or click.prompt("Your email address")).strip()
@@ -74,18 +75,20 @@ def init(context: click.Context, address: str | None, no_verify: bool, **given) 
         from ..mail import setup_dialogue as dialogue
 
         account = dialogue.ask_server(address, server, given)
-        needs_password = account.auth == "password" and not (account.password_env
-                                                             or account.password_command)
+        login = account.section(ImapSettings)
+        needs_password = login.auth == "password" and not (login.password_env
+                                                           or login.password_command)
         route = (dialogue.ask_password_route(account) if needs_password
                  else dialogue.PasswordRoute(account))
     else:
         account = onboarding.account_for_address(address, server, **given)
         if server.note and not given["host"]:
             click.echo(f"note: {server.note}")
-        click.echo(f"server: {inert(account.host)}:{account.port} ({account.security}), "
+        login = account.section(ImapSettings)
+        click.echo(f"server: {inert(login.host)}:{login.port} ({login.security}), "
                    f"{server.found_by if not given['host'] else 'as given'}; "
-                   f"login {inert(account.username)}, auth {account.auth}")
-        if (account.auth == "password" and not (account.password_env or account.password_command)
+                   f"login {inert(login.username)}, auth {login.auth}")
+        if (login.auth == "password" and not (login.password_env or login.password_command)
                 and keyring_backend() is None):
             raise CredentialsError(f"{NO_KEYRING}; {OTHER_ROUTES}")
     if not no_verify:

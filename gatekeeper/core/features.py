@@ -89,8 +89,8 @@ MESSAGE_SIGNALS = (
 # The trailing signals describe the sender's history with this reader: whether the reader
 # writes to it, then `SenderMemory.features` (per key kind, in its order).
 MEMORY_SIGNALS = ("engagement", "support", "trend")
-HISTORY_SIGNAL_NAMES = ("correspondent", *(f"{kind}_{signal}" for kind in KEY_KINDS
-                                           for signal in MEMORY_SIGNALS))
+MEMORY_SIGNAL_NAMES = tuple(f"{kind}_{signal}" for kind in KEY_KINDS for signal in MEMORY_SIGNALS)
+HISTORY_SIGNAL_NAMES = ("correspondent", *MEMORY_SIGNAL_NAMES)
 SIGNAL_NAMES = (*(signal.name for signal in MESSAGE_SIGNALS), *HISTORY_SIGNAL_NAMES)
 HISTORY_SIGNALS = len(HISTORY_SIGNAL_NAMES)
 

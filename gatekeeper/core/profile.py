@@ -38,7 +38,7 @@ import inspect
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import mmh3
@@ -339,7 +339,8 @@ class InterestProfile:
     def partial_fit(self, X: Evidence, y, sample_weight=None, times=None,
                     ids=None) -> InterestProfile:
         """Learn from a few new examples now, one bounded online step each (see
-        `online_error`), and keep them for refits."""
+        `online_error`), and keep them for refits. The campaign simulator replays these
+        steps in closed form (`OnlineReplay`, below): change both together."""
         self._ensure_started(X)
         rows, labels, weights = self._remember(X, y, sample_weight, times, ids)
         coef = self._coef  # stepped in place
@@ -543,23 +544,6 @@ class InterestProfile:
     def predict(self, X: Evidence) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
 
-    def signal_coefficients(self) -> np.ndarray:
-        """Log-odds added per unit of each header or sender signal (zeros before any fit)."""
-        self._check_fitted()
-        coef = getattr(self, "coef_", None)
-        if coef is None:
-            return np.zeros(0)
-        start = 384 + WORD_FEATURES
-        return coef[start:start + (self.n_signals_ or 0)] * self.signal_weight
-
-    def online_norms(self, X: Evidence) -> tuple[np.ndarray, np.ndarray]:
-        """Per message, what its online step is made of (`partial_fit`; the simulator
-        replays steps with it): the squared length of the row the step moves along, and
-        that row's reach (`_reach`), both without the interest prior, which only refits move."""
-        self._check_fitted()
-        rows = self._rows(X).without_prior()
-        return rows.squared_norms(), self._reach(rows)
-
     @property
     def classes_(self) -> np.ndarray:
         return np.array([0, 1])
@@ -729,15 +713,22 @@ def _hyperparameter_names() -> list[str]:
     return [name for name in inspect.signature(InterestProfile).parameters]
 
 
-def online_error(z, label, weight, rate: float, norm, reach):
+# -- partial_fit's online steps, and their replay on one fixed row --------------------
+# The campaign simulator replays, for a whole audience at once, the steps the daemon takes
+# when each reader reacts to the same message again and again (`gatekeeper.core.replay`
+# builds on this). The replay is here, beside the step it replays, because it relies on
+# how `partial_fit` moves the coefficients: change one, change the other
+# (tests/test_replay.py holds them equal).
+
+def online_error(z, label, weight, rate, norm, reach):
     """The error of one reaction's online step, already bounded: the coefficients move by
     -rate * error * row (the row without the interest prior).
 
     `z` is the message's log-odds, `norm` the row's squared length and `reach` the most
-    one unit along it moves any message (`InterestProfile.online_norms`). `ONLINE_STEPS`
+    one unit along it moves any message (`InterestProfile._reach`). `ONLINE_STEPS`
     gradient steps are summed, then scaled down when they would move some message's
     log-odds by more than `MAX_STEP_LOG_ODDS`. Takes numbers or arrays alike: the
-    campaign simulator replays a whole audience's steps with it.
+    campaign simulator replays a whole audience's steps with it (`OnlineReplay`).
     """
     total = 0.0
     for _ in range(ONLINE_STEPS):
@@ -746,6 +737,101 @@ def online_error(z, label, weight, rate: float, norm, reach):
         total = total + error
     moved = rate * np.abs(total) * reach
     return total * np.minimum(1.0, MAX_STEP_LOG_ODDS / np.maximum(moved, 1e-12))
+
+
+@dataclass(frozen=True)
+class OnlineRows:
+    """One message's row as `partial_fit`'s steps see it, for n readers' profiles.
+
+    The row splits into a fixed part and k *varying* signal columns (the sender's
+    history: it differs from reader to reader and from one send to the next). Every
+    field has n rows, one per profile (or per reader, after `take`).
+    """
+
+    log_odds: np.ndarray  # (n,) the profile's log-odds for the row, varying columns at 0
+    weights: np.ndarray  # (n, k) log-odds per unit of each varying signal
+    # The fixed part of the row a step moves along (without the interest prior, which
+    # only refits move): its squared length, and its reach (`InterestProfile._reach`).
+    fixed_norm: np.ndarray  # (n,)
+    fixed_reach: np.ndarray  # (n,)
+    signal_scale: np.ndarray  # (n,) signal_weight ** 2: what a unit of signal adds to both
+    learning_rate: np.ndarray  # (n,)
+
+    @classmethod
+    def of(cls, profile: InterestProfile, X: Evidence, varying: Sequence[str]) -> OnlineRows:
+        """The rows of `X`'s messages (one row each) for this profile, the signals named
+        `varying` taken as varying (their values in `X` are ignored)."""
+        profile._check_fitted()
+        columns = [X.names().index(name) for name in varying]
+        signals = np.array(X.signals, dtype=np.float64)
+        signals[:, columns] = 0.0
+        fixed = replace(X, signals=signals)
+        rows = profile._rows(fixed).without_prior()
+        coef = getattr(profile, "coef_", None)
+        start = EMBEDDING_DIMENSION + WORD_FEATURES
+        weights = np.zeros(len(columns)) if coef is None else \
+            coef[start:start + len(X.names())][columns] * profile.signal_weight
+        n = len(X)
+        return cls(profile.decision_function(fixed), np.tile(weights, (n, 1)),
+                   rows.squared_norms(), profile._reach(rows),
+                   np.full(n, profile.signal_weight ** 2), np.full(n, profile.learning_rate))
+
+    @classmethod
+    def stack(cls, rows: Sequence[OnlineRows]) -> OnlineRows:
+        """Several profiles' rows as one."""
+        return cls(*(np.concatenate([getattr(r, name) for r in rows])
+                     for name in ("log_odds", "weights", "fixed_norm", "fixed_reach",
+                                  "signal_scale", "learning_rate")))
+
+    def take(self, index: np.ndarray) -> OnlineRows:
+        """The rows at `index`: each reader's, given the profile each reader has."""
+        return OnlineRows(self.log_odds[index], self.weights[index], self.fixed_norm[index],
+                          self.fixed_reach[index], self.signal_scale[index],
+                          self.learning_rate[index])
+
+
+class OnlineReplay:
+    """`partial_fit`'s online steps on one fixed row per reader, in closed form.
+
+    A step on the row r (values v of the varying signals) moves the coefficients by
+    -rate * e * r, which changes any row's log-odds by -rate * e * (r . row). On the
+    same message's row with other varying values v', r . row' = fixed_norm +
+    signal_scale * (v . v'). So the sums of the steps' errors, alone (`error_sum`) and
+    times their varying values (`error_values`), give every later log-odds of that
+    message exactly, without a quarter of a million coefficients per reader.
+    """
+
+    def __init__(self, rows: OnlineRows) -> None:
+        self.rows = rows  # one per reader
+        self.error_sum = np.zeros(len(rows.log_odds))
+        self.error_values = np.zeros(rows.weights.shape)
+
+    def log_odds(self, base: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Each reader's log-odds for the row with these varying signal values, after
+        the steps so far; `base` is the log-odds with the varying columns at zero before
+        any step (`rows.log_odds`, plus whatever the caller adds to it)."""
+        rows, values = self.rows, _clipped(values)
+        varying = np.einsum("ij,ij->i", values, rows.weights)
+        cross = rows.signal_scale * np.einsum("ij,ij->i", self.error_values, values)
+        learned = -rows.learning_rate * (self.error_sum * rows.fixed_norm + cross)
+        return base + varying + learned
+
+    def step(self, log_odds: np.ndarray, values: np.ndarray, label: np.ndarray,
+             weight: np.ndarray) -> None:
+        """Each reader's profile takes `partial_fit`'s step on its row for a reaction
+        with this label and weight (weight 0: no step); `values` and `log_odds` are the
+        row's before the reaction, as given to and returned by `log_odds`."""
+        rows, values = self.rows, _clipped(values)
+        norm = rows.fixed_norm + rows.signal_scale * (values ** 2).sum(1)
+        reach = rows.fixed_reach + rows.signal_scale * SIGNAL_LIMIT * np.abs(values).sum(1)
+        error = online_error(log_odds, label, weight, rows.learning_rate, norm, reach)
+        self.error_sum += error
+        self.error_values += error[:, None] * values
+
+
+def _clipped(values: np.ndarray) -> np.ndarray:
+    """Signals as the profile reads them (`InterestProfile._scaled_signals`)."""
+    return np.clip(values, -SIGNAL_LIMIT, SIGNAL_LIMIT)
 
 
 _TOKENS = re.compile(TOKEN_PATTERN)

@@ -19,7 +19,6 @@ import numpy as np
 
 from .vocabulary import WEIGHTS, Behaviour
 
-BEHAVIOUR = WEIGHTS  # the name the simulator's vectorised replay imports
 SECONDS_PER_DAY = 86400.0
 KEY_KINDS = ("address", "domain", "list")  # the order of the memory's signals
 
@@ -80,7 +79,7 @@ class SenderStats:
 
 
 # The formulas below take floats or numpy arrays alike: the campaign simulator applies
-# them to whole populations of readers at once.
+# them to whole populations of readers at once (`gatekeeper.core.replay`).
 def smoothed(positive, negative, prior: float = 0.5, strength: float = 2.0):
     """Share of positive evidence, pulled toward `prior` with the weight of `strength` events."""
     return (positive + prior * strength) / (positive + negative + strength)
@@ -133,8 +132,8 @@ class SenderMemory:
         self._add(keys, behaviour, at, -1.0)
 
     def _add(self, keys: list[str], behaviour: str, at: float, sign: float) -> None:
-        if behaviour not in BEHAVIOUR:
-            raise ValueError(f"unknown behaviour {behaviour!r}; known: {sorted(BEHAVIOUR)}")
+        if behaviour not in WEIGHTS:
+            raise ValueError(f"unknown behaviour {behaviour!r}; known: {sorted(WEIGHTS)}")
         known = Behaviour(behaviour)
         positive, negative = known.positive, known.negative
         for key in keys:

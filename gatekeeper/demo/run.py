@@ -31,7 +31,7 @@ from ..mail.account import Account
 from ..mail.config import AccountConfig, Paths, Settings, default_config_text, parse_settings
 from ..mail.config import set_mode, set_statements
 from ..mail.daemon import Watch
-from ..mail.mailbox import Mailbox
+from ..mail.mailbox import Mailbox, MaildirSettings
 from ..mail.onboarding import add_account
 from ..mail.store import Reaction, Store
 from ..mail.training import SOURCE as TRAINING
@@ -119,7 +119,7 @@ def write_settings(where: Paths, maildir: Path) -> Settings:
     add` writes them), active mode, and the Maildir account."""
     text = set_mode(default_config_text(), Mode.ACTIVE)
     text = set_statements(text, PERSONA.interests, PERSONA.disinterests)
-    text = add_account(text, AccountConfig(name=ACCOUNT, kind="maildir", maildir=str(maildir)))
+    text = add_account(text, AccountConfig(ACCOUNT, MaildirSettings(path=str(maildir))))
     where.config.mkdir(parents=True, exist_ok=True)
     where.config_file.write_text(text)
     return parse_settings(text, str(where.config_file))

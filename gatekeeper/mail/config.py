@@ -15,15 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from ..core.embed import EMBEDDERS
 from ..core.policy import PolicySettings
 from ..core.vocabulary import Mode
 from ..errors import ConfigError
+from .mailbox import BACKENDS
 
 MODES = tuple(Mode)
-SECURITY = ("tls", "starttls", "plain")
-AUTH = ("password", "oauth2")
 
 
 @dataclass(frozen=True)
@@ -71,23 +71,23 @@ def paths() -> Paths:
                  Path(platformdirs.user_log_dir("gatekeeper")))
 
 
+class BackendSettings(Protocol):
+    """An account's backend section (`mailbox.BACKENDS`' settings): a frozen dataclass."""
+
+    def problems(self) -> list[str]: ...  # what is missing or wrong, in words
+    def where(self) -> str: ...  # where the mail is, for the daemon's log
+
+
+Section = TypeVar("Section")
+
+
 @dataclass(frozen=True)
 class AccountConfig:
-    """One mailbox to watch. See default_config.toml for every field."""
+    """One mailbox to watch: what every backend shares, and its kind's own section.
+    See default_config.toml for every field."""
 
     name: str
-    kind: str = "imap"  # "imap" or "maildir"
-    host: str = ""
-    port: int = 993
-    username: str = ""
-    security: str = "tls"  # tls (IMAPS), starttls, or plain (loopback only)
-    ca_file: str = ""  # extra CA bundle to trust (self-signed servers)
-    auth: str = "password"  # password or oauth2
-    password_env: str = ""  # read the password from this environment variable
-    password_command: str = ""  # or run this command and read its output
-    oauth_token_command: str = ""  # prints a current OAuth2 access token
-    oauth_mechanism: str = "XOAUTH2"  # or OAUTHBEARER
-    maildir: str = ""  # for kind = "maildir": the Maildir root
+    backend: BackendSettings  # e.g. mailbox.ImapSettings: the [accounts.imap] table
     inbox: str = "INBOX"
     held_folder: str = "Gatekeeper/Held"
     trash_folder: str = ""  # empty: found by SPECIAL-USE, then by common names
@@ -95,9 +95,23 @@ class AccountConfig:
     sent_folder: str = ""
     archive_folder: str = ""
     fetch_bytes: int = 65536  # bytes of each message read (BODY.PEEK[]<0.N>)
-    idle: bool = True  # use IDLE when the server offers it
-    poll_seconds: int = 60  # how often to look when IDLE is not available
-    timeout_seconds: int = 60
+    poll_seconds: int = 60  # how often to look when the mailbox cannot say (no IDLE)
+
+    @property
+    def kind(self) -> str:
+        """The name its backend is registered by ("imap", "maildir")."""
+        return next(kind for kind, backend in BACKENDS.items()
+                    if isinstance(self.backend, backend.settings))
+
+    def section(self, settings: type[Section]) -> Section:
+        """The backend section as that backend reads it; ConfigError for another kind."""
+        if not isinstance(self.backend, settings):
+            raise ConfigError(f"{self.name}: a {self.kind} account has no {settings.__name__}")
+        return self.backend
+
+    def with_backend(self, **changes) -> AccountConfig:
+        """The account with these settings of its backend section changed."""
+        return replace(self, backend=replace(self.backend, **changes))  # type: ignore[type-var]
 
 
 @dataclass(frozen=True)
@@ -123,36 +137,81 @@ class Settings:
                           + (", ".join(a.name for a in self.accounts) or "none"))
 
 
-def _build(cls, data: dict, where: str):
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
+def _build(cls, data: dict, where: str, also: str = ""):
+    """`cls` from a table of settings; `also` names what else the table may hold."""
+    known = {f.name for f in fields(cls)} - {"backend"}  # an account's section, not a key
+    unknown = sorted(set(data) - known - {"backend"})
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
-                          f"known: {', '.join(sorted(known))}")
+                          f"known: {', '.join(sorted(known))}{also}")
     try:
         return cls(**data)
     except TypeError as error:
         raise ConfigError(f"{where}: {error}") from error
 
 
+# The account block before each backend had its own section (until 2026-12): these
+# settings sat beside `name` and `kind`. Still read, so the files on users' disks keep
+# working: a kind's own keys move into its section, the other kind's are dropped (they
+# never did anything for it).
+FLAT_KEYS = {
+    "imap": {key: key for key in (
+        "host", "port", "username", "security", "ca_file", "auth", "password_env",
+        "password_command", "oauth_token_command", "oauth_mechanism", "idle",
+        "timeout_seconds")},
+    "maildir": {"maildir": "path"},
+}
+
+
+def _kind_of(data: dict, where: str) -> str:
+    """The account's kind: as named, else the one section it has, else imap (the flat
+    shape's default)."""
+    sections = [kind for kind in BACKENDS if isinstance(data.get(kind), dict)]
+    kind = data.pop("kind", None) or (sections[0] if len(sections) == 1 else "imap")
+    if kind not in BACKENDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(BACKENDS)}, not {kind!r}")
+    others = sorted(set(sections) - {kind})
+    if others:
+        raise ConfigError(f"{where}: the account is of kind {kind}: its section is "
+                          f"[accounts.{kind}], not [accounts.{others[0]}]")
+    return kind
+
+
+def _backend_section(data: dict, kind: str, where: str) -> dict:
+    """The account's section for its kind, the flat shape's keys moved into it."""
+    section = data.pop(kind) if isinstance(data.get(kind), dict) else {}
+    for old_kind, renames in FLAT_KEYS.items():
+        for flat, key in renames.items():
+            if flat not in data:
+                continue
+            value = data.pop(flat)
+            if old_kind != kind:
+                continue
+            if key in section:
+                raise ConfigError(f"{where}: {flat} is given twice, beside the account and "
+                                  f"in [accounts.{kind}]; keep the one in [accounts.{kind}]")
+            section[key] = value
+    return section
+
+
 def _account(data: dict, index: int) -> AccountConfig:
     where = f"[[accounts]] #{index + 1}"
-    account = _build(AccountConfig, data, where)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: an account is a table of settings")
+    data = dict(data)
+    kind = _kind_of(data, where)
+    section = _backend_section(data, kind, where)
+    backend = _build(BACKENDS[kind].settings, section, f"{where} [accounts.{kind}]")
+    if "backend" in data:
+        raise ConfigError(f"{where}: unknown setting(s) backend")
+    sections = " or ".join(f"[accounts.{kind}]" for kind in BACKENDS)
+    account = _build(AccountConfig, {**data, "backend": backend}, where,
+                     f"; and its section, {sections}")
     if not account.name:
         raise ConfigError(f"{where}: give the account a name")
-    checks = [
-        (account.kind in ("imap", "maildir"), "kind must be imap or maildir"),
-        (account.security in SECURITY, f"security must be one of {', '.join(SECURITY)}"),
-        (account.auth in AUTH, f"auth must be one of {', '.join(AUTH)}"),
-        (account.kind != "imap" or bool(account.host and account.username),
-         "an imap account needs host and username"),
-        (account.kind != "maildir" or bool(account.maildir), "a maildir account needs maildir"),
-        (account.auth != "oauth2" or bool(account.oauth_token_command),
-         "oauth2 needs oauth_token_command"),
-    ]
-    for ok, problem in checks:
-        if not ok:
-            raise ConfigError(f"{where} ({account.name}): {problem}")
+    problems = backend.problems()
+    if problems:
+        raise ConfigError(f"{where} ({account.name}): {'; '.join(problems)}")
     return account
 
 

@@ -13,6 +13,7 @@ import subprocess
 
 from ..errors import CredentialsError
 from .config import AccountConfig
+from .mailbox import ImapSettings
 
 KEYRING_SERVICE = "gatekeeper"
 
@@ -53,27 +54,29 @@ def keyring_backend() -> str | None:
 
 def secret_source(account: AccountConfig) -> str:
     """Where the account's password or token comes from, for a message saying what to check."""
-    if account.auth == "oauth2":
-        return f"the token that `{account.oauth_token_command}` prints"
-    if account.password_env:
-        return f"the password in ${account.password_env}"
-    if account.password_command:
-        return f"the password that `{account.password_command}` prints"
+    server = account.section(ImapSettings)
+    if server.auth == "oauth2":
+        return f"the token that `{server.oauth_token_command}` prints"
+    if server.password_env:
+        return f"the password in ${server.password_env}"
+    if server.password_command:
+        return f"the password that `{server.password_command}` prints"
     return (f"the password in the system keyring (`keyring set {KEYRING_SERVICE} "
             f"{account.name}` replaces it)")
 
 
 def password(account: AccountConfig) -> str:
     """The account's password, from the first source configured."""
-    if account.password_env:
-        value = os.environ.get(account.password_env)
+    server = account.section(ImapSettings)
+    if server.password_env:
+        value = os.environ.get(server.password_env)
         if not value:
-            raise CredentialsError(f"environment variable {account.password_env} is not set "
+            raise CredentialsError(f"environment variable {server.password_env} is not set "
                                    "(a service started at login does not see your shell's "
                                    "variables)")
         return value
-    if account.password_command:
-        return _run(account.password_command, "password")
+    if server.password_command:
+        return _run(server.password_command, "password")
     try:
         import keyring
 
@@ -103,4 +106,4 @@ def store_password(account_name: str, secret: str) -> None:
 
 def oauth_token(account: AccountConfig) -> str:
     """A current OAuth2 access token from the account's token command."""
-    return _run(account.oauth_token_command, "OAuth2 token")
+    return _run(account.section(ImapSettings).oauth_token_command, "OAuth2 token")

@@ -219,7 +219,7 @@ class AccountWorker:
         """One line when the account is connected: where, what, in which mode, knowing what."""
         self._connections += 1
         folders, config = watch.pipeline.folders, self.config
-        where = f"{config.host}:{config.port}" if config.kind == "imap" else config.maildir
+        where = config.backend.where()
         logger.info("%s: %s %s; watching %s, held mail to %s, deleted to %s; mode %s; the "
                     "profile holds %d examples and %d interest statements", config.name,
                     "reconnected to" if self._connections > 1 else "connected to", where,

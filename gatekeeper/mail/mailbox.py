@@ -5,6 +5,10 @@ never marks a message read), moves with UID MOVE or, without MOVE, with COPY + \
 + UID EXPUNGE of exactly that UID (never a bare EXPUNGE), and waits with IDLE, renewed
 well inside the servers' 30-minute limit. `MaildirMailbox` implements the same protocol
 over a Maildir tree (mbsync and offlineimap users, and the fast test double).
+
+Each kind of mailbox is registered once in `BACKENDS`: its settings section (the
+account's `[accounts.<kind>]` table) and how to open it. `open_mailbox` and the settings
+file read that registry, so a new backend is a class, its settings and one entry there.
 """
 
 from __future__ import annotations
@@ -20,13 +24,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..core.message import MAX_HEADER_BYTES, parse
 from ..core.vocabulary import ANSWERED, DELETED, FLAGGED, SEEN
 from ..errors import (AuthenticationError, ConnectionLostError, FolderMissingError,
                      InsecureConnectionError, MailboxError, ProtocolError, Remedy)
-from .config import AccountConfig
+
+if TYPE_CHECKING:  # config reads BACKENDS: at run time it imports this module, not back
+    from .config import AccountConfig
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,54 @@ FALLBACK_NAMES = {
     "sent": ("Sent", "Sent Items", "Sent Messages", "[Gmail]/Sent Mail", "INBOX.Sent"),
     "archive": ("Archive", "Archives", "[Gmail]/All Mail", "INBOX.Archive"),
 }
+
+
+SECURITY = ("tls", "starttls", "plain")
+AUTH = ("password", "oauth2")
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """An IMAP account's `[accounts.imap]` section: the server and the login."""
+
+    host: str = ""
+    port: int = 993
+    username: str = ""
+    security: str = "tls"  # tls (IMAPS), starttls, or plain (loopback only)
+    ca_file: str = ""  # extra CA bundle to trust (self-signed servers)
+    auth: str = "password"  # password or oauth2
+    password_env: str = ""  # read the password from this environment variable
+    password_command: str = ""  # or run this command and read its output
+    oauth_token_command: str = ""  # prints a current OAuth2 access token
+    oauth_mechanism: str = "XOAUTH2"  # or OAUTHBEARER
+    idle: bool = True  # use IDLE when the server offers it
+    timeout_seconds: int = 60
+
+    def problems(self) -> list[str]:
+        checks = [
+            (self.security in SECURITY, f"security must be one of {', '.join(SECURITY)}"),
+            (self.auth in AUTH, f"auth must be one of {', '.join(AUTH)}"),
+            (bool(self.host and self.username), "an imap account needs host and username"),
+            (self.auth != "oauth2" or bool(self.oauth_token_command),
+             "oauth2 needs oauth_token_command"),
+        ]
+        return [problem for ok, problem in checks if not ok]
+
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class MaildirSettings:
+    """A Maildir account's `[accounts.maildir]` section: where the tree is."""
+
+    path: str = ""  # the Maildir root (its INBOX), e.g. "~/Mail"
+
+    def problems(self) -> list[str]:
+        return [] if self.path else ["a maildir account needs path"]
+
+    def where(self) -> str:
+        return self.path
 
 
 @dataclass(frozen=True)
@@ -123,6 +177,7 @@ class ImapMailbox:
     def __init__(self, config: AccountConfig, secret: str) -> None:
         self.account = config.name
         self.config = config
+        self.server = config.section(ImapSettings)
         self._secret = secret
         self._client: Any = None  # an IMAPClient when connected (imapclient ships no types)
         self._selected: str | None = None
@@ -132,24 +187,24 @@ class ImapMailbox:
     # -- connection -------------------------------------------------------------------
     def _tls_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
-        if self.config.ca_file:
-            context.load_verify_locations(self.config.ca_file)
+        if self.server.ca_file:
+            context.load_verify_locations(self.server.ca_file)
         return context
 
     def connect(self) -> None:
         import imapclient
         from imapclient.exceptions import IMAPClientError, LoginError
 
-        config = self.config
-        if config.security == "plain" and config.host not in LOOPBACK:
+        server = self.server
+        if server.security == "plain" and server.host not in LOOPBACK:
             raise MailboxError("plain (unencrypted) IMAP is allowed only to this machine; "
                                "use security = \"tls\" or \"starttls\"")
         client = None
         try:
             client = imapclient.IMAPClient(
-                config.host, port=config.port, ssl=config.security == "tls",
-                ssl_context=self._tls_context(), timeout=config.timeout_seconds)
-            if config.security == "starttls":
+                server.host, port=server.port, ssl=server.security == "tls",
+                ssl_context=self._tls_context(), timeout=server.timeout_seconds)
+            if server.security == "starttls":
                 client.starttls(self._tls_context())
             self._login(client)
         except LoginError as error:
@@ -157,25 +212,25 @@ class ImapMailbox:
 
             _hang_up(client)
             raise AuthenticationError(
-                f"{config.name}: the server refused the login for {config.username} "
+                f"{self.account}: the server refused the login for {server.username} "
                 f"({_server_said(error)}); check the login name "
-                f"and {secret_source(config)}") from error
+                f"and {secret_source(self.config)}") from error
         except (OSError, IMAPClientError) as error:
             _hang_up(client)
-            raise _connect_failure(config, error) from error
+            raise _connect_failure(self.config, error) from error
         self._client, self._selected = client, None
         if client.has_capability("CONDSTORE"):
             client.enable("CONDSTORE")
 
     def _login(self, client) -> None:
-        config = self.config
-        if config.auth == "oauth2":
-            if config.oauth_mechanism.upper() == "OAUTHBEARER":
-                client.oauthbearer_login(config.username, self._secret)
+        server = self.server
+        if server.auth == "oauth2":
+            if server.oauth_mechanism.upper() == "OAUTHBEARER":
+                client.oauthbearer_login(server.username, self._secret)
             else:
-                client.oauth2_login(config.username, self._secret)
+                client.oauth2_login(server.username, self._secret)
         else:
-            client.login(config.username, self._secret)
+            client.login(server.username, self._secret)
 
     def close(self) -> None:
         _hang_up(self._client)
@@ -209,6 +264,15 @@ class ImapMailbox:
 
     def _ensure(self, folder: str) -> None:
         if self._selected != folder:
+            self._select(folder)
+
+    def _refresh(self, folder: str) -> None:
+        """Select `folder`, or, when it is selected already, NOOP: the server tells a
+        selected session about other clients' changes (a copy delivered, an expunge) only
+        between commands, and a SEARCH must not miss them."""
+        if self._selected == folder:
+            self._call(self._client.noop)
+        else:
             self._select(folder)
 
     # -- folders ----------------------------------------------------------------------
@@ -257,10 +321,7 @@ class ImapMailbox:
                             int(response.get(b"HIGHESTMODSEQ", 0)))
 
     def uids(self, folder: str) -> list[int]:
-        self._ensure(folder)
-        # NOOP first: the server tells a selected session about other clients' expunges
-        # only between commands, and SEARCH must not miss a message the reader moved.
-        self._call(self._client.noop)
+        self._refresh(folder)
         return sorted(self._call(self._client.search, "ALL"))
 
     def uids_since(self, folder: str, since: date) -> list[int]:
@@ -332,7 +393,7 @@ class ImapMailbox:
         if not message_id:
             return None
         try:
-            self._ensure(folder)
+            self._refresh(folder)
         except FolderMissingError:
             return None  # a folder that is not there holds no message
         whole = f"<{message_id}>"
@@ -408,7 +469,7 @@ class ImapMailbox:
         """
         self._ensure(folder)
         deadline = time.monotonic() + min(timeout, IDLE_RENEW_SECONDS)
-        if not (self.config.idle and self.has("IDLE")):
+        if not (self.server.idle and self.has("IDLE")):
             _sleep_until(min(deadline, time.monotonic() + self.config.poll_seconds), stop)
             return True
         self._call(self._client.idle)
@@ -449,14 +510,15 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")  # where plain IMAP may go: this ma
 _TLS_CUT_SHORT = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
 
 
-def _connect_failure(config: AccountConfig, error: Exception) -> MailboxError:
+def _connect_failure(account: AccountConfig, error: Exception) -> MailboxError:
     """What a failure to connect means: try again later (the network, a server going
     down), or stop and say why and what would fix it (no STARTTLS, an untrusted
     certificate, TLS spoken to a plain port, a server that does not speak IMAP):
     retrying would never help those."""
     from imapclient.exceptions import IMAPClientAbortError
 
-    where = f"{config.name}: {config.host}:{config.port}"
+    config = account.section(ImapSettings)
+    where = f"{account.name}: {config.host}:{config.port}"
     if isinstance(error, ssl.SSLCertVerificationError):
         if "hostname" in str(error.verify_message).lower():
             return InsecureConnectionError(
@@ -475,7 +537,7 @@ def _connect_failure(config: AccountConfig, error: Exception) -> MailboxError:
         return InsecureConnectionError(f"{where}: the TLS handshake failed ({error}); check "
                                        "security and port (tls: 993, starttls: 143)")
     if isinstance(error, OSError):
-        return ConnectionLostError(f"{config.name}: cannot reach {config.host}:{config.port} "
+        return ConnectionLostError(f"{account.name}: cannot reach {config.host}:{config.port} "
                                    f"({error}); check the host and port (tls: 993, "
                                    "starttls: 143)")
     if "TLS" in str(error):  # imaplib: "TLS not supported by server", "Couldn't establish TLS"
@@ -524,12 +586,13 @@ def _server_said(error: Exception) -> str:
     return quoted[1] if quoted else said
 
 
-def server_certificate(config: AccountConfig) -> bytes:
+def server_certificate(account: AccountConfig) -> bytes:
     """The certificate (DER) the account's server shows over TLS, unverified: for a person
     to compare its fingerprint before trusting a self-signed server."""
     import imapclient
     from imapclient.exceptions import IMAPClientError
 
+    config = account.section(ImapSettings)
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     client = None
@@ -541,7 +604,7 @@ def server_certificate(config: AccountConfig) -> bytes:
             client.starttls(context)
         return client._imap.sock.getpeercert(binary_form=True)
     except (OSError, IMAPClientError) as error:
-        raise _connect_failure(config, error) from error
+        raise _connect_failure(account, error) from error
     finally:
         _hang_up(client)
 
@@ -592,7 +655,8 @@ class MaildirMailbox:
     def __init__(self, config: AccountConfig) -> None:
         self.account = config.name
         self.config = config
-        self.root = stdlib_mailbox.Maildir(Path(config.maildir).expanduser(), create=True)
+        self.root = stdlib_mailbox.Maildir(Path(config.section(MaildirSettings).path).expanduser(),
+                                           create=True)
 
     def close(self) -> None:
         pass
@@ -740,11 +804,30 @@ def _maildir_message_id(box: stdlib_mailbox.Maildir, key: str) -> str:
     return str(box.get_message(key).get("Message-ID", "")).strip().strip("<>")
 
 
-def open_mailbox(config: AccountConfig) -> Mailbox:
-    """Connect to an account's mailbox with its credentials."""
-    if config.kind == "maildir":
-        return MaildirMailbox(config)
+def _open_imap(config: AccountConfig) -> ImapMailbox:
+    """Log in with the account's password or OAuth2 token (never in the settings file)."""
     from .credentials import oauth_token, password
 
-    secret = oauth_token(config) if config.auth == "oauth2" else password(config)
+    secret = oauth_token(config) if config.section(ImapSettings).auth == "oauth2" \
+        else password(config)
     return ImapMailbox(config, secret)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A kind of mailbox: the dataclass of its settings section, and how to open one."""
+
+    settings: type  # read from the account's [accounts.<kind>] table
+    open: Callable[[AccountConfig], Mailbox]
+
+
+# Each kind of mailbox, by the name of its settings section: `kind` in the settings file.
+BACKENDS: dict[str, Backend] = {
+    "imap": Backend(ImapSettings, _open_imap),
+    "maildir": Backend(MaildirSettings, MaildirMailbox),
+}
+
+
+def open_mailbox(config: AccountConfig) -> Mailbox:
+    """Open an account's mailbox by its kind (connecting and logging in, for a server)."""
+    return BACKENDS[config.kind].open(config)

@@ -3,8 +3,8 @@
 `gatekeeper init` is a thin layer over this. `discovery` proposes the IMAP server for an
 address; when it cannot be reached as proposed, `alternatives` lists the likely other
 ways; the login is checked and the folders found before anything is written, and the
-account is added to the commented settings file as an `[[accounts]]` block, mode left as
-it is (shadow for a new install).
+account is added to the commented settings file as an `[[accounts]]` block with its
+`[accounts.imap]` section, mode left as it is (shadow for a new install).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..errors import (AuthenticationError, ConfigError, CredentialsError, Gateke
                      MailboxError)
 from .config import AccountConfig, parse_settings
 from .discovery import Provider, find_server
-from .mailbox import LOOPBACK, Folders, ImapMailbox, open_mailbox
+from .mailbox import LOOPBACK, Folders, ImapMailbox, ImapSettings, open_mailbox
 
 
 def account_for_address(address: str, server: Provider | None = None,
@@ -26,9 +26,11 @@ def account_for_address(address: str, server: Provider | None = None,
     server's settings overridden by what was given."""
     server = server or find_server(address)
     name = address.partition("@")[0].lower() or "mail"
-    config = AccountConfig(name=name, host=server.host, port=server.port,
-                           security=server.security, auth=server.auth, username=address)
-    config = replace(config, **{k: v for k, v in overrides.items() if v not in (None, "")})
+    given = {k: v for k, v in overrides.items() if v not in (None, "")}
+    imap = replace(ImapSettings(host=server.host, port=server.port, security=server.security,
+                                auth=server.auth, username=address),
+                   **{k: v for k, v in given.items() if k != "name"})
+    config = AccountConfig(name=given.get("name", name), backend=imap)
     parse_settings(account_block(config), "the account")  # says what is missing or wrong
     return config
 
@@ -52,15 +54,16 @@ def alternatives(account: AccountConfig) -> list[AccountConfig]:
     """The likely ways to reach the account's server after the given one failed: the other
     securities on the same port (plain IMAP only ever to this machine), then IMAPS on 993
     and STARTTLS on 143."""
-    tried = {(account.port, account.security)}
-    securities = ["tls", "starttls"] + (["plain"] if account.host in LOOPBACK else [])
-    ways = [(account.port, security) for security in securities]  # the port given first
+    server = account.section(ImapSettings)
+    tried = {(server.port, server.security)}
+    securities = ["tls", "starttls"] + (["plain"] if server.host in LOOPBACK else [])
+    ways = [(server.port, security) for security in securities]  # the port given first
     ways += [(993, "tls"), (143, "starttls")]
     found = []
     for port, security in ways:
         if (port, security) not in tried:
             tried.add((port, security))
-            found.append(replace(account, port=port, security=security))
+            found.append(account.with_backend(port=port, security=security))
     return found
 
 
@@ -92,13 +95,14 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
         way = ways.pop(0)
         trying(way)
         try:
-            probe = replace(way, timeout_seconds=min(way.timeout_seconds, PROBE_TIMEOUT_SECONDS))
+            timeout = min(way.section(ImapSettings).timeout_seconds, PROBE_TIMEOUT_SECONDS)
+            probe = way.with_backend(timeout_seconds=timeout)
             return way, verify(probe, secret())
         except GatekeeperError as error:
             retry = failed(way, error)
             if retry is not None:
-                ways = [retry] + [replace(w, **{k: getattr(retry, k) for k in CARRIED})
-                                  for w in ways]
+                carried = {k: getattr(retry.section(ImapSettings), k) for k in CARRIED}
+                ways = [retry] + [w.with_backend(**carried) for w in ways]
                 continue
             if needs_person(error):
                 raise
@@ -108,13 +112,17 @@ def connect_first(account: AccountConfig, secret: Callable[[], str | None],
 
 
 def account_block(account: AccountConfig) -> str:
-    """The account as an `[[accounts]]` block: every setting that differs from the default."""
-    defaults = AccountConfig(name=account.name)
-    lines = ["[[accounts]]"]
-    for field in fields(AccountConfig):
-        value = getattr(account, field.name)
-        if field.name == "name" or value != getattr(defaults, field.name):
-            lines.append(f"{field.name} = {json.dumps(value)}")
+    """The account as an `[[accounts]]` block and its backend's section (`[accounts.imap]`,
+    `[accounts.maildir]`): every setting that differs from the default."""
+    shared = {f.name: getattr(account, f.name) for f in fields(account) if f.name != "backend"}
+    own = {f.name: getattr(account.backend, f.name) for f in fields(account.backend)}  # type: ignore[arg-type]
+    return (_table("[[accounts]]", shared, AccountConfig(account.name, account.backend))
+            + _table(f"[accounts.{account.kind}]", own, type(account.backend)()))
+
+
+def _table(header: str, values: dict, defaults: object) -> str:
+    lines = [header] + [f"{key} = {json.dumps(value)}" for key, value in values.items()
+                        if key == "name" or value != getattr(defaults, key)]
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from xml.sax.saxutils import escape
 
 from ..errors import ConfigError, GatekeeperError
 from .config import AccountConfig
+from .mailbox import ImapSettings
 
 UNIT_NAME = "gatekeeper.service"
 AGENT_LABEL = "org.gatekeeper.mail.daemon"
@@ -95,9 +96,11 @@ def service_text(platform: str = sys.platform) -> str:
 def check_accounts(accounts: Iterable[AccountConfig]) -> None:
     """Refuse accounts a service could not log in to, saying why and what to do instead."""
     for account in accounts:
-        if account.password_env:
+        server = account.backend
+        password_env = server.password_env if isinstance(server, ImapSettings) else ""
+        if password_env:
             raise ConfigError(
-                f"account {account.name!r} reads its password from ${account.password_env}, "
+                f"account {account.name!r} reads its password from ${password_env}, "
                 "and a service does not inherit your shell's environment (writing the "
                 "password into the service file would keep it in plain text): keep it in "
                 f"the system keyring (`keyring set gatekeeper {account.name}`) or give a "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import ssl
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -20,10 +20,10 @@ import click
 from ..errors import AuthenticationError, CredentialsError, GatekeeperError, MailboxError
 from ..terminal import inert
 from . import onboarding
-from .config import SECURITY, AccountConfig, paths
+from .config import AccountConfig, paths
 from .credentials import keyring_backend
 from .discovery import Provider
-from .mailbox import Folders, server_certificate
+from .mailbox import SECURITY, Folders, ImapSettings, server_certificate
 
 LOGIN_TRIES = 3  # refused logins (or password routes that failed) before init gives up
 WELL_KNOWN_SECURITY = {993: "tls", 143: "starttls"}
@@ -89,10 +89,10 @@ def ask_password_route(account: AccountConfig) -> PasswordRoute:
             return PasswordRoute(account, _ask_password())
         if route == "command":
             command = click.prompt("Command that prints the password").strip()
-            return PasswordRoute(replace(account, password_command=command))
+            return PasswordRoute(account.with_backend(password_command=command))
         variable = click.prompt("Environment variable").strip()
         if os.environ.get(variable):
-            return PasswordRoute(replace(account, password_env=variable))
+            return PasswordRoute(account.with_backend(password_env=variable))
         click.echo(f"${inert(variable)} is not set here: set it and run init again, or "
                    "choose another way.")
 
@@ -118,23 +118,26 @@ def connect(route: PasswordRoute) -> tuple[AccountConfig, Folders]:
             return None
         login_tries[0] += 1
         if isinstance(error, AuthenticationError):
-            way = replace(way, username=click.prompt("Login name", default=way.username).strip())
+            login = way.section(ImapSettings).username
+            way = way.with_backend(username=click.prompt("Login name", default=login).strip())
             if route.typed is not None:
                 route.typed = _ask_password()
                 return way
-        chosen = ask_password_route(replace(way, password_env="", password_command=""))
+        chosen = ask_password_route(way.with_backend(password_env="", password_command=""))
         route.typed = chosen.typed
         return chosen.account
 
     way, folders = onboarding.connect_first(account, lambda: route.typed, failed, trying)
-    if (way.port, way.security) != (account.port, account.security):
-        click.echo(f"{_way(way)} works ({account.security} on port {account.port} did not): "
+    tried, works = account.section(ImapSettings), way.section(ImapSettings)
+    if (works.port, works.security) != (tried.port, tried.security):
+        click.echo(f"{_way(way)} works ({tried.security} on port {tried.port} did not): "
                    "using it.")
     return way, folders
 
 
 def _way(way: AccountConfig) -> str:
-    return f"{inert(way.host)}:{way.port} ({way.security})"
+    server = way.section(ImapSettings)
+    return f"{inert(server.host)}:{server.port} ({server.security})"
 
 
 def _problem(error: GatekeeperError, account_name: str) -> str:
@@ -157,11 +160,12 @@ def _ask_ca_file(way: AccountConfig) -> AccountConfig | None:
                    + ":".join(fingerprint[i:i + 2] for i in range(0, len(fingerprint), 2))
                    + "\n  Compare it with the server's own (on the server: `openssl x509 "
                    "-noout -fingerprint -sha256 -in CERT.pem`).")
-        saved = paths().config / "certificates" / f"{way.host}-{way.port}.pem"
+        server = way.section(ImapSettings)
+        saved = paths().config / "certificates" / f"{server.host}-{server.port}.pem"
         if click.confirm(f"Trust this certificate? (saved as {saved})", default=False):
             saved.parent.mkdir(parents=True, exist_ok=True)
             saved.write_text(ssl.DER_cert_to_PEM_cert(shown))
-            return replace(way, ca_file=str(saved))
+            return way.with_backend(ca_file=str(saved))
     while True:
         answer = click.prompt("File of the server's certificate, or of the authority that "
                               "signed it (PEM; --ca-file), empty to stop", default="",
@@ -170,7 +174,7 @@ def _ask_ca_file(way: AccountConfig) -> AccountConfig | None:
             return None
         path = Path(answer).expanduser()
         if path.is_file():
-            return replace(way, ca_file=str(path.resolve()))
+            return way.with_backend(ca_file=str(path.resolve()))
         click.echo(f"no file at {inert(path)}")
 
 

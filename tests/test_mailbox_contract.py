@@ -1,0 +1,460 @@
+"""The `Mailbox` contract: what every backend promises the pipeline, the observer and undo.
+
+Each test runs over every backend: a Maildir always, Dovecot on 127.0.0.1 when it is
+installed. What is in the mailbox is checked through the reader's own mail client
+(`MaildirClient` over the standard library's `mailbox.Maildir`, `Reader` over its own
+IMAP connection), so the checks do not go through the code under test. What only one
+backend does (IMAP's IDLE, TLS, COPYUID and keywords, hostile servers; Maildir's file
+names and flag letters) is tested in test_imap.py, test_imap_hostile.py and test_maildir.py.
+"""
+
+from __future__ import annotations
+
+import mailbox as stdlib_mailbox
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gatekeeper.cli import main as cli
+from gatekeeper.core.brain import Brain
+from gatekeeper.core.policy import PolicySettings
+from gatekeeper.errors import FolderMissingError
+from gatekeeper.mail import actions
+from gatekeeper.mail.config import AccountConfig, paths
+from gatekeeper.mail.feedback import Observer
+from gatekeeper.mail.mailbox import (ANSWERED, FLAGGED, SEEN, Mailbox, MaildirSettings,
+                                     open_mailbox)
+from gatekeeper.mail.pipeline import Pipeline
+from gatekeeper.mail.store import DONE, UNDONE, Store
+from gatekeeper.testing import HashEmbedder, build_message
+
+from conftest import account_for, write_config
+from reader import SPACE, Reader, unwanted_message, wanted_message
+import dovecot as dovecot_server
+
+# The reader's client writes Maildir flags as letters; this table is the test's own.
+LETTERS = {SEEN: "S", ANSWERED: "R", FLAGGED: "F", "\\Deleted": "T"}
+
+
+class MaildirClient:
+    """The reader's mail client on a Maildir tree: the `Reader` calls, over the standard
+    library's `mailbox.Maildir` (moves and flags as mail clients make them)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def close(self) -> None:
+        pass
+
+    def _folder(self, name: str) -> stdlib_mailbox.Maildir:
+        maildir = stdlib_mailbox.Maildir(self.root, create=True)
+        return maildir if name == "INBOX" else maildir.get_folder(name)
+
+    def _key(self, folder: str, message_id: str) -> str:
+        box = self._folder(folder)
+        (key,) = [k for k, m in box.items() if m["Message-ID"].strip("<>") == message_id]
+        return key
+
+    def deliver(self, raw: bytes, folder: str = "INBOX", flags: tuple[str, ...] = ()) -> None:
+        message = stdlib_mailbox.MaildirMessage(raw)
+        if flags:
+            message.set_subdir("cur")
+            message.set_flags("".join(LETTERS[f] for f in flags))
+        self._folder(folder).add(message)
+
+    def message_ids(self, folder: str) -> dict[str, frozenset[str]]:
+        names = {letter: flag for flag, letter in LETTERS.items()}
+        return {m["Message-ID"].strip("<>"): frozenset(names[f] for f in m.get_flags())
+                for m in self._folder(folder).values()}
+
+    def add_flags(self, folder: str, message_id: str, flags: list[str]) -> None:
+        box, key = self._folder(folder), self._key(folder, message_id)
+        message = box.get_message(key)
+        message.set_subdir("cur")
+        message.add_flag("".join(LETTERS[f] for f in flags))
+        box[key] = message
+
+    def move(self, message_id: str, source: str, target: str) -> None:
+        box, key = self._folder(source), self._key(source, message_id)
+        self._folder(target).add(box.get_message(key))
+        box.remove(key)
+
+    def delete(self, folder: str, message_id: str) -> None:
+        self._folder(folder).remove(self._key(folder, message_id))
+
+    def folders(self) -> list[str]:
+        return ["INBOX", *stdlib_mailbox.Maildir(self.root, create=True).list_folders()]
+
+
+@dataclass
+class Backend:
+    """One backend under test: its settings, its held folder's name, the reader's client."""
+
+    kind: str
+    config: AccountConfig
+    held: str
+    client: MaildirClient | Reader
+    opened: list[Mailbox] = field(default_factory=list)
+
+    @property
+    def account(self) -> str:
+        return self.config.name
+
+    def open(self, **changes) -> Mailbox:
+        """The mailbox as gatekeeper opens it (closed after the test)."""
+        box = open_mailbox(replace(self.config, **changes))
+        self.opened.append(box)
+        return box
+
+    def close(self) -> None:
+        for box in self.opened:
+            box.close()
+        self.client.close()
+
+
+def _maildir(tmp_path: Path) -> Backend:
+    root = tmp_path / "Mail"
+    config = AccountConfig("local", MaildirSettings(path=str(root)), poll_seconds=1)
+    return Backend("maildir", config, "Gatekeeper.Held", MaildirClient(root))
+
+
+def _imap(start_dovecot: Callable[..., dovecot_server.Dovecot]) -> Backend:
+    server = start_dovecot()
+    return Backend("imap", account_for(server), "Gatekeeper/Held", Reader(server))
+
+
+@pytest.fixture(params=["maildir", "imap"])
+def backend(request, tmp_path) -> Iterator[Backend]:
+    """Each backend in turn; Dovecot's only when it is installed."""
+    if request.param == "maildir":
+        chosen = _maildir(tmp_path)
+    elif shutil.which("dovecot") is None:
+        pytest.skip(dovecot_server.install_hint())
+    else:
+        chosen = _imap(request.getfixturevalue("start_dovecot"))
+    yield chosen
+    chosen.close()
+
+
+@pytest.fixture
+def box(backend) -> Mailbox:
+    return backend.open()
+
+
+@pytest.fixture
+def client(backend) -> MaildirClient | Reader:
+    return backend.client
+
+
+def new_brain(blocked: str = "blocked.example") -> Brain:
+    brain = Brain(HashEmbedder(), settings=PolicySettings(probe_share=0.0))
+    brain.set_interests([SPACE])
+    brain.lists.blocked.add(blocked)
+    return brain
+
+
+def pipeline_for(box: Mailbox, store: Store, mode: str, brain: Brain | None = None,
+                 start_at_existing: bool = True) -> Pipeline:
+    return Pipeline(box, brain or new_brain(), store, mode, start_at_existing=start_at_existing)
+
+
+# -- folders --------------------------------------------------------------------------------
+def test_the_held_folder_is_created_and_trash_is_found(backend, box, client):
+    folders = box.folders()
+    assert (folders.inbox, folders.held, folders.trash) == ("INBOX", backend.held, "Trash")
+    assert {backend.held, "Trash"} <= set(client.folders())
+    assert box.folders() == folders  # asking again changes nothing
+    assert box.uids(backend.held) == [] and box.uids("Trash") == []
+
+
+def test_an_unknown_folder_is_a_folder_missing_error_and_loses_nothing(box, client):
+    with pytest.raises(FolderMissingError, match="Nowhere"):
+        box.uids("Nowhere")
+    client.deliver(wanted_message(1))
+    with pytest.raises(FolderMissingError, match="Nowhere"):
+        box.move("INBOX", box.uids("INBOX")[0], "Nowhere")
+    assert set(client.message_ids("INBOX")) == {"wanted-1@orbital.example"}
+
+
+# -- reading --------------------------------------------------------------------------------
+def test_mail_is_fetched_whole_and_never_marked_read(box, client):
+    raw = wanted_message(1)
+    client.deliver(raw)
+    (fetched,) = box.fetch_new("INBOX", 0, 10)
+    assert fetched.uid == 1
+    assert fetched.raw.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
+    assert fetched.flags == frozenset()
+    assert client.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
+
+
+def test_fetch_reads_at_most_fetch_bytes(backend, client):
+    client.deliver(wanted_message(1) + b"more words " * 500)
+    (fetched,) = backend.open(fetch_bytes=1024).fetch_new("INBOX", 0, 10)
+    assert len(fetched.raw) == 1024
+
+
+def test_uids_count_up_and_fetch_new_takes_what_comes_after(box, client):
+    for n in (1, 2, 3):
+        client.deliver(wanted_message(n))
+        assert box.uids("INBOX") == list(range(1, n + 1))
+    assert box.status("INBOX").uidnext == 4
+    assert [f.uid for f in box.fetch_new("INBOX", 1, 10)] == [2, 3]
+    assert [f.uid for f in box.fetch_new("INBOX", 0, 2)] == [1, 2]
+    assert box.fetch_new("INBOX", 3, 10) == []
+
+
+def test_fetch_returns_the_messages_asked_for_and_skips_unknown_uids(box, client):
+    for n in (1, 2):
+        client.deliver(wanted_message(n))
+        box.uids("INBOX")
+    fetched = box.fetch("INBOX", [2, 99])
+    assert [f.uid for f in fetched] == [2]
+    assert b"wanted-2@orbital.example" in fetched[0].raw
+
+
+def test_uids_are_stable_and_never_reused(backend, box, client):
+    for n in (1, 2):
+        client.deliver(wanted_message(n))
+        box.uids("INBOX")
+    validity = box.status("INBOX").uidvalidity
+    client.add_flags("INBOX", "wanted-1@orbital.example", [SEEN])
+    client.delete("INBOX", "wanted-2@orbital.example")
+    assert box.uids("INBOX") == [1]
+    assert box.flags("INBOX", [1]) == {1: frozenset({SEEN})}
+
+    client.deliver(wanted_message(3))
+    assert box.uids("INBOX") == [1, 3]  # 2 is gone and not given out again
+    again = backend.open()  # another connection or process: the same numbers
+    assert again.uids("INBOX") == [1, 3]
+    assert again.status("INBOX").uidvalidity == validity
+    assert again.find("INBOX", "wanted-3@orbital.example") == 3
+
+
+# -- flags ----------------------------------------------------------------------------------
+def test_flags_set_by_the_reader_are_read(box, client):
+    client.deliver(wanted_message(1), flags=(FLAGGED, ANSWERED, SEEN))
+    client.deliver(wanted_message(2))
+    uids = box.uids("INBOX")
+    assert box.flags("INBOX", uids) == {1: frozenset({FLAGGED, ANSWERED, SEEN}), 2: frozenset()}
+    assert box.fetch("INBOX", [1])[0].flags == frozenset({FLAGGED, ANSWERED, SEEN})
+
+
+def test_appended_mail_keeps_its_flags(box, client):
+    box.append("INBOX", wanted_message(1), (SEEN, FLAGGED))
+    box.append("INBOX", wanted_message(2))
+    assert client.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset({SEEN, FLAGGED}),
+                                           "wanted-2@orbital.example": frozenset()}
+
+
+def test_changed_since_gives_at_least_every_changed_flag(box, client):
+    for n in (1, 2, 3):
+        client.deliver(wanted_message(n))
+    modseq = box.status("INBOX").highest_modseq
+    client.add_flags("INBOX", "wanted-2@orbital.example", [FLAGGED])
+    changed = box.changed_since("INBOX", [1, 2, 3], modseq)
+    assert changed[2] == frozenset({FLAGGED})
+    assert all(changed[uid] == frozenset() for uid in set(changed) - {2})
+
+
+# -- moving and finding ---------------------------------------------------------------------
+def test_move_to_held_keeps_the_message_and_its_flags(backend, box, client):
+    folders = box.folders()
+    client.deliver(unwanted_message(1), flags=(FLAGGED,))
+    client.deliver(wanted_message(2))
+    uid = box.find("INBOX", "unwanted-1@shoes.example")
+
+    box.move("INBOX", uid, folders.held)
+
+    assert client.message_ids("INBOX") == {"wanted-2@orbital.example": frozenset()}
+    assert client.message_ids(backend.held) == {"unwanted-1@shoes.example": frozenset({FLAGGED})}
+    assert box.find("INBOX", "unwanted-1@shoes.example") is None
+    (held_uid,) = box.uids(backend.held)
+    assert box.find(backend.held, "unwanted-1@shoes.example") == held_uid
+    assert box.flags(backend.held, [held_uid]) == {held_uid: frozenset({FLAGGED})}
+
+
+def test_find_by_message_id(box, client):
+    for n in (1, 2, 3):
+        client.deliver(unwanted_message(n))
+    assert box.find("INBOX", "unwanted-2@shoes.example") == 2
+    assert box.find("INBOX", "unwanted-9@shoes.example") is None
+    assert box.find("INBOX", "") is None
+    assert box.find("Nowhere", "unwanted-2@shoes.example") is None
+
+
+def test_find_gives_the_newest_copy_of_a_message(box, client):
+    client.deliver(unwanted_message(1))
+    box.uids("INBOX")
+    client.deliver(unwanted_message(1))
+    assert box.find("INBOX", "unwanted-1@shoes.example") == 2
+
+
+def test_find_matches_the_whole_message_id(box, client):
+    client.deliver(build_message(message_id="<1@example.org>"))
+    box.uids("INBOX")
+    client.deliver(build_message(message_id="<11@example.org>"))
+    assert box.find("INBOX", "1@example.org") == 1
+    assert box.message_ids("INBOX", [1, 2]) == {1: "1@example.org", 2: "11@example.org"}
+
+
+def test_wait_returns_promptly_when_asked_to_stop(box):
+    box.folders()
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    box.wait("INBOX", timeout=30, stop=stop.is_set)
+    assert time.monotonic() - started < 5
+
+
+# -- the pipeline ---------------------------------------------------------------------------
+def deliver_three(client) -> None:
+    client.deliver(wanted_message(1))
+    client.deliver(unwanted_message(1))
+    client.deliver(unwanted_message(2, sender="Spammer <spam@blocked.example>"))
+
+
+EXPECTED = {"wanted-1@orbital.example": "pass", "unwanted-1@shoes.example": "hold",
+            "unwanted-2@shoes.example": "delete"}
+
+
+def test_shadow_mode_decides_and_touches_nothing(backend, box, client, store):
+    deliver_three(client)
+    decisions = pipeline_for(box, store, "shadow").run_once()
+    assert {d.message_id: d.verdict for d in decisions} == EXPECTED
+    assert client.message_ids("INBOX") == dict.fromkeys(EXPECTED, frozenset())
+    assert client.message_ids(backend.held) == {} and client.message_ids("Trash") == {}
+    assert len(store.decisions()) == 3 and store.journal() == []
+
+
+def test_active_mode_holds_and_deletes_without_marking_read(backend, box, client, store):
+    deliver_three(client)
+    pipeline = pipeline_for(box, store, "active")
+
+    decisions = pipeline.run_once()
+
+    assert {d.message_id: d.verdict for d in decisions} == EXPECTED
+    assert client.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
+    assert client.message_ids(backend.held) == {"unwanted-1@shoes.example": frozenset()}
+    assert client.message_ids("Trash") == {"unwanted-2@shoes.example": frozenset()}
+    assert {(e.kind, e.source, e.target, e.state) for e in store.journal(backend.account)} == {
+        ("hold", "INBOX", backend.held, DONE), ("delete", "INBOX", "Trash", DONE)}
+    assert {row.message_id: row.action for row in store.decisions(backend.account)} == EXPECTED
+    assert [t.message_id for t in store.tracked(backend.account, backend.held)] == [
+        "unwanted-1@shoes.example"]
+
+
+def test_each_message_is_decided_once_across_passes(box, client, store):
+    pipeline = pipeline_for(box, store, "active")
+    client.deliver(wanted_message(1))
+    assert len(pipeline.run_once()) == 1
+    assert pipeline.run_once() == []
+    client.deliver(wanted_message(2))
+    assert [d.message_id for d in pipeline.run_once()] == ["wanted-2@orbital.example"]
+    assert pipeline_for(box, store, "active").run_once() == []  # and by a new pipeline
+
+
+def test_a_new_install_decides_only_mail_that_arrives_later(box, client, store):
+    client.deliver(unwanted_message(1))
+    pipeline = pipeline_for(box, store, "active", start_at_existing=False)
+    assert pipeline.run_once() == []
+    client.deliver(unwanted_message(2, sender="Spammer <spam@blocked.example>"))
+    assert [d.message_id for d in pipeline.run_once()] == ["unwanted-2@shoes.example"]
+    assert set(client.message_ids("INBOX")) == {"unwanted-1@shoes.example"}
+
+
+# -- learning from the reader ---------------------------------------------------------------
+def test_a_rescue_from_held_is_learned_by_profile_and_sender_memory(backend, box, client, store):
+    brain = new_brain()
+    client.deliver(unwanted_message(1))
+    (decision,) = pipeline_for(box, store, "active", brain).run_once()
+    assert decision.verdict == "hold"
+
+    client.move("unwanted-1@shoes.example", backend.held, "INBOX")
+    events = Observer(box, brain, store).observe(time.time())
+
+    assert [(e.message_id, e.behaviour) for e in events] == [("unwanted-1@shoes.example", "rescued")]
+    from gatekeeper.core.message import parse
+
+    uid = box.find("INBOX", "unwanted-1@shoes.example")
+    (again,) = brain.assess([parse(box.fetch("INBOX", [uid])[0].raw)])
+    assert again.probability > decision.probability
+    stats = brain.memory.get("address:deals@shoes.example")
+    assert stats is not None and stats.count("rescued", time.time()) > 0
+    assert [row.behaviour for row in store.feedback()] == ["rescued"]
+    assert Observer(box, brain, store).observe(time.time()) == []  # learned once
+
+
+def test_reading_flagging_and_deleting_are_observed(box, client, store):
+    brain = new_brain()
+    for n in (1, 2):
+        client.deliver(wanted_message(n))
+    client.deliver(unwanted_message(3, sender="Orbital Weekly <news@orbital.example>"))
+    pipeline_for(box, store, "active", brain).run_once()
+    client.add_flags("INBOX", "wanted-1@orbital.example", [SEEN, FLAGGED])
+    client.move("wanted-2@orbital.example", "INBOX", "Trash")
+    observed = Observer(box, brain, store).observe(time.time())
+    assert sorted((e.message_id, e.behaviour) for e in observed) == [
+        ("wanted-1@orbital.example", "flagged"), ("wanted-1@orbital.example", "read_soon"),
+        ("wanted-2@orbital.example", "deleted_unread")]
+
+
+def test_a_later_look_learns_flag_changes_since_the_last_one(box, client, store):
+    brain = new_brain()
+    pipeline_for(box, store, "active", brain).run_once()
+    client.deliver(wanted_message(1))
+    pipeline_for(box, store, "active", brain).run_once()
+    observer = Observer(box, brain, store)
+    assert observer.observe(time.time()) == []
+    client.add_flags("INBOX", "wanted-1@orbital.example", [ANSWERED])
+    assert [e.behaviour for e in observer.observe(time.time())] == ["replied"]
+    assert observer.observe(time.time()) == []
+
+
+# -- undo and recovery ----------------------------------------------------------------------
+def test_a_deleted_message_is_restored_by_gatekeeper_undo(backend, client):
+    write_config(backend.config)
+    store = Store(paths().database)
+    client.deliver(unwanted_message(2, sender="Spammer <spam@blocked.example>"))
+    (decision,) = pipeline_for(backend.open(), store, "active").run_once()
+    assert decision.verdict == "delete"
+    assert set(client.message_ids("Trash")) == {"unwanted-2@shoes.example"}
+    (entry,) = store.journal()
+    store.close()
+
+    result = CliRunner().invoke(cli, ["undo", str(entry.id)])
+
+    assert result.exit_code == 0, result.output
+    assert f"{entry.id}: restored to INBOX" in result.output
+    assert set(client.message_ids("INBOX")) == {"unwanted-2@shoes.example"}
+    assert client.message_ids("Trash") == {}
+    store = Store(paths().database)
+    assert store.journal_entry(entry.id).state == UNDONE
+    store.close()
+
+
+def test_undo_of_a_message_that_is_gone_says_so(box, client, store):
+    client.deliver(unwanted_message(1, sender="Spammer <spam@blocked.example>"))
+    pipeline_for(box, store, "active").run_once()
+    client.delete("Trash", "unwanted-1@shoes.example")
+    (entry,) = store.journal()
+    assert actions.undo(box, store, entry) is False
+    assert store.journal_entry(entry.id).state == DONE
+
+
+def test_an_unconfirmed_move_is_finished_once_after_a_crash(backend, box, client, store):
+    """A crash after the intent was journalled but before the move: reconcile moves it."""
+    client.deliver(unwanted_message(1))
+    (uid,) = box.uids("INBOX")
+    action = actions.Action.for_verdict("hold", "active", backend.account, "INBOX", uid,
+                                        "unwanted-1@shoes.example", box.folders())
+    entry = action.intend(store)
+    assert actions.reconcile(box, store) == 1
+    assert set(client.message_ids(backend.held)) == {"unwanted-1@shoes.example"}
+    assert store.journal_entry(entry).state == DONE
+    assert actions.reconcile(box, store) == 0
