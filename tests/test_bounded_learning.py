@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from gatekeeper.core.brain import Brain
 from gatekeeper.core.features import SIGNAL_NAMES
-from gatekeeper.core.junk import JUNK_STATEMENTS
 from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.core.profile import (
@@ -52,7 +51,6 @@ def fitted_profile(seed: int) -> InterestProfile:
     rows = [(" ".join(rng.choice(WORDS, 5)), list(rng.uniform(-1, 1, N))) for _ in range(40)]
     profile = InterestProfile().set_statements(EMBEDDER.embed_many(INTERESTS),
                                                EMBEDDER.embed_many(DISINTERESTS))
-    profile.set_junk(EMBEDDER.embed_many(list(JUNK_STATEMENTS)))
     return profile.fit(evidence(rows), rng.integers(0, 2, 40))
 
 
@@ -84,14 +82,10 @@ def test_no_reaction_moves_any_message_by_more_than_the_bound(seed, sequence, pr
 
         for x, score in zip(watched, scores):
             assert np.abs(profile.decision_function(x) - score).max() <= MAX_STEP_LOG_ODDS + 1e-9
-        change = profile.coef_ - before
-        worst = most_moved(profile, change)
-        # The junk likeness at its limit, with the sign of its change (no one embedding
-        # need reach both that and the meaning's worst direction: the bound covers both).
-        junk = profile._junk_likeness_limit() * np.sign(change[-3])
-        moved = change @ np.concatenate([
+        worst = most_moved(profile, profile.coef_ - before)
+        moved = (profile.coef_ - before) @ np.concatenate([
             profile._rows(worst).embeddings[0], np.zeros(2**18),
-            profile._rows(worst).signals[0], [junk, 0.0, 1.0]])
+            profile._rows(worst).signals[0], [0.0, 1.0]])
         assert abs(moved) <= MAX_STEP_LOG_ODDS + 1e-9
         assert profile.coef_[-2] == statements_weight  # left to refits
 

@@ -172,8 +172,7 @@ def test_explain_names_blocks_and_nearest_examples():
     profile = InterestProfile(neighbours=3).fit(evidence(SPACE + PROMOS, notes=notes),
                                                 [1] * 6 + [0] * 5)
     (explanation,) = profile.explain(evidence(["huge discount on watches today"]))
-    assert set(explanation.contributions) == {"meaning", "words", "signals", "junk", "interests",
-                                                "bias"}
+    assert set(explanation.contributions) == {"meaning", "words", "signals", "interests", "bias"}
     note, wanted, cosine = explanation.nearest[0]
     assert note == "promo 0" and wanted is False and cosine > 0.99
     total = sum(explanation.contributions.values())
@@ -269,50 +268,6 @@ def test_a_profile_of_another_format_is_refused_with_what_to_do(tmp_path):
     (tmp_path / "p" / "profile.json").write_text(json.dumps(meta | {"format": 1}))
     with pytest.raises(ProfileFormatError, match="has format 1"):
         InterestProfile.load(tmp_path / "p")
-
-
-def as_saved_before_the_junk_block(folder) -> None:
-    """Rewrite a saved profile as format 3 wrote it: no junk statements, no junk coefficient."""
-    meta = json.loads((folder / "profile.json").read_text())
-    schema = meta["schema"] | {"blocks": ["meaning", "words", "signals", "interests", "bias"]}
-    (folder / "profile.json").write_text(json.dumps(meta | {"format": 3, "schema": schema}))
-    with np.load(folder / "profile.npz") as data:
-        arrays = {k: v for k, v in data.items() if k != "junk"}
-    for name in ("coef", "prior_coef"):
-        assert arrays[name][-3] == 0.0  # no junk statements: the block learned nothing
-        arrays[name] = np.delete(arrays[name], -3)
-    np.savez(folder / "profile.npz", **arrays)
-
-
-def test_a_profile_saved_before_the_junk_block_scores_as_it_did_and_then_learns_it(tmp_path):
-    profile = statements(InterestProfile(), ["rocket"]).fit(evidence(SPACE + PROMOS),
-                                                           [1] * 6 + [0] * 5)
-    profile.save(tmp_path / "p")
-    as_saved_before_the_junk_block(tmp_path / "p")
-
-    loaded = InterestProfile.load(tmp_path / "p")
-    probe = evidence(SPACE + CARS + PROMOS)
-    np.testing.assert_allclose(loaded.decision_function(probe), profile.decision_function(probe))
-
-    loaded.set_junk(EMBEDDER.embed_many(PROMOS[:2])).consolidate()
-    assert loaded.explain(evidence(PROMOS[:1]))[0].contributions["junk"] < 0
-
-
-def test_the_junk_block_learns_that_mail_reading_like_junk_is_unwanted_and_is_saved(tmp_path):
-    junk = EMBEDDER.embed_many(["cheap pills discount offer", "win a free cruise now"])
-    profile = InterestProfile().set_junk(junk).fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
-    likeness = profile.junk_likeness(EMBEDDER.embed_many(PROMOS + SPACE))
-    assert likeness[:5].mean() > likeness[5:].mean()
-    (promo,) = profile.explain(evidence(["cheap pills discount offer"]))
-    assert promo.contributions["junk"] < 0
-    profile.save(tmp_path / "p")
-    np.testing.assert_array_equal(InterestProfile.load(tmp_path / "p").junk_, junk)
-
-
-def test_without_junk_statements_the_junk_block_reads_nothing():
-    profile = InterestProfile().fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
-    assert not profile.junk_likeness(EMBEDDER.embed_many(PROMOS)).any()
-    assert profile._junk_likeness_limit() == 0.0
 
 
 def test_word_weights_hold_still_between_refits():

@@ -142,8 +142,6 @@ class Brain:
         self.profile = profile or InterestProfile()
         if not hasattr(self.profile, "interests_"):
             self._start_without_statements()
-        if not len(getattr(self.profile, "junk_", ())):  # new, or saved before the junk block
-            self.profile.set_junk(self._junk_vectors())
         self.memory = memory or SenderMemory()
         self.settings = settings or PolicySettings()
         self.lists = lists or Lists()
@@ -243,14 +241,10 @@ class Brain:
         """Whether each message reads like what nearly every reader throws away (`junk`)."""
         if not len(embeddings):
             return np.zeros(0, bool)
-        return junk_similarity(embeddings, self._junk_vectors()) >= JUNK_SIMILARITY
-
-    def _junk_vectors(self) -> np.ndarray:
-        """The junk statements embedded, once per model, not per brain (the simulator's many)."""
         model = self.embedder.model_id
-        if model not in _JUNK_VECTORS:
+        if model not in _JUNK_VECTORS:  # once per model, not per brain (the simulator's many)
             _JUNK_VECTORS[model] = self.embedder.embed_many(list(JUNK_STATEMENTS))
-        return _JUNK_VECTORS[model]
+        return junk_similarity(embeddings, _JUNK_VECTORS[model]) >= JUNK_SIMILARITY
 
     def _settle_early(self, messages: Sequence[Message], now: float) -> dict[int, Assessment]:
         """Assessments of the messages the model need not read, by position.

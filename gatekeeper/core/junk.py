@@ -1,9 +1,5 @@
 """What nearly every reader throws away, in plain words, shipped with the gatekeeper.
 
-The profile reads them as one number, how much a message reads like the closest of them
-(`InterestProfile.junk_likeness`), whose weight it learns like a signal's: that carries
-to senders and kinds of mail it never saw, where the words of one corpus do not.
-
 Trash is for junk. Mail is deleted only when the profile is sure the reader does not want
 it and the reader has thrown away mail like it (`policy`'s guard rails). "Like it" is
 strict for mail that reads like anything else (two of its nearest examples within cosine
@@ -33,12 +29,6 @@ JUNK_STATEMENTS = (
 # posts the 20 Newsgroups reader wants are above 0.4; at 0.35, 2-2.6% of those posts
 # were, and the looser rail deleted two of them.
 JUNK_SIMILARITY = 0.4
-# Where the profile's junk block starts to count (`InterestProfile.junk_likeness`): below
-# it a message reads like none of the statements. Chosen on the tuning world with the
-# block's weight (1.5): the sender split's commercial-but-wanted mail against spam, learned
-# without any such mail, AUC 0.874 -> 0.896; spam removed at 0.1% of wanted mail lost, new
-# senders, 62% -> 77%; the 20 Newsgroups reader unchanged (AUC 0.952 / 0.950).
-JUNK_LIKENESS_FROM = 0.2
 
 
 def junk_similarity(embeddings: np.ndarray, statements: np.ndarray) -> np.ndarray:

@@ -9,8 +9,6 @@ logistic model over four blocks:
 - a hashed bag of words, TF-IDF weighted (the spam-like surface that embeddings smooth
   away; the IDF comes from the kept examples at the last refit),
 - header and sender signals (bulk markers, authentication, the sender's history),
-- how much the message reads like junk nearly every reader throws away (`junk`): one
-  number, learned like a signal, that carries to senders and kinds of mail never seen,
 - a prior from the reader's plain-language interests and disinterests.
 
 The coefficients are regularised toward a prior mean in which only the interest prior
@@ -47,16 +45,15 @@ from scipy import sparse
 
 from ..errors import NotFittedError, ProfileFormatError
 from .features import HISTORY_SIGNALS
-from .junk import JUNK_LIKENESS_FROM, junk_similarity
 
 # 2: examples keep term frequencies, weighted by IDF when used; 3: examples keep the id of
-# their reaction, and the feature schema is saved with the profile; 4: the junk block.
-FORMAT_VERSION = 4
+# their reaction, and the feature schema is saved with the profile.
+FORMAT_VERSION = 3
 EMBEDDING_DIMENSION = 384
 WORD_FEATURES = 2**18
 # Words, numbers and dotted names (domains, versions) as tokens.
 TOKEN_PATTERN = r"(?u)\b\w[\w'.-]*\w\b|\b\w\b"
-BLOCKS = ("meaning", "words", "signals", "junk", "interests", "bias")  # the model's input, in order
+BLOCKS = ("meaning", "words", "signals", "interests", "bias")  # the model's input, in order
 ONLINE_STEPS = 3  # gradient steps `partial_fit` takes on each reaction
 # The most one reaction's online step may move any message's log-odds: a factor of 4.5 in
 # the odds. Before this bound one rescue of a message its statements scored at -19 moved
@@ -132,9 +129,8 @@ class InterestProfile:
         alpha: strength of the pull toward the prior mean (higher: learns more slowly).
         prior_scale: log-odds per unit of interest-minus-disinterest similarity.
         prior_offset: similarity at which the interest prior is neutral.
-        embedding_weight, word_weight, signal_weight, junk_weight: the scale of each
-            block; a smaller scale asks for larger coefficients, so the block is
-            regularised harder.
+        embedding_weight, word_weight, signal_weight: the scale of each block; a smaller
+            scale asks for larger coefficients, so the block is regularised harder.
         half_life_days: evidence this old counts half in `consolidate`.
         history_signals: how many trailing signals describe the sender's history rather
             than the message (`features.HISTORY_SIGNALS`).
@@ -161,7 +157,6 @@ class InterestProfile:
     # With statements only, the coefficients, signals and examples are None.
     interests_: np.ndarray
     disinterests_: np.ndarray
-    junk_: np.ndarray  # the statements of `junk`, embedded (empty: no junk block)
     signal_names_: tuple[str, ...] | None
     n_signals_: int | None
     coef_: np.ndarray | None
@@ -179,7 +174,6 @@ class InterestProfile:
         embedding_weight: float = 0.5,
         word_weight: float = 2.0,
         signal_weight: float = 0.5,
-        junk_weight: float = 1.5,
         half_life_days: float = 120.0,
         history_signals: int = HISTORY_SIGNALS,
         unseen_sender_weight: float = 1.0,
@@ -193,7 +187,6 @@ class InterestProfile:
         self.embedding_weight = embedding_weight
         self.word_weight = word_weight
         self.signal_weight = signal_weight
-        self.junk_weight = junk_weight
         self.half_life_days = half_life_days
         self.history_signals = history_signals
         self.unseen_sender_weight = unseen_sender_weight
@@ -229,25 +222,6 @@ class InterestProfile:
             self._start(signal_names=None)
         return self
 
-    def set_junk(self, statements: np.ndarray) -> InterestProfile:
-        """Use these embedded statements of what nearly every reader throws away (`junk`)."""
-        self.junk_ = np.asarray(statements, dtype=np.float32).reshape(-1, 384)
-        return self
-
-    def junk_likeness(self, embeddings: np.ndarray) -> np.ndarray:
-        """The junk block's input: how far each message's cosine to the closest junk
-        statement lies above `JUNK_LIKENESS_FROM`, times `junk_weight` (0 without them)."""
-        junk = getattr(self, "junk_", None)
-        if junk is None or not len(junk) or not len(embeddings):
-            return np.zeros(len(embeddings))
-        closest = junk_similarity(embeddings, junk).astype(np.float64)
-        return self.junk_weight * np.maximum(closest - JUNK_LIKENESS_FROM, 0.0)
-
-    def _junk_likeness_limit(self) -> float:
-        """The most `junk_likeness` can be for any unit vector."""
-        junk = getattr(self, "junk_", None)
-        return 0.0 if junk is None or not len(junk) else self.junk_weight * (1.0 - JUNK_LIKENESS_FROM)
-
     def interest_prior(self, embeddings: np.ndarray) -> np.ndarray:
         """Log-odds from the statements alone (0 when there are none)."""
         gap = np.zeros(len(embeddings), dtype=np.float64)
@@ -259,12 +233,11 @@ class InterestProfile:
 
     # -- features -------------------------------------------------------------------
     def _rows(self, X: Evidence, counts: sparse.csr_matrix | None = None) -> _Rows:
-        """The model's input, block by block: [embedding | words | signals | junk | prior | 1]."""
+        """The model's input, block by block: [embedding | words | signals | prior | 1]."""
         embeddings = np.asarray(X.embeddings, dtype=np.float32)
         counts = X.term_frequencies() if counts is None else counts
         return _Rows(embeddings * self.embedding_weight, self._tf_idf(counts),
-                     self._scaled_signals(X.signals), self.junk_likeness(embeddings),
-                     self.interest_prior(embeddings))
+                     self._scaled_signals(X.signals), self.interest_prior(embeddings))
 
     def _scaled_signals(self, signals: np.ndarray) -> np.ndarray:
         """Signals clipped to the limit the step bound counts on, times their weight."""
@@ -293,7 +266,7 @@ class InterestProfile:
             self.coef_ = None
             return
         n_signals = len(signal_names)
-        self.prior_coef_ = np.zeros(EMBEDDING_DIMENSION + WORD_FEATURES + n_signals + 3)
+        self.prior_coef_ = np.zeros(EMBEDDING_DIMENSION + WORD_FEATURES + n_signals + 2)
         self.prior_coef_[-2] = 1.0
         self.coef_ = self.prior_coef_.copy()
         self.examples_ = _Examples.empty(n_signals)
@@ -371,13 +344,11 @@ class InterestProfile:
         """Per row r, the most |r . x| can be for any message's row x: the largest change
         in any message's log-odds that a step of coefficients along r per unit makes.
         Cauchy-Schwarz per block: embeddings are unit vectors (times their weight), word
-        rows have length `word_weight`, signals stay within `SIGNAL_LIMIT`, the junk
-        likeness within its limit, bias 1."""
+        rows have length `word_weight`, signals stay within `SIGNAL_LIMIT`, bias 1."""
         embedding = self.embedding_weight * np.linalg.norm(rows.embeddings, axis=1)
         words = self.word_weight * np.sqrt(np.asarray(rows.words.multiply(rows.words).sum(axis=1)).ravel())
         signals = self.signal_weight * SIGNAL_LIMIT * np.abs(rows.signals).sum(axis=1)
-        junk = self._junk_likeness_limit() * np.abs(rows.junk)
-        return embedding + words + signals + junk + 1.0
+        return embedding + words + signals + 1.0
 
     def consolidate(self, now: float | None = None) -> InterestProfile:
         """Refit on every kept example, older ones decayed by `half_life_days`, and
@@ -402,7 +373,6 @@ class InterestProfile:
         examples = self._examples
         return _Rows(examples.embeddings[chosen] * self.embedding_weight,
                      self._tf_idf(examples.words[chosen], idf), examples.signals[chosen],
-                     self.junk_likeness(examples.embeddings[chosen]),
                      self.interest_prior(examples.embeddings[chosen]))
 
     def _fit(self, chosen: np.ndarray, weights: np.ndarray, idf: np.ndarray,
@@ -473,7 +443,6 @@ class InterestProfile:
         both = _Rows(np.vstack([rows.embeddings, rows.embeddings[known]]),
                      sparse.vstack([rows.words, rows.words[known]], format="csr"),
                      np.vstack([rows.signals, unseen]),
-                     np.concatenate([rows.junk, rows.junk[known]]),
                      np.concatenate([rows.prior, rows.prior[known]]))
         return (both, np.concatenate([labels, labels[known]]),
                 np.concatenate([weights, self.unseen_sender_weight * weights[known]]))
@@ -572,21 +541,20 @@ class InterestProfile:
         coef = getattr(self, "coef_", None)
         if coef is None:
             return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n)}
-        # The model's rows with the embedding, the junk likeness and the prior left at zero.
+        # The model's rows with the embedding and the prior left at zero.
         rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(term_frequencies(texts)),
-                     self._scaled_signals(signals), np.zeros(n), np.zeros(n))
+                     self._scaled_signals(signals), np.zeros(n))
         blocks = rows.contributions(coef)
         return {name: blocks[name] for name in ("words", "signals", "bias")}
 
     def meaning_bounds(self) -> tuple[float, float]:
-        """The least and most log-odds the embedding-reading blocks (meaning, junk
-        likeness and the interest prior) can add for any unit vector: Cauchy-Schwarz for
-        the meaning, cosines in [-1, 1] for the junk likeness and the prior. Sound, so a
-        verdict that holds across them holds whatever the model would say."""
+        """The least and most log-odds the embedding-reading blocks (meaning and the
+        interest prior) can add for any unit vector: Cauchy-Schwarz for the meaning,
+        cosines in [-1, 1] for the prior. Sound, so a verdict that holds across them
+        holds whatever the model would say."""
         self._check_fitted()
         coef = getattr(self, "coef_", None)
         meaning = 0.0 if coef is None else self.embedding_weight * np.linalg.norm(coef[:384])
-        junk = 0.0 if coef is None else float(coef[-3]) * self._junk_likeness_limit()
         weight = 1.0 if coef is None else float(coef[-2])
         low = high = 0.0
         if len(self.interests_):
@@ -594,7 +562,7 @@ class InterestProfile:
         if len(self.disinterests_):
             low -= 1.0 - self.prior_offset
         prior = sorted((weight * self.prior_scale * low, weight * self.prior_scale * high))
-        return float(prior[0] - meaning + min(junk, 0.0)), float(prior[1] + meaning + max(junk, 0.0))
+        return float(prior[0] - meaning), float(prior[1] + meaning)
 
     def _block_contributions(self, X: Evidence) -> dict[str, np.ndarray]:
         coef = getattr(self, "coef_", None)
@@ -622,8 +590,7 @@ class InterestProfile:
         """The profile as numpy arrays and JSON-able metadata: no pickle, no message text."""
         self._check_fitted()
         arrays: dict[str, np.ndarray] = {"interests": self.interests_,
-                                         "disinterests": self.disinterests_,
-                                         "junk": getattr(self, "junk_", np.zeros((0, 384)))}
+                                         "disinterests": self.disinterests_}
         meta = {"format": FORMAT_VERSION, "params": self.get_params(), "schema": self.schema()}
         if self.coef_ is not None and self.idf_ is not None:  # set together, by `_start`
             arrays |= {"coef": self.coef_, "prior_coef": self.prior_coef_, "idf": self.idf_}
@@ -639,8 +606,6 @@ class InterestProfile:
         that will use it): relearn it from the reactions then."""
         if meta.get("format") == 2:  # the same model, before reaction ids and schemas
             arrays, meta = _from_format_2(arrays, meta, signal_names)
-        if meta.get("format") == 3:  # before the junk block
-            arrays, meta = _from_format_3(arrays, meta)
         if meta.get("format") != FORMAT_VERSION:
             raise ProfileFormatError(f"{where} has format {meta.get('format')}, this version "
                                      f"reads {FORMAT_VERSION}")
@@ -651,7 +616,6 @@ class InterestProfile:
             raise ProfileFormatError(f"{where} was learned with other features "
                                      f"({', '.join(changed)} changed)")
         profile = cls(**meta["params"]).set_statements(arrays["interests"], arrays["disinterests"])
-        profile.set_junk(arrays["junk"])
         if "coef" in arrays:
             profile._start(schema["signals"])
             profile.coef_, profile.prior_coef_ = arrays["coef"], arrays["prior_coef"]
@@ -688,24 +652,7 @@ def _from_format_2(arrays, meta: dict, signal_names: Sequence[str] | None) -> tu
     arrays = dict(arrays)
     if "labels" in arrays:
         arrays["ids"] = np.full(len(arrays["labels"]), NO_REACTION, np.int64)
-    schema = dict(InterestProfile().schema(), signals=names, blocks=list(BLOCKS_BEFORE_JUNK))
-    return arrays, {**meta, "format": 3, "schema": schema}
-
-
-BLOCKS_BEFORE_JUNK = ("meaning", "words", "signals", "interests", "bias")
-
-
-def _from_format_3(arrays, meta: dict) -> tuple[dict, dict]:
-    """A format-3 profile in format 4: its junk block weighs nothing (the profile scores as
-    it did) and has no statements until a brain gives it them; the next refit learns it."""
-    arrays = dict(arrays)
-    for name in ("coef", "prior_coef"):
-        if name in arrays:  # the junk coefficient goes before the statements' weight and bias
-            arrays[name] = np.insert(arrays[name], len(arrays[name]) - 2, 0.0)
-    arrays.setdefault("junk", np.zeros((0, 384), np.float32))
-    schema = meta["schema"]
-    if schema.get("blocks") == list(BLOCKS_BEFORE_JUNK):
-        schema = dict(schema, blocks=list(BLOCKS))
+    schema = dict(InterestProfile().schema(), signals=names)
     return arrays, {**meta, "format": FORMAT_VERSION, "schema": schema}
 
 
@@ -862,39 +809,35 @@ class _Rows:
     embeddings: np.ndarray  # (n, 384)
     words: sparse.csr_matrix  # (n, WORD_FEATURES), hashed TF-IDF, rows of length word_weight
     signals: np.ndarray  # (n, k)
-    junk: np.ndarray  # (n,) junk likeness
     prior: np.ndarray  # (n,) interest-prior log-odds
 
     def _edges(self) -> np.ndarray:
-        return np.cumsum([0, 384, self.words.shape[1], self.signals.shape[1], 1, 1, 1])
+        return np.cumsum([0, 384, self.words.shape[1], self.signals.shape[1], 1, 1])
 
     def select(self, rows: Sequence[int]) -> _Rows:
         return _Rows(self.embeddings[rows], self.words[rows], self.signals[rows],
-                     self.junk[rows], self.prior[rows])
+                     self.prior[rows])
 
     def without_prior(self) -> _Rows:
         """The same rows with the interest prior at zero: what an online step moves."""
-        return _Rows(self.embeddings, self.words, self.signals, self.junk,
-                     np.zeros_like(self.prior))
+        return _Rows(self.embeddings, self.words, self.signals, np.zeros_like(self.prior))
 
     def squared_norms(self) -> np.ndarray:
         return (np.einsum("ij,ij->i", self.embeddings, self.embeddings, dtype=np.float64)
                 + np.asarray(self.words.multiply(self.words).sum(axis=1)).ravel()
-                + np.einsum("ij,ij->i", self.signals, self.signals) + self.junk ** 2
-                + self.prior ** 2 + 1.0)
+                + np.einsum("ij,ij->i", self.signals, self.signals) + self.prior ** 2 + 1.0)
 
     def dot(self, coef: np.ndarray) -> np.ndarray:
         """Log-odds: the rows times the coefficients."""
         e = self._edges()
         return (self.embeddings @ coef[e[0]:e[1]] + self.words @ coef[e[1]:e[2]]
-                + self.signals @ coef[e[2]:e[3]] + self.junk * coef[e[3]]
-                + self.prior * coef[e[4]] + coef[e[5]])
+                + self.signals @ coef[e[2]:e[3]] + self.prior * coef[e[3]] + coef[e[4]])
 
     def transpose_dot(self, values: np.ndarray) -> np.ndarray:
         """The rows' transpose times a vector: the shape of a gradient."""
         return np.concatenate([
             self.embeddings.T.astype(np.float64) @ values, self.words.T @ values,
-            self.signals.T @ values, [self.junk @ values], [self.prior @ values], [values.sum()],
+            self.signals.T @ values, [self.prior @ values], [values.sum()],
         ])
 
     def contributions(self, coef: np.ndarray) -> dict[str, np.ndarray]:
@@ -903,9 +846,8 @@ class _Rows:
             "meaning": self.embeddings @ coef[e[0]:e[1]],
             "words": self.words @ coef[e[1]:e[2]],
             "signals": self.signals @ coef[e[2]:e[3]],
-            "junk": self.junk * coef[e[3]],
-            "interests": self.prior * coef[e[4]],
-            "bias": np.full(len(self.prior), coef[e[5]]),
+            "interests": self.prior * coef[e[3]],
+            "bias": np.full(len(self.prior), coef[e[4]]),
         }
 
 
@@ -998,9 +940,9 @@ def _fit_logistic(rows: _Rows, labels, weights, prior_mean, alpha, start,
     from scipy.optimize import minimize  # 28 MB: loaded when the daemon first learns
 
     active = np.unique(rows.words.indices)
-    compact = _Rows(rows.embeddings, rows.words[:, active], rows.signals, rows.junk, rows.prior)
+    compact = _Rows(rows.embeddings, rows.words[:, active], rows.signals, rows.prior)
     edges = rows._edges()
-    keep = np.concatenate([np.arange(edges[1]), edges[1] + active, np.arange(edges[2], edges[6])])
+    keep = np.concatenate([np.arange(edges[1]), edges[1] + active, np.arange(edges[2], edges[5])])
     total = max(weights.sum(), 1e-9)
     mean = prior_mean[keep]
     free_bias = np.ones(len(keep))
