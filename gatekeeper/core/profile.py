@@ -108,6 +108,12 @@ class Evidence:
         width = np.asarray(self.signals).shape[1]
         return tuple(self.signal_names) or tuple(f"signal {i}" for i in range(width))
 
+    def without_signals(self, names: Sequence[str]) -> Evidence:
+        """The same evidence with the signals named `names` at zero."""
+        signals = np.array(self.signals, dtype=np.float64)
+        signals[:, [self.names().index(name) for name in names]] = 0.0
+        return replace(self, signals=signals)
+
 
 @dataclass(frozen=True)
 class Explanation:
@@ -710,9 +716,7 @@ class OnlineRows:
         `varying` taken as varying (their values in `X` are ignored)."""
         profile._check_fitted()
         columns = [X.names().index(name) for name in varying]
-        signals = np.array(X.signals, dtype=np.float64)
-        signals[:, columns] = 0.0
-        fixed = replace(X, signals=signals)
+        fixed = X.without_signals(varying)
         rows = profile._rows(fixed).without_prior()
         coef = getattr(profile, "coef_", None)
         start = EMBEDDING_DIMENSION + WORD_FEATURES

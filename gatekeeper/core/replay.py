@@ -20,8 +20,6 @@ each part equal to the code it replays; tests/test_simulate.py the whole to a re
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
 from .brain import learning_signal
@@ -42,10 +40,7 @@ _LABEL, _WEIGHT = np.array([learning_signal(b) or (0, 0.0) for b in BEHAVIOURS],
 def as_new_sender(evidence: Evidence) -> Evidence:
     """The evidence as a reader whose sender memory knows nothing of the sender reads it:
     the memory's signals at zero (a campaign's sender is new to every recipient)."""
-    signals = np.array(evidence.signals, dtype=np.float64)
-    names = evidence.names()
-    signals[:, [names.index(name) for name in MEMORY_SIGNAL_NAMES]] = 0.0
-    return replace(evidence, signals=signals)
+    return evidence.without_signals(MEMORY_SIGNAL_NAMES)
 
 
 def message_rows(profile: InterestProfile, evidence: Evidence) -> OnlineRows:
