@@ -214,6 +214,7 @@ def test_asking_for_an_unknown_account_lists_the_known_ones():
     ('mode = "shadow"\ncolour = "blue"\n', "unknown setting(s) colour"),
     ("[policy]\nprobe_chance = 0.1\n", "[policy]: unknown setting(s) probe_chance"),
     (account_block(hots="imap.example.org"), "#1: unknown setting(s) hots"),
+    (account_block(backend="imap"), "#1: unknown setting(s) backend; known: archive_folder"),
     ('mode = "loud"\n', "mode must be one of shadow, tag, active, not 'loud'"),
     ('embedder = "word2vec"\n',
      "embedder must be one of onnx, sentence-transformers, not 'word2vec'"),

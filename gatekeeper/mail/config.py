@@ -137,15 +137,16 @@ class Settings:
                           + (", ".join(a.name for a in self.accounts) or "none"))
 
 
-def _build(cls, data: dict, where: str, also: str = ""):
-    """`cls` from a table of settings; `also` names what else the table may hold."""
-    known = {f.name for f in fields(cls)} - {"backend"}  # an account's section, not a key
-    unknown = sorted(set(data) - known - {"backend"})
+def _build(cls, data: dict, where: str, also: str = "", **given):
+    """`cls` from a table of settings and the fields `given` already built (not keys of
+    the table); `also` names what else the table may hold."""
+    known = {f.name for f in fields(cls)} - set(given)
+    unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(known))}{also}")
     try:
-        return cls(**data)
+        return cls(**data, **given)
     except TypeError as error:
         raise ConfigError(f"{where}: {error}") from error
 
@@ -202,11 +203,9 @@ def _account(data: dict, index: int) -> AccountConfig:
     kind = _kind_of(data, where)
     section = _backend_section(data, kind, where)
     backend = _build(BACKENDS[kind].settings, section, f"{where} [accounts.{kind}]")
-    if "backend" in data:
-        raise ConfigError(f"{where}: unknown setting(s) backend")
     sections = " or ".join(f"[accounts.{kind}]" for kind in BACKENDS)
-    account = _build(AccountConfig, {**data, "backend": backend}, where,
-                     f"; and its section, {sections}")
+    account = _build(AccountConfig, data, where, f"; and its section, {sections}",
+                     backend=backend)
     if not account.name:
         raise ConfigError(f"{where}: give the account a name")
     problems = backend.problems()
