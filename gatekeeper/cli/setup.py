@@ -75,10 +75,8 @@ def init(context: click.Context, address: str | None, no_verify: bool, **given) 
         from ..mail import setup_dialogue as dialogue
 
         account = dialogue.ask_server(address, server, given)
-        login = account.section(ImapSettings)
-        needs_password = login.auth == "password" and not (login.password_env
-                                                           or login.password_command)
-        route = (dialogue.ask_password_route(account) if needs_password
+        route = (dialogue.ask_password_route(account)
+                 if account.section(ImapSettings).password_from_keyring
                  else dialogue.PasswordRoute(account))
     else:
         account = onboarding.account_for_address(address, server, **given)
@@ -88,8 +86,7 @@ def init(context: click.Context, address: str | None, no_verify: bool, **given) 
         click.echo(f"server: {inert(login.host)}:{login.port} ({login.security}), "
                    f"{server.found_by if not given['host'] else 'as given'}; "
                    f"login {inert(login.username)}, auth {login.auth}")
-        if (login.auth == "password" and not (login.password_env or login.password_command)
-                and keyring_backend() is None):
+        if login.password_from_keyring and keyring_backend() is None:
             raise CredentialsError(f"{NO_KEYRING}; {OTHER_ROUTES}")
     if not no_verify:
         try:

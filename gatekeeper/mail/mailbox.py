@@ -93,6 +93,11 @@ class ImapSettings:
     def where(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def password_from_keyring(self) -> bool:
+        """A password login with no other route named: the password sits in the keyring."""
+        return self.auth == "password" and not (self.password_env or self.password_command)
+
 
 @dataclass(frozen=True)
 class MaildirSettings:
