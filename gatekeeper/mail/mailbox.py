@@ -6,6 +6,11 @@ never marks a message read), moves with UID MOVE or, without MOVE, with COPY + \
 well inside the servers' 30-minute limit. `MaildirMailbox` implements the same protocol
 over a Maildir tree (mbsync and offlineimap users, and the fast test double).
 
+The protocol speaks no IMAP: a message is a `MessageRef`, text only its backend reads,
+and how far a folder was read is a cursor, also the backend's own text. Both backends
+here write IMAP's numbers into them (ref "{uidvalidity}:{uid}", cursor
+"{uidvalidity}:{last_uid}:{modseq}"); another backend (JMAP, a web API) writes its own.
+
 Each kind of mailbox is registered once in `BACKENDS`: its settings section (the
 account's `[accounts.<kind>]` table) and how to open it. `open_mailbox` and the settings
 file read that registry, so a new backend is a class, its settings and one entry there.
@@ -21,10 +26,10 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NewType, Protocol
 
 from ..core.message import MAX_HEADER_BYTES, parse
 from ..core.vocabulary import ANSWERED, DELETED, FLAGGED, SEEN
@@ -112,23 +117,32 @@ class MaildirSettings:
         return self.path
 
 
-@dataclass(frozen=True)
-class FolderStatus:
-    """A folder's identity and high-water marks."""
-
-    uidvalidity: int
-    uidnext: int
-    highest_modseq: int  # 0 when the server has no CONDSTORE
+MessageRef = NewType("MessageRef", str)
+"""A message in one folder, as its backend names it: opaque to callers, stable while the
+message stays there, never given to another message of that folder."""
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """A message as fetched: its UID, its first bytes, its flags, when it arrived."""
+    """A message as fetched: its reference, its first bytes, its flags, when it arrived."""
 
-    uid: int
+    ref: MessageRef
     raw: bytes
     flags: frozenset[str]
     arrived: float = 0.0  # the server's arrival time (IMAP INTERNALDATE), 0 when unknown
+    cursor: str = ""  # from `fetch_new`: the folder's cursor once this message is decided
+
+
+@dataclass(frozen=True)
+class NewMail:
+    """What `fetch_new` found: messages in arrival order and the folder's cursor after
+    them (to save when there are none). `restarted`: the backend could not go on from the
+    cursor it was given (IMAP: a new UIDVALIDITY) and started the folder over, so what it
+    gives may include mail decided or seen before."""
+
+    messages: list[Fetched]
+    cursor: str
+    restarted: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,21 +163,79 @@ class Mailbox(Protocol):
     account: str
 
     def folders(self, refresh: bool = False) -> Folders: ...
-    def status(self, folder: str) -> FolderStatus: ...
-    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]: ...
-    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]: ...
-    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]: ...
-    def changed_since(self, folder: str, uids: Iterable[int],
-                      modseq: int) -> dict[int, frozenset[str]]: ...
-    def uids(self, folder: str) -> list[int]: ...
-    def uids_since(self, folder: str, since: date) -> list[int]: ...
-    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None: ...
-    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]: ...
-    def move(self, folder: str, uid: int, target: str) -> int | None: ...
-    def tag(self, folder: str, uid: int, keyword: str) -> None: ...
+    # A cursor is a backend's own text for how far a folder was read ("": not at all).
+    def fetch_new(self, folder: str, cursor: str, limit: int) -> NewMail: ...
+    def cursor_at_end(self, folder: str) -> str: ...  # past everything there now
+    def fetch(self, folder: str, refs: Iterable[MessageRef]) -> list[Fetched]: ...
+    def flags(self, folder: str,
+              refs: Iterable[MessageRef]) -> dict[MessageRef, frozenset[str]]: ...
+    # The flags of those of `refs` changed since `cursor` (at least), and a new cursor.
+    def changes(self, folder: str, refs: Iterable[MessageRef],
+                cursor: str) -> tuple[dict[MessageRef, frozenset[str]], str]: ...
+    def refs(self, folder: str) -> list[MessageRef]: ...  # in arrival order
+    def refs_since(self, folder: str, since: date) -> list[MessageRef]: ...
+    def find(self, folder: str, message_id: str,
+             content_hash: str = "") -> MessageRef | None: ...
+    def message_ids(self, folder: str, refs: Iterable[MessageRef]) -> dict[MessageRef, str]: ...
+    def move(self, folder: str, ref: MessageRef, target: str) -> MessageRef | None: ...
+    def tag(self, folder: str, ref: MessageRef, keyword: str) -> None: ...
     def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None: ...
     def wait(self, folder: str, timeout: float, stop: Callable[[], bool] = ...) -> bool: ...
     def close(self) -> None: ...
+
+
+# -- references and cursors of the UID backends (IMAP, and Maildir's side file) ------------
+# A ref is "{uidvalidity}:{uid}": a ref of another UIDVALIDITY names nothing here. One
+# with no validity (":{uid}", a journal entry from before refs) means a UID of the current
+# one; callers use those only after checking the content is the same message.
+@dataclass(frozen=True)
+class _Position:
+    """How far a folder was read: the text of a cursor, "{uidvalidity}:{last_uid}:{modseq}"."""
+
+    validity: int
+    last_uid: int = 0
+    modseq: int = 0  # HIGHESTMODSEQ when it was written; 0 without CONDSTORE
+
+    def __str__(self) -> str:
+        return f"{self.validity}:{self.last_uid}:{self.modseq}"
+
+    @classmethod
+    def read(cls, cursor: str, validity: int) -> _Position | None:
+        """The cursor's position in a folder of this UIDVALIDITY; None when it is "", of
+        another UIDVALIDITY, or not a cursor of these backends."""
+        parts = cursor.split(":")
+        if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
+            return None
+        position = cls(*map(int, parts))
+        return position if position.validity == validity else None
+
+
+def _ref(validity: int, uid: int) -> MessageRef:
+    return MessageRef(f"{validity}:{uid}")
+
+
+def _uid_in(ref: str, validity: int) -> int | None:
+    """The UID `ref` names in a folder of this UIDVALIDITY, None when it names none."""
+    given, _, uid = ref.partition(":")
+    if given not in ("", str(validity)) or not (uid.isascii() and uid.isdigit()):
+        return None
+    return int(uid)
+
+
+def _resume(cursor: str, validity: int) -> tuple[int, bool]:
+    """(the last UID `cursor` had read in a folder of this UIDVALIDITY, whether the
+    folder must be read again from its start: a cursor of another UIDVALIDITY)."""
+    position = _Position.read(cursor, validity)
+    return (position.last_uid, False) if position else (0, cursor != "")
+
+
+def _new_mail(fetched: list[Fetched], validity: int, last_uid: int, modseq: int,
+              restarted: bool) -> NewMail:
+    """`fetch_new`'s answer: each message with the cursor just past it."""
+    messages = [replace(item, cursor=str(_Position(validity, _uid_in(item.ref, validity) or 0,
+                                                   modseq))) for item in fetched]
+    cursor = messages[-1].cursor if messages else str(_Position(validity, last_uid, modseq))
+    return NewMail(messages, cursor, restarted)
 
 
 # -- IMAP --------------------------------------------------------------------------------
@@ -176,6 +248,15 @@ def _flags(flags: Iterable[bytes | str]) -> frozenset[str]:
     return frozenset(_text(f) for f in flags) - {RECENT}
 
 
+@dataclass(frozen=True)
+class _FolderStatus:
+    """A selected IMAP folder's identity and high-water marks."""
+
+    uidvalidity: int
+    uidnext: int  # 0 when the server did not say
+    highest_modseq: int  # 0 when the server has no CONDSTORE
+
+
 class ImapMailbox:
     """A mailbox on an IMAP server."""
 
@@ -186,6 +267,7 @@ class ImapMailbox:
         self._secret = secret
         self._client: Any = None  # an IMAPClient when connected (imapclient ships no types)
         self._selected: str | None = None
+        self._validity = 0  # the selected folder's UIDVALIDITY
         self._folders: Folders | None = None
         self.connect()
 
@@ -264,7 +346,7 @@ class ImapMailbox:
         except IMAPClientError as error:
             raise FolderMissingError(f"{self.account}: cannot open folder {folder!r} "
                                      f"({error})") from error
-        self._selected = folder
+        self._selected, self._validity = folder, int(response[b"UIDVALIDITY"])
         return response
 
     def _ensure(self, folder: str) -> None:
@@ -320,25 +402,42 @@ class ImapMailbox:
         return name
 
     # -- reading ------------------------------------------------------------------------
-    def status(self, folder: str) -> FolderStatus:
+    def _status(self, folder: str) -> _FolderStatus:
+        """Select `folder` (again: a fresh UIDNEXT and HIGHESTMODSEQ) and say its marks."""
         response = self._select(folder)
-        return FolderStatus(int(response[b"UIDVALIDITY"]), int(response.get(b"UIDNEXT", 0)),
-                            int(response.get(b"HIGHESTMODSEQ", 0)))
+        return _FolderStatus(int(response[b"UIDVALIDITY"]), int(response.get(b"UIDNEXT", 0)),
+                             int(response.get(b"HIGHESTMODSEQ", 0)))
 
-    def uids(self, folder: str) -> list[int]:
+    def _uids(self, folder: str, refs: Iterable[MessageRef]) -> list[int]:
+        """The UIDs `refs` name in `folder` (selected), leaving out refs of another
+        UIDVALIDITY: those messages are not there any more."""
+        self._ensure(folder)
+        return [uid for ref in refs if (uid := _uid_in(ref, self._validity)) is not None]
+
+    def _refs(self, uids: Iterable[int]) -> list[MessageRef]:
+        return [_ref(self._validity, uid) for uid in sorted(uids)]
+
+    def refs(self, folder: str) -> list[MessageRef]:
         self._refresh(folder)
-        return sorted(self._call(self._client.search, "ALL"))
+        return self._refs(self._call(self._client.search, "ALL"))
 
-    def uids_since(self, folder: str, since: date) -> list[int]:
-        """UIDs of messages that arrived on or after `since` (IMAP SINCE: internal date)."""
+    def refs_since(self, folder: str, since: date) -> list[MessageRef]:
+        """Messages that arrived on or after `since` (IMAP SINCE: internal date)."""
         self._ensure(folder)
-        return sorted(self._call(self._client.search, ["SINCE", since]))
+        return self._refs(self._call(self._client.search, ["SINCE", since]))
 
-    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
-        self._ensure(folder)
-        uids = [u for u in self._call(self._client.search, ["UID", f"{after_uid + 1}:*"])
-                if u > after_uid]
-        return self.fetch(folder, sorted(uids)[:limit])
+    def fetch_new(self, folder: str, cursor: str, limit: int) -> NewMail:
+        status = self._status(folder)
+        last_uid, restarted = _resume(cursor, status.uidvalidity)
+        uids = [u for u in self._call(self._client.search, ["UID", f"{last_uid + 1}:*"])
+                if u > last_uid]
+        fetched = self.fetch(folder, self._refs(uids)[:limit])
+        return _new_mail(fetched, status.uidvalidity, last_uid, status.highest_modseq, restarted)
+
+    def cursor_at_end(self, folder: str) -> str:
+        status = self._status(folder)
+        return str(_Position(status.uidvalidity, max(status.uidnext - 1, 0),
+                             status.highest_modseq))
 
     def _fetch(self, uids: list[int], items: list[str], modifiers: list[str] | None = None) -> dict:
         """FETCH in the selected folder, in chunks: imapclient sends every UID in full,
@@ -349,11 +448,10 @@ class ImapMailbox:
                                        items, modifiers=modifiers))
         return response
 
-    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
-        uids = list(uids)
+    def fetch(self, folder: str, refs: Iterable[MessageRef]) -> list[Fetched]:
+        uids = self._uids(folder, refs)
         if not uids:
             return []
-        self._ensure(folder)
         # Both capped: a header block too is only read as far as `parse` reads it.
         items = ["FLAGS", "INTERNALDATE", f"BODY.PEEK[HEADER]<0.{MAX_HEADER_BYTES}>",
                  f"BODY.PEEK[]<0.{self.config.fetch_bytes}>"]
@@ -367,29 +465,36 @@ class ImapMailbox:
             raw = next((v for k, v in data.items() if k.startswith(b"BODY[]")), b"") or b""
             if len(header or b"") > len(raw):  # headers past fetch_bytes: as far as parse reads
                 raw = header
-            fetched.append(Fetched(uid, raw, _flags(data[b"FLAGS"]),
+            fetched.append(Fetched(_ref(self._validity, uid), raw, _flags(data[b"FLAGS"]),
                                    _timestamp(data.get(b"INTERNALDATE"))))
         return fetched
 
-    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
-        uids = list(uids)
-        if not uids:
-            return {}
-        self._ensure(folder)
-        response = self._fetch(uids, ["FLAGS"])
-        return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
+    def flags(self, folder: str,
+              refs: Iterable[MessageRef]) -> dict[MessageRef, frozenset[str]]:
+        uids = self._uids(folder, refs)
+        return self._flags_of(self._fetch(uids, ["FLAGS"])) if uids else {}
 
-    def changed_since(self, folder: str, uids: Iterable[int], modseq: int) -> dict[int, frozenset[str]]:
-        """Flags of those messages changed after `modseq` (CONDSTORE), else of all of them."""
-        uids = list(uids)
-        if not (modseq and uids and self.has("CONDSTORE")):
-            return self.flags(folder, uids)
-        self._ensure(folder)
-        response = self._fetch(uids, ["FLAGS"], modifiers=[f"CHANGEDSINCE {modseq}"])
-        return {uid: _flags(data[b"FLAGS"]) for uid, data in response.items() if b"FLAGS" in data}
+    def _flags_of(self, response: dict) -> dict[MessageRef, frozenset[str]]:
+        return {_ref(self._validity, uid): _flags(data[b"FLAGS"])
+                for uid, data in response.items() if b"FLAGS" in data}
 
-    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None:
-        """The newest UID of the message with this Message-ID (as `parse` reads it) and,
+    def changes(self, folder: str, refs: Iterable[MessageRef],
+                cursor: str) -> tuple[dict[MessageRef, frozenset[str]], str]:
+        """Flags of those messages changed since `cursor` (CONDSTORE's CHANGEDSINCE), else
+        of all of them. The new cursor's HIGHESTMODSEQ is read before looking: a change
+        made meanwhile is seen now or next time, never missed."""
+        status = self._status(folder)
+        now = _Position(status.uidvalidity, max(status.uidnext - 1, 0), status.highest_modseq)
+        since = _Position.read(cursor, status.uidvalidity)
+        uids = self._uids(folder, refs)
+        if not (since and since.modseq and uids and self.has("CONDSTORE")):
+            return self.flags(folder, self._refs(uids)), str(now)
+        response = self._fetch(uids, ["FLAGS"], modifiers=[f"CHANGEDSINCE {since.modseq}"])
+        return self._flags_of(response), str(now)
+
+    def find(self, folder: str, message_id: str,
+             content_hash: str = "") -> MessageRef | None:
+        """The newest copy of the message with this Message-ID (as `parse` reads it) and,
         when given, this content: another message can reuse a Message-ID.
 
         Any bytes can sit in a Message-ID (Dovecot stores a NUL as 0x80), and IMAP can
@@ -407,11 +512,12 @@ class ImapMailbox:
         if needle != whole:  # a few candidates: read as far as this Message-ID may reach
             candidates = self._message_ids(folder, found, MESSAGE_ID_BYTES + 4 * len(whole))
             found = [uid for uid, value in candidates.items() if value == message_id]
-        return _with_content(self, folder, found, content_hash)
+        return _newest(self, folder, self._refs(found), content_hash)
 
-    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
-        """UID -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
-        return self._message_ids(folder, uids, MESSAGE_ID_BYTES)
+    def message_ids(self, folder: str, refs: Iterable[MessageRef]) -> dict[MessageRef, str]:
+        """Ref -> Message-ID (without brackets, read as `parse` reads it), in one FETCH."""
+        found = self._message_ids(folder, self._uids(folder, refs), MESSAGE_ID_BYTES)
+        return {_ref(self._validity, uid): value for uid, value in found.items()}
 
     def _message_ids(self, folder: str, uids: Iterable[int], limit: int) -> dict[int, str]:
         uids = list(uids)
@@ -427,11 +533,19 @@ class ImapMailbox:
         return found
 
     # -- changing -------------------------------------------------------------------------
-    def move(self, folder: str, uid: int, target: str) -> int | None:
-        """Move one message; the UID it got in `target` when the server says (UIDPLUS)."""
+    def _uid(self, folder: str, ref: MessageRef) -> int:
+        """The UID of a message to change, which must still be there."""
+        uids = self._uids(folder, [ref])
+        if not uids:
+            raise MailboxError(f"{self.account}: message {ref} is not in {folder} any more "
+                               "(its UIDVALIDITY changed)")
+        return uids[0]
+
+    def move(self, folder: str, ref: MessageRef, target: str) -> MessageRef | None:
+        """Move one message; its ref in `target` when the server says (UIDPLUS)."""
         from imapclient.exceptions import IMAPClientError
 
-        self._ensure(folder)
+        uid = self._uid(folder, ref)
         if not (self.has("MOVE") or self.has("UIDPLUS")):
             raise MailboxError(f"{self.account}: the server has neither MOVE nor UIDPLUS, so "
                                "a message cannot be moved without expunging others")
@@ -449,19 +563,19 @@ class ImapMailbox:
         self._call(self._client.uid_expunge, [uid])
         return moved_to
 
-    def _copied_to(self) -> int | None:
-        """The UID the last MOVE or COPY gave the message in its target (UIDPLUS's COPYUID,
+    def _copied_to(self) -> MessageRef | None:
+        """The ref the last MOVE or COPY gave the message in its target (UIDPLUS's COPYUID,
         "validity source-uids target-uids"), None when the server did not say. imapclient
         leaves the response code among imaplib's untagged responses."""
         codes = self._client._imap.untagged_responses.pop("COPYUID", [])
         try:
-            return int(_text(codes[-1]).split()[2])
+            validity, _, uid = _text(codes[-1]).split()[:3]
+            return _ref(int(validity), int(uid))
         except (IndexError, ValueError):
             return None
 
-    def tag(self, folder: str, uid: int, keyword: str) -> None:
-        self._ensure(folder)
-        self._call(self._client.add_flags, [uid], [keyword])
+    def tag(self, folder: str, ref: MessageRef, keyword: str) -> None:
+        self._call(self._client.add_flags, [self._uid(folder, ref)], [keyword])
 
     def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
         self._call(self._client.append, folder, raw, flags=tuple(flags))
@@ -654,7 +768,8 @@ class MaildirMailbox:
     """A Maildir tree (Maildir++ folders) behind the same protocol.
 
     Maildir has no UIDs, so each folder keeps a small file mapping message keys to
-    increasing numbers; a folder's UIDVALIDITY is fixed when the map is created.
+    increasing numbers, and a number fixed when the map is created plays UIDVALIDITY's
+    part: refs and cursors are written as IMAP's are.
     """
 
     def __init__(self, config: AccountConfig) -> None:
@@ -688,8 +803,14 @@ class MaildirMailbox:
         path.write_text(json.dumps(data))
         return data
 
-    def _key(self, name: str, uid: int) -> str | None:
-        return next((k for k, u in self._uid_map(name)["keys"].items() if u == uid), None)
+    def _keys(self, name: str, refs: Iterable[MessageRef]) -> dict[MessageRef, str]:
+        """The file key of each of `refs` still in folder `name`, by its ref."""
+        data = self._uid_map(name)
+        by_uid = {uid: key for key, uid in data["keys"].items()}
+        validity = data["uidvalidity"]
+        uids = (_uid_in(ref, validity) for ref in refs)
+        return {_ref(validity, uid): by_uid[uid] for uid in uids
+                if uid is not None and uid in by_uid}
 
     def folders(self, refresh: bool = False) -> Folders:
         """Looked up on every call (`refresh` changes nothing); the held folder and a Trash
@@ -705,32 +826,34 @@ class MaildirMailbox:
             self.root.add_folder(name)
         return Folders(self.config.inbox, held, **found)
 
-    def status(self, folder: str) -> FolderStatus:
+    def refs(self, folder: str) -> list[MessageRef]:
         data = self._uid_map(folder)
-        return FolderStatus(data["uidvalidity"], data["next"], 0)
+        return [_ref(data["uidvalidity"], uid) for uid in sorted(data["keys"].values())]
 
-    def uids(self, folder: str) -> list[int]:
-        return sorted(self._uid_map(folder)["keys"].values())
-
-    def uids_since(self, folder: str, since: date) -> list[int]:
-        """UIDs of messages delivered on or after `since` (the file's delivery time)."""
+    def refs_since(self, folder: str, since: date) -> list[MessageRef]:
+        """Messages delivered on or after `since` (the file's delivery time)."""
         box, start = self._folder(folder), datetime.combine(since, datetime.min.time()).timestamp()
-        return sorted(uid for key, uid in self._uid_map(folder)["keys"].items()
-                      if box.get_message(key).get_date() >= start)
+        return [ref for ref, key in self._keys(folder, self.refs(folder)).items()
+                if box.get_message(key).get_date() >= start]
 
-    def fetch_new(self, folder: str, after_uid: int, limit: int) -> list[Fetched]:
-        return self.fetch(folder, [u for u in self.uids(folder) if u > after_uid][:limit])
+    def fetch_new(self, folder: str, cursor: str, limit: int) -> NewMail:
+        data = self._uid_map(folder)
+        validity = data["uidvalidity"]
+        last_uid, restarted = _resume(cursor, validity)
+        uids = sorted(uid for uid in data["keys"].values() if uid > last_uid)[:limit]
+        fetched = self.fetch(folder, [_ref(validity, uid) for uid in uids])
+        return _new_mail(fetched, validity, last_uid, 0, restarted)
 
-    def fetch(self, folder: str, uids: Iterable[int]) -> list[Fetched]:
-        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
-        fetched = []
-        for uid in uids:
-            key = by_uid.get(uid)
-            if key is None:
-                continue
+    def cursor_at_end(self, folder: str) -> str:
+        data = self._uid_map(folder)
+        return str(_Position(data["uidvalidity"], data["next"] - 1))
+
+    def fetch(self, folder: str, refs: Iterable[MessageRef]) -> list[Fetched]:
+        box, fetched = self._folder(folder), []
+        for ref, key in self._keys(folder, refs).items():
             with box.get_file(key) as handle:
                 raw = handle.read(self.config.fetch_bytes)
-            fetched.append(Fetched(uid, raw, self._flags(box, key),
+            fetched.append(Fetched(ref, raw, self._flags(box, key),
                                    box.get_message(key).get_date()))
         return fetched
 
@@ -738,42 +861,48 @@ class MaildirMailbox:
     def _flags(box: stdlib_mailbox.Maildir, key: str) -> frozenset[str]:
         return frozenset(MAILDIR_FLAGS.get(f, f) for f in box.get_message(key).get_flags())
 
-    def flags(self, folder: str, uids: Iterable[int]) -> dict[int, frozenset[str]]:
-        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
-        return {u: self._flags(box, by_uid[u]) for u in uids if u in by_uid}
+    def flags(self, folder: str,
+              refs: Iterable[MessageRef]) -> dict[MessageRef, frozenset[str]]:
+        box = self._folder(folder)
+        return {ref: self._flags(box, key) for ref, key in self._keys(folder, refs).items()}
 
-    def changed_since(self, folder: str, uids: Iterable[int],
-                      modseq: int) -> dict[int, frozenset[str]]:
-        return self.flags(folder, uids)  # Maildir has no modification sequences
+    def changes(self, folder: str, refs: Iterable[MessageRef],
+                cursor: str) -> tuple[dict[MessageRef, frozenset[str]], str]:
+        """Every flag of those messages: Maildir keeps no record of what changed when."""
+        return self.flags(folder, refs), self.cursor_at_end(folder)
 
-    def find(self, folder: str, message_id: str, content_hash: str = "") -> int | None:
+    def find(self, folder: str, message_id: str,
+             content_hash: str = "") -> MessageRef | None:
         if not message_id:
             return None
         try:
-            box, keys = self._folder(folder), self._uid_map(folder)["keys"]
+            box, keys = self._folder(folder), self._keys(folder, self.refs(folder))
         except FolderMissingError:
             return None  # a folder that is not there holds no message
-        found = [uid for key, uid in keys.items() if _maildir_message_id(box, key) == message_id]
-        return _with_content(self, folder, found, content_hash)
+        found = [ref for ref, key in keys.items() if _maildir_message_id(box, key) == message_id]
+        return _newest(self, folder, found, content_hash)
 
-    def message_ids(self, folder: str, uids: Iterable[int]) -> dict[int, str]:
-        box, by_uid = self._folder(folder), {u: k for k, u in self._uid_map(folder)["keys"].items()}
-        found = {uid: _maildir_message_id(box, by_uid[uid]) for uid in uids if uid in by_uid}
-        return {uid: value for uid, value in found.items() if value}
+    def message_ids(self, folder: str, refs: Iterable[MessageRef]) -> dict[MessageRef, str]:
+        box = self._folder(folder)
+        found = {ref: _maildir_message_id(box, key)
+                 for ref, key in self._keys(folder, refs).items()}
+        return {ref: value for ref, value in found.items() if value}
 
-    def move(self, folder: str, uid: int, target: str) -> int | None:
+    def move(self, folder: str, ref: MessageRef, target: str) -> MessageRef | None:
         """A rename into the target's same subfolder, as mail clients move in a Maildir:
         the bytes and the flags in the file name stay as they were."""
-        source, key = self._folder(folder), self._key(folder, uid)
+        source, key = self._folder(folder), self._keys(folder, [ref]).get(ref)
         if key is None:
-            raise MailboxError(f"{self.account}: message {uid} is not in {folder}")
+            raise MailboxError(f"{self.account}: message {ref} is not in {folder}")
         # "new/<key>" or "cur/<key>:2,FS": stdlib Maildir's private lookup, not in typeshed
         name = source._lookup(key)  # type: ignore[attr-defined]
         Path(source._path, name).rename(Path(self._folder(target)._path, name))
-        return self._uid_map(target)["keys"].get(key)
+        data = self._uid_map(target)
+        uid = data["keys"].get(key)
+        return None if uid is None else _ref(data["uidvalidity"], uid)
 
-    def tag(self, folder: str, uid: int, keyword: str) -> None:
-        logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, uid)
+    def tag(self, folder: str, ref: MessageRef, keyword: str) -> None:
+        logger.debug("Maildir has no keywords; %s not set on %s/%s", keyword, folder, ref)
 
     def append(self, folder: str, raw: bytes, flags: Iterable[str] = ()) -> None:
         message = stdlib_mailbox.MaildirMessage(raw)
@@ -788,13 +917,14 @@ class MaildirMailbox:
         return True
 
 
-def _with_content(mailbox: Mailbox, folder: str, uids: list[int], content_hash: str) -> int | None:
-    """The newest of `uids` whose message has this content hash (any of them when no hash
-    is given, or when only one carries the Message-ID anyway)."""
-    if content_hash and len(uids) > 1:
-        uids = [item.uid for item in mailbox.fetch(folder, uids)
+def _newest(mailbox: Mailbox, folder: str, refs: list[MessageRef],
+            content_hash: str) -> MessageRef | None:
+    """The newest of `refs` (UID backends: the highest UID) whose message has this content
+    hash (any of them when no hash is given, or when only one carries the Message-ID)."""
+    if content_hash and len(refs) > 1:
+        refs = [item.ref for item in mailbox.fetch(folder, refs)
                 if parse(item.raw).content_hash == content_hash]
-    return max(uids) if uids else None
+    return max(refs, key=lambda ref: int(ref.rpartition(":")[2])) if refs else None
 
 
 def _timestamp(value) -> float:
