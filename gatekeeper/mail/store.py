@@ -1,9 +1,9 @@
 """Local state in SQLite: what was decided, what was done, what the reader did.
 
 One database per user (WAL mode, file mode 0600) with numbered migrations. Tables:
-- `folders`: sync state per (account, folder): UIDVALIDITY, last UID seen, HIGHESTMODSEQ;
-- `messages`: every decision, keyed by (account, folder, UIDVALIDITY, UID) so each message
-  is decided exactly once, with its Message-ID so it can be found again after a move, and
+- `folders`: sync state per (account, folder): the mailbox backend's cursor;
+- `messages`: every decision, keyed by (account, folder, ref: the backend's name for the
+  message) so each message is decided exactly once, with its Message-ID so it can be found again after a move, and
   the error when it could not be read or acted on (it was then passed, or left in place);
 - `journal`: every action, written as an intent before it happens and confirmed after,
   so a crash between the two is reconciled and every move can be undone;
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..core.lesson import Lesson, decode, encode
 from ..errors import StorageError
+from .mailbox import MessageRef
 
 MIGRATIONS = [
     """
@@ -93,11 +94,54 @@ MIGRATIONS = [
     """
     ALTER TABLE messages ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
     """,
+    # A message is known by its backend's opaque ref, a folder's sync state by its
+    # backend's cursor: no IMAP UIDs, UIDVALIDITY or MODSEQ here any more. Decision IDs
+    # are the old rowids, kept in an INTEGER PRIMARY KEY (which no VACUUM renumbers). A
+    # tracked message outside the inbox (no UIDVALIDITY known) gets ref '', "not known
+    # yet", found again by Message-ID; a journal's target UID becomes ":{uid}", a UID of
+    # the folder's current UIDVALIDITY, used only after a content check.
+    """
+    ALTER TABLE tracked ADD COLUMN ref TEXT NOT NULL DEFAULT '';
+    UPDATE tracked SET ref = COALESCE((SELECT f.uidvalidity || ':' || tracked.uid FROM folders f
+        WHERE f.account = tracked.account AND f.folder = tracked.folder AND tracked.uid != 0), '');
+    ALTER TABLE tracked DROP COLUMN uid;
+    ALTER TABLE journal ADD COLUMN target_ref TEXT NOT NULL DEFAULT '';
+    UPDATE journal SET target_ref = ':' || target_uid WHERE target_uid != 0;
+    ALTER TABLE journal DROP COLUMN target_uid;
+    CREATE TABLE messages_v7 (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL, folder TEXT NOT NULL, ref TEXT NOT NULL,
+        message_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+        sender TEXT NOT NULL, subject TEXT NOT NULL, decided_at REAL NOT NULL,
+        action TEXT NOT NULL, probability REAL NOT NULL, mode TEXT NOT NULL,
+        probe INTEGER NOT NULL DEFAULT 0, queue TEXT NOT NULL DEFAULT '',
+        reasons TEXT NOT NULL, sender_keys TEXT NOT NULL DEFAULT '[]',
+        error TEXT NOT NULL DEFAULT '', evidence TEXT NOT NULL DEFAULT '',
+        UNIQUE (account, folder, ref));
+    INSERT INTO messages_v7 (id, account, folder, ref, message_id, content_hash, sender, subject,
+        decided_at, action, probability, mode, probe, queue, reasons, sender_keys, error, evidence)
+        SELECT rowid, account, folder, uidvalidity || ':' || uid, message_id, content_hash, sender,
+               subject, decided_at, action, probability, mode, probe, queue, reasons, sender_keys,
+               error, evidence FROM messages;
+    DROP TABLE messages;
+    ALTER TABLE messages_v7 RENAME TO messages;
+    CREATE INDEX messages_by_message_id ON messages (account, message_id);
+    CREATE INDEX messages_by_identity ON messages (account, message_id, content_hash);
+    CREATE TABLE folders_v7 (
+        account TEXT NOT NULL, folder TEXT NOT NULL, cursor TEXT NOT NULL,
+        synced_at REAL NOT NULL DEFAULT 0, history_before REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (account, folder));
+    INSERT INTO folders_v7 SELECT account, folder,
+        uidvalidity || ':' || last_uid || ':' || highest_modseq, synced_at, history_before
+        FROM folders;
+    DROP TABLE folders;
+    ALTER TABLE folders_v7 RENAME TO folders;
+    """,
 ]
 
 INTENT, DONE, FAILED, UNDONE = "intent", "done", "failed", "undone"
 _JOURNAL_COLUMNS = ("id, account, message_id, kind, source, target, state, created_at, "
-                    "content_hash, target_uid")  # a JournalEntry's fields, in order
+                    "content_hash, target_ref")  # a JournalEntry's fields, in order
 MOVER = "by pid "  # how an intent's detail names the process that writes it
 
 
@@ -105,11 +149,10 @@ MOVER = "by pid "  # how an intent's detail names the process that writes it
 class FolderState:
     """Where the last sync of a folder stopped."""
 
-    uidvalidity: int
-    last_uid: int
-    highest_modseq: int
+    cursor: str  # the mailbox's cursor: how far the folder was read ("": not at all)
     # Mail that arrived before this and was never decided is history, not new mail (set
-    # when UIDVALIDITY changes: what the folder held before was seen already).
+    # when the mailbox restarted the folder, as on a new UIDVALIDITY: what the folder
+    # held before was seen already).
     history_before: float = 0.0
 
 
@@ -119,7 +162,7 @@ class Tracked:
 
     message_id: str
     folder: str
-    uid: int  # 0 when not known yet (after a move)
+    ref: MessageRef  # "" when not known yet (after a move)
     flags: frozenset[str]
     decided_at: float
     verdict: str
@@ -134,8 +177,7 @@ class DecisionRecord:
     id: int  # the decision's ID, as `status`, `review` and `explain` show it
     account: str
     folder: str
-    uidvalidity: int
-    uid: int
+    ref: MessageRef  # the message in `folder` as its mailbox named it
     message_id: str
     content_hash: str
     sender: str
@@ -153,7 +195,7 @@ class DecisionRecord:
 
     @classmethod
     def of(cls, row: sqlite3.Row) -> DecisionRecord:
-        return cls(row["id"], row["account"], row["folder"], row["uidvalidity"], row["uid"],
+        return cls(row["id"], row["account"], row["folder"], MessageRef(row["ref"]),
                    row["message_id"], row["content_hash"], row["sender"], row["subject"],
                    row["decided_at"], row["action"], row["probability"], row["mode"],
                    bool(row["probe"]), row["queue"], json.loads(row["reasons"]),
@@ -232,7 +274,8 @@ class JournalEntry:
     state: str  # INTENT, DONE, FAILED or UNDONE
     created_at: float
     content_hash: str = ""  # with the Message-ID, which message it is
-    target_uid: int = 0  # its UID in `target` once moved, when the server said (0: unknown)
+    target_ref: MessageRef = MessageRef("")  # its ref in `target` once moved, when the
+    # server said ("": unknown; ":{uid}": a UID from before refs, of the current UIDVALIDITY)
 
 
 _DISK_FULL = "the disk is full: free some space, then start gatekeeper again. Nothing is " \
@@ -350,18 +393,16 @@ class Store:
     # -- folders ---------------------------------------------------------------------
     def folder_state(self, account: str, folder: str) -> FolderState | None:
         row = self.db.execute(
-            "SELECT uidvalidity, last_uid, highest_modseq, history_before FROM folders "
-            "WHERE account = ? AND folder = ?", (account, folder)).fetchone()
+            "SELECT cursor, history_before FROM folders WHERE account = ? AND folder = ?",
+            (account, folder)).fetchone()
         return FolderState(*row) if row else None
 
     def save_folder_state(self, account: str, folder: str, state: FolderState) -> None:
         self.db.execute(
-            "INSERT INTO folders (account, folder, uidvalidity, last_uid, highest_modseq, "
-            "history_before) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account, folder) DO UPDATE "
-            "SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, "
-            "highest_modseq = excluded.highest_modseq, history_before = excluded.history_before",
-            (account, folder, state.uidvalidity, state.last_uid, state.highest_modseq,
-             state.history_before))
+            "INSERT INTO folders (account, folder, cursor, history_before) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (account, folder) DO UPDATE SET cursor = excluded.cursor, "
+            "history_before = excluded.history_before",
+            (account, folder, state.cursor, state.history_before))
 
     def mark_synced(self, account: str, folder: str, looked_at: float) -> None:
         """Everything that had arrived in the folder by `looked_at` has been seen."""
@@ -390,15 +431,15 @@ class Store:
                                "message_id != ''", (account,))
         return {row[0] for row in rows}
 
-    def record_decision(self, account: str, folder: str, uidvalidity: int, uid: int,
+    def record_decision(self, account: str, folder: str, ref: MessageRef,
                         decision: dict) -> bool:
         """Record a decision once; False when this message was already decided."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO messages (account, folder, uidvalidity, uid, message_id, "
+            "INSERT OR IGNORE INTO messages (account, folder, ref, message_id, "
             "content_hash, sender, subject, decided_at, action, probability, mode, probe, "
             "queue, reasons, sender_keys, error, evidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (account, folder, uidvalidity, uid, decision["message_id"], decision["content_hash"],
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (account, folder, ref, decision["message_id"], decision["content_hash"],
              decision["sender"], decision["subject"], decision.get("at", time.time()),
              decision["action"], decision["probability"], decision["mode"],
              int(decision.get("probe", False)), decision.get("queue", ""),
@@ -409,32 +450,32 @@ class Store:
     def arrivals_after(self, account: str, row: int) -> list[Arrival]:
         """The account's decisions after row id `row`, in order, as arrivals to count."""
         rows = self.db.execute(
-            "SELECT rowid, sender_keys, action, decided_at FROM messages WHERE account = ? "
-            "AND rowid > ? ORDER BY rowid", (account, row))
+            "SELECT id, sender_keys, action, decided_at FROM messages WHERE account = ? "
+            "AND id > ? ORDER BY id", (account, row))
         return [Arrival(r[0], tuple(json.loads(r[1])), r[2] == "hold", r[3]) for r in rows]
 
     def last_arrival(self, account: str) -> int:
-        row = self.db.execute("SELECT MAX(rowid) FROM messages WHERE account = ?",
+        row = self.db.execute("SELECT MAX(id) FROM messages WHERE account = ?",
                               (account,)).fetchone()
         return row[0] or 0
 
-    def record_decision_error(self, account: str, folder: str, uidvalidity: int, uid: int,
+    def record_decision_error(self, account: str, folder: str, ref: MessageRef,
                               error: str) -> None:
         """Note what went wrong after a message was decided (its move failed, say)."""
         self.db.execute("UPDATE messages SET error = ? WHERE account = ? AND folder = ? AND "
-                        "uidvalidity = ? AND uid = ?", (error, account, folder, uidvalidity, uid))
+                        "ref = ?", (error, account, folder, ref))
 
     def failed_decisions(self, limit: int = 10) -> tuple[int, list[DecisionRecord]]:
         """How many messages could not be read or acted on, and the latest `limit` of them."""
         count = self.db.execute("SELECT COUNT(*) FROM messages WHERE error != ''").fetchone()[0]
-        rows = self.db.execute("SELECT rowid AS id, * FROM messages WHERE error != '' "
+        rows = self.db.execute("SELECT * FROM messages WHERE error != '' "
                                "ORDER BY decided_at DESC LIMIT ?", (limit,))
         return count, [DecisionRecord.of(row) for row in rows]
 
     def decisions(self, account: str | None = None, since: float = 0.0,
                   action: str | None = None) -> list[DecisionRecord]:
         """Decisions since a time (of one account, of one action), oldest first."""
-        query = "SELECT rowid AS id, * FROM messages WHERE decided_at >= ?"
+        query = "SELECT * FROM messages WHERE decided_at >= ?"
         params: list = [since]
         if account:
             query, params = query + " AND account = ?", params + [account]
@@ -447,14 +488,14 @@ class Store:
                      content_hash: str | None = None) -> DecisionRecord | None:
         """The latest decision about a message (its content too, when given)."""
         row = self.db.execute(
-            "SELECT rowid AS id, * FROM messages WHERE account = ? AND message_id = ? "
+            "SELECT * FROM messages WHERE account = ? AND message_id = ? "
             "AND (? IS NULL OR content_hash = ?) ORDER BY decided_at DESC LIMIT 1",
             (account, message_id, content_hash, content_hash)).fetchone()
         return None if row is None else DecisionRecord.of(row)
 
     def decision(self, decision_id: int) -> DecisionRecord | None:
         """A decision by its ID (what `status`, `review` and `explain` show)."""
-        row = self.db.execute("SELECT rowid AS id, * FROM messages WHERE rowid = ?",
+        row = self.db.execute("SELECT * FROM messages WHERE id = ?",
                               (decision_id,)).fetchone()
         return None if row is None else DecisionRecord.of(row)
 
@@ -535,11 +576,11 @@ class Store:
         return {entry for entry, detail in rows if _running_elsewhere(detail)}
 
     def journal_finish(self, entry_id: int, state: str, detail: str = "",
-                       target_uid: int | None = None) -> None:
-        """Settle an intent; `target_uid` is the message's UID where it was moved to."""
+                       target_ref: MessageRef | None = None) -> None:
+        """Settle an intent; `target_ref` is the message's ref where it was moved to."""
         self.db.execute("UPDATE journal SET state = ?, done_at = ?, detail = ?, "
-                        "target_uid = COALESCE(?, target_uid) WHERE id = ?",
-                        (state, time.time(), detail, target_uid, entry_id))
+                        "target_ref = COALESCE(?, target_ref) WHERE id = ?",
+                        (state, time.time(), detail, target_ref, entry_id))
 
     def journal_retarget(self, entry_id: int, target: str) -> None:
         """The folder an action moves to changed before it happened (found again by
@@ -625,31 +666,31 @@ class Store:
         return cursor.rowcount
 
     # -- where decided messages are now ---------------------------------------------------
-    def track(self, account: str, message_id: str, folder: str, uid: int,
+    def track(self, account: str, message_id: str, folder: str, ref: MessageRef,
               flags: frozenset[str], decided_at: float, verdict: str) -> None:
         """Remember where a decided message is, to notice what the reader does with it."""
         self.db.execute(
-            "INSERT OR REPLACE INTO tracked (account, message_id, folder, uid, flags, "
+            "INSERT OR REPLACE INTO tracked (account, message_id, folder, ref, flags, "
             "decided_at, verdict) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (account, message_id, folder, uid, " ".join(sorted(flags)), decided_at, verdict))
+            (account, message_id, folder, ref, " ".join(sorted(flags)), decided_at, verdict))
 
     def where_tracked(self, account: str, message_id: str) -> Tracked | None:
         """Where a decided message was last seen, None when it is not tracked."""
         row = self.db.execute(
-            "SELECT message_id, folder, uid, flags, decided_at, verdict, learned FROM tracked "
+            "SELECT message_id, folder, ref, flags, decided_at, verdict, learned FROM tracked "
             "WHERE account = ? AND message_id = ?", (account, message_id)).fetchone()
         return None if row is None else _tracked(row)
 
     def tracked(self, account: str, folder: str) -> list[Tracked]:
         rows = self.db.execute(
-            "SELECT message_id, folder, uid, flags, decided_at, verdict, learned FROM tracked "
+            "SELECT message_id, folder, ref, flags, decided_at, verdict, learned FROM tracked "
             "WHERE account = ? AND folder = ?", (account, folder))
         return [_tracked(row) for row in rows]
 
     def update_tracked(self, account: str, message_id: str, *, folder: str | None = None,
-                       uid: int | None = None, flags: frozenset[str] | None = None,
+                       ref: MessageRef | None = None, flags: frozenset[str] | None = None,
                        learned: frozenset[str] | None = None) -> None:
-        changes = {"folder": folder, "uid": uid,
+        changes = {"folder": folder, "ref": ref,
                    "flags": " ".join(sorted(flags)) if flags is not None else None,
                    "learned": " ".join(sorted(learned)) if learned is not None else None}
         for column, value in changes.items():
@@ -706,7 +747,7 @@ def _inserted_id(cursor: sqlite3.Cursor) -> int:
 
 
 def _tracked(row) -> Tracked:
-    return Tracked(row[0], row[1], row[2], frozenset(row[3].split()), row[4], row[5],
+    return Tracked(row[0], row[1], MessageRef(row[2]), frozenset(row[3].split()), row[4], row[5],
                    frozenset(row[6].split()))
 
 
