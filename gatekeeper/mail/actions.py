@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..core.message import parse
 from ..core.vocabulary import Mode, VerdictAction
 from ..errors import FolderMissingError, MailboxError
-from .mailbox import Folders, Mailbox
+from .mailbox import Folders, Mailbox, MessageRef
 from .store import DONE, FAILED, INTENT, UNDONE, JournalEntry, Store
 
 PASS, HOLD, DELETE = VerdictAction.PASS, VerdictAction.HOLD, VerdictAction.DELETE
@@ -35,17 +35,17 @@ class Action:
     mode: str  # shadow, tag or active
     account: str
     folder: str
-    uid: int
+    ref: MessageRef
     message_id: str
     target: str  # the folder it moves to in active mode ("" when it stays)
     content_hash: str = ""  # with the Message-ID, which message it is
 
     @classmethod
-    def for_verdict(cls, verdict: str, mode: str, account: str, folder: str, uid: int,
+    def for_verdict(cls, verdict: str, mode: str, account: str, folder: str, ref: MessageRef,
                     message_id: str, folders: Folders, content_hash: str = "") -> Action:
         targets: dict[str, str] = {HOLD: folders.held, DELETE: folders.trash}
         target = targets.get(verdict, "")
-        return cls(verdict, mode, account, folder, uid, message_id, target, content_hash)
+        return cls(verdict, mode, account, folder, ref, message_id, target, content_hash)
 
     @property
     def moves(self) -> bool:
@@ -66,12 +66,12 @@ class Action:
         return store.journal_intent(self.account, self.message_id, kind, self.folder,
                                     self.target or self.folder, self.content_hash)
 
-    def perform(self, mailbox: Mailbox) -> int | None:
-        """Do it; the message's UID in the target folder when it moved and the server said."""
+    def perform(self, mailbox: Mailbox) -> MessageRef | None:
+        """Do it; the message's ref in the target folder when it moved and the server said."""
         if self.mode == TAG:
-            mailbox.tag(self.folder, self.uid, KEYWORDS[self.verdict])
+            mailbox.tag(self.folder, self.ref, KEYWORDS[self.verdict])
         elif self.moves:
-            return mailbox.move(self.folder, self.uid, self.target)
+            return mailbox.move(self.folder, self.ref, self.target)
         return None
 
 
@@ -88,21 +88,21 @@ def reconcile(mailbox: Mailbox, store: Store) -> int:
                                     entry.content_hash)) is not None:
             store.journal_finish(entry.id, DONE, "found in target after restart", moved)
         else:
-            uid = mailbox.find(entry.source, entry.message_id, entry.content_hash)
-            if uid is None:
+            ref = mailbox.find(entry.source, entry.message_id, entry.content_hash)
+            if ref is None:
                 store.journal_finish(entry.id, FAILED, "message no longer in source")
             else:
-                store.journal_finish(entry.id, *_move_after_restart(mailbox, entry, uid))
+                store.journal_finish(entry.id, *_move_after_restart(mailbox, entry, ref))
         settled += 1
     return settled
 
 
 def _move_after_restart(mailbox: Mailbox, entry: JournalEntry,
-                        uid: int) -> tuple[str, str, int | None]:
-    """(state, detail, UID in the target) of finishing a move a crash interrupted; a
+                        ref: MessageRef) -> tuple[str, str, MessageRef | None]:
+    """(state, detail, ref in the target) of finishing a move a crash interrupted; a
     target folder that is gone now leaves the message where it was."""
     try:
-        moved = mailbox.move(entry.source, uid, entry.target)
+        moved = mailbox.move(entry.source, ref, entry.target)
     except FolderMissingError as error:
         logger.warning("%s: %s; left in %s", entry.account, error, entry.source)
         return FAILED, f"{entry.target} is gone; left in {entry.source}", None
@@ -124,15 +124,16 @@ def undo(mailbox: Mailbox, store: Store, entry: JournalEntry) -> bool:
     found = locate(mailbox, store, moves[-1] if moves else entry)
     if found is None:
         return False
-    folder, uid = found
+    folder, ref = found
     with store.transaction():
         restore = store.journal_intent(entry.account, entry.message_id, "restore", folder,
                                        entry.source, entry.content_hash)
         if entry.message_id:
-            store.update_tracked(entry.account, entry.message_id, folder=entry.source, uid=0)
-    moved = mailbox.move(folder, uid, entry.source) if folder != entry.source else uid
+            store.update_tracked(entry.account, entry.message_id, folder=entry.source,
+                                 ref=MessageRef(""))
+    moved = mailbox.move(folder, ref, entry.source) if folder != entry.source else ref
     with store.transaction():
-        store.journal_finish(restore, DONE, target_uid=moved)
+        store.journal_finish(restore, DONE, target_ref=moved)
         for move in moves:
             if move.kind in UNDOABLE:
                 store.journal_finish(move.id, UNDONE, f"undone by entry {restore}")
@@ -152,18 +153,19 @@ def undo_each(mailbox: Mailbox, store: Store, entries: list[JournalEntry]):
         yield entry, undo(mailbox, store, entry)
 
 
-def locate(mailbox: Mailbox, store: Store, last: JournalEntry) -> tuple[str, int] | None:
-    """(folder, UID) of the message journal entry `last` moved last, where it is now:
+def locate(mailbox: Mailbox, store: Store,
+           last: JournalEntry) -> tuple[str, MessageRef] | None:
+    """(folder, ref) of the message journal entry `last` moved last, where it is now:
     where it was last seen, else where that move put it. A message without a Message-ID
-    is found by the UID the move gave it, when its content there is still the same."""
+    is found by the ref the move gave it, when its content there is still the same."""
     tracked = store.where_tracked(last.account, last.message_id) if last.message_id else None
     places = [tracked.folder] if tracked is not None and tracked.folder else []
     for folder in dict.fromkeys([*places, last.target]):
-        uid = mailbox.find(folder, last.message_id, last.content_hash)
-        if uid is not None:
-            return folder, uid
-    if last.target_uid and last.content_hash and any(
-            parse(item.raw).content_hash == last.content_hash
-            for item in mailbox.fetch(last.target, [last.target_uid])):
-        return last.target, last.target_uid
+        ref = mailbox.find(folder, last.message_id, last.content_hash)
+        if ref is not None:
+            return folder, ref
+    if last.target_ref and last.content_hash:
+        for item in mailbox.fetch(last.target, [last.target_ref]):
+            if parse(item.raw).content_hash == last.content_hash:
+                return last.target, item.ref
     return None

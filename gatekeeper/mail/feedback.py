@@ -22,7 +22,7 @@ from ..core.message import Message, parse
 from ..core.vocabulary import Behaviour
 from ..errors import FolderMissingError
 from .learning import catch_up
-from .mailbox import SEEN, Folders, Mailbox
+from .mailbox import SEEN, Folders, Mailbox, MessageRef
 from .pipeline import failure, isolated
 from .store import Store, Tracked
 
@@ -40,7 +40,7 @@ class FeedbackEvent:
     message_id: str
     behaviour: str  # a `Behaviour`
     folder: str  # where the message is now
-    uid: int
+    ref: MessageRef  # the message there
     source: str  # how it was observed, e.g. "flags INBOX" or "moved INBOX -> Trash"
 
 
@@ -53,12 +53,13 @@ def _flag_events(item: Tracked, flags: frozenset[str], now: float, folder: str) 
     return behaviours
 
 
-def _where_moved(mailbox: Mailbox, folders: Folders, item: Tracked) -> tuple[str, int] | None:
+def _where_moved(mailbox: Mailbox, folders: Folders,
+                 item: Tracked) -> tuple[str, MessageRef] | None:
     candidates = [folders.trash, folders.junk, folders.inbox, folders.held, folders.archive]
     for folder in (f for f in candidates if f and f != item.folder):
-        uid = mailbox.find(folder, item.message_id)
-        if uid is not None:
-            return folder, uid
+        ref = mailbox.find(folder, item.message_id)
+        if ref is not None:
+            return folder, ref
     return None
 
 
@@ -97,9 +98,10 @@ class Observer:
         self.mailbox = mailbox
         self.brain = brain
         self.store = store
-        # HIGHESTMODSEQ per folder at the last look: with CONDSTORE only flags changed
-        # since then are fetched. The first look after a start compares every flag.
-        self._modseq: dict[str, int] = {}
+        # The mailbox's cursor per folder at the last look: only flags changed since then
+        # are fetched (where the backend can tell). The first look after a start
+        # compares every flag.
+        self._cursors: dict[str, str] = {}
 
     def observe(self, now: float) -> list[FeedbackEvent]:
         folders = self.mailbox.folders()
@@ -122,40 +124,41 @@ class Observer:
                    if t.message_id not in moving]
         if not tracked:
             return []
-        modseq = self.mailbox.status(folder).highest_modseq  # before looking: miss nothing
-        present = set(self.mailbox.uids(folder))
-        known = {item.uid for item in tracked if item.uid in present}
-        tracked = self._with_uids(tracked, folder, present, known)
-        arrived = [t.uid for t in tracked if t.uid in present and t.uid not in known]
-        flags = self.mailbox.changed_since(folder, sorted(known), self._modseq.get(folder, 0))
+        present = self.mailbox.refs(folder)
+        here = set(present)
+        known = [item.ref for item in tracked if item.ref in here]
+        tracked = self._with_refs(tracked, folder, present, set(known))
+        arrived = [t.ref for t in tracked if t.ref in here and t.ref not in known]
+        flags, cursor = self.mailbox.changes(folder, known, self._cursors.get(folder, ""))
         flags |= self.mailbox.flags(folder, arrived)  # moved here: compare every flag
-        self._modseq[folder] = modseq
+        self._cursors[folder] = cursor
         events = []
         for item in tracked:
-            if item.uid not in present:
+            if item.ref not in here:
                 events += self._moved(folders, item)
-            elif item.uid in flags:
-                events += self._changed_flags(item, flags[item.uid], now)
+            elif item.ref in flags:
+                events += self._changed_flags(item, flags[item.ref], now)
         return events
 
-    def _with_uids(self, tracked: list[Tracked], folder: str, present: set[int],
-                   claimed: set[int]) -> list[Tracked]:
-        """Tracked messages with their UIDs here. Those not known yet (moved in by
-        gatekeeper or the reader) are looked up by Message-ID among the UIDs no tracked
-        message `claimed`, in one FETCH rather than a SEARCH each."""
-        missing = {item.message_id for item in tracked if item.uid not in present}
-        unclaimed = present - claimed
+    def _with_refs(self, tracked: list[Tracked], folder: str, present: list[MessageRef],
+                   claimed: set[MessageRef]) -> list[Tracked]:
+        """Tracked messages with their refs here. Those not known yet (moved in by
+        gatekeeper or the reader) are looked up by Message-ID among the messages no
+        tracked one `claimed`, in one FETCH rather than a SEARCH each."""
+        here = set(present)
+        missing = {item.message_id for item in tracked if item.ref not in here}
+        unclaimed = [ref for ref in present if ref not in claimed]
         if not missing or not unclaimed:
             return tracked
-        uid_of = {mid: uid for uid, mid in self.mailbox.message_ids(folder, sorted(unclaimed)).items()
+        ref_of = {mid: ref for ref, mid in self.mailbox.message_ids(folder, unclaimed).items()
                   if mid in missing}
         updated = []
         with self.store.transaction():
             for item in tracked:
-                uid = uid_of.get(item.message_id)
-                if uid is not None and uid != item.uid:
-                    self.store.update_tracked(self.mailbox.account, item.message_id, uid=uid)
-                    item = replace(item, uid=uid)
+                ref = ref_of.get(item.message_id)
+                if ref is not None and ref != item.ref:
+                    self.store.update_tracked(self.mailbox.account, item.message_id, ref=ref)
+                    item = replace(item, ref=ref)
                 updated.append(item)
         return updated
 
@@ -163,7 +166,7 @@ class Observer:
         if flags == item.flags:
             return []
         self.store.update_tracked(self.mailbox.account, item.message_id, flags=flags)
-        return [FeedbackEvent(item.message_id, b, item.folder, item.uid, f"flags {item.folder}")
+        return [FeedbackEvent(item.message_id, b, item.folder, item.ref, f"flags {item.folder}")
                 for b in _flag_events(item, flags, now, item.folder) if b not in item.learned]
 
     def _moved(self, folders: Folders, item: Tracked) -> list[FeedbackEvent]:
@@ -176,20 +179,21 @@ class Observer:
                            item.message_id, failure("finding it", error))
             found = None
         if found is None:  # expunged by the reader or another client: nothing to learn from
-            self.store.update_tracked(self.mailbox.account, item.message_id, folder=GONE, uid=0)
+            self.store.update_tracked(self.mailbox.account, item.message_id, folder=GONE,
+                                      ref=MessageRef(""))
             return []
-        target, uid = found
-        self.store.update_tracked(self.mailbox.account, item.message_id, folder=target, uid=uid)
+        target, ref = found
+        self.store.update_tracked(self.mailbox.account, item.message_id, folder=target, ref=ref)
         behaviour = _move_behaviour(item, target, folders)
         if behaviour is None or behaviour in item.learned:
             return []
-        return [FeedbackEvent(item.message_id, behaviour, target, uid,
+        return [FeedbackEvent(item.message_id, behaviour, target, ref,
                               f"moved {item.folder} -> {target}")]
 
     def _learn(self, event: FeedbackEvent, now: float) -> None:
         account = self.mailbox.account
         try:
-            fetched = self.mailbox.fetch(event.folder, [event.uid])
+            fetched = self.mailbox.fetch(event.folder, [event.ref])
             if not fetched:
                 return
             record_reaction(self.brain, self.store, account, parse(fetched[0].raw),

@@ -2,8 +2,8 @@
 
 Collaborators are injected (a `Mailbox`, a `Brain`, a `Store`), so the same pass runs on
 IMAP, on a Maildir, and in tests. Each message is decided exactly once per (account,
-folder, UIDVALIDITY, UID): the decision and the journal intent are written in one
-transaction before anything is touched, and the folder's last UID moves on only after.
+folder, ref): the decision and the journal intent are written in one transaction before
+anything is touched, and the folder's cursor moves on only after.
 
 One bad message holds up no other: a message that cannot be read is passed (left where
 it is, unlearned from) and recorded with its error; a move that fails leaves it in place
@@ -26,7 +26,7 @@ from ..core.policy import PASS
 from ..errors import ConnectionLostError, FolderMissingError, StorageError
 from .actions import Action, reconcile
 from .learning import catch_up
-from .mailbox import Fetched, Folders, Mailbox
+from .mailbox import Fetched, Folders, Mailbox, MessageRef, NewMail
 from .store import DONE, FAILED, FolderState, Store
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def failure(stage: str, error: Exception) -> str:
 class Decision:
     """What a pass did with one message."""
 
-    uid: int
+    ref: MessageRef
     message_id: str
     sender: str
     subject: str
@@ -102,65 +102,68 @@ class Pipeline:
         return reconcile(self.mailbox, self.store)
 
     def sync_state(self) -> FolderState:
-        """The inbox's sync state, started or re-started when UIDVALIDITY changed."""
+        """The inbox's sync state; a new install's starts at the end of the inbox (or, to
+        go through what is there already, at its start)."""
         inbox = self.folders.inbox
-        status = self.mailbox.status(inbox)
         saved = self.store.folder_state(self.account, inbox)
-        if saved is not None and saved.uidvalidity == status.uidvalidity:
-            return saved
-        history_before = 0.0
         if saved is not None:
-            # Every UID is new to us now. Messages decided before are known by what they
-            # are; the rest that arrived before the last full look are history, as on a
-            # first install (the reader's read and answered mail is no new mail).
-            history_before = self.store.synced_at(self.account, inbox)
-            logger.warning("%s: UIDVALIDITY of %s changed; re-syncing: decided mail is "
-                           "recognised, mail older than the last look is history",
-                           self.account, inbox)
-            start = 0
-        else:
-            start = 0 if self.start_at_existing else status.uidnext - 1
-        state = FolderState(status.uidvalidity, max(start, 0), status.highest_modseq,
-                            history_before)
+            return saved
+        state = FolderState("" if self.start_at_existing else self.mailbox.cursor_at_end(inbox))
         self.store.save_folder_state(self.account, inbox, state)
         return state
+
+    def _restarted(self, state: FolderState) -> FolderState:
+        """The sync state once the mailbox could not go on from the saved cursor (IMAP: a
+        new UIDVALIDITY) and gives the folder from its start. Messages decided before
+        are known by what they are; the rest that arrived before the last full look are
+        history, as on a first install (the reader's read and answered mail is no new mail)."""
+        logger.warning("%s: the mailbox cannot go on from where %s was read (IMAP: its "
+                       "UIDVALIDITY changed); re-syncing: decided mail is recognised, mail "
+                       "older than the last look is history", self.account, self.folders.inbox)
+        return FolderState(state.cursor, self.store.synced_at(self.account, self.folders.inbox))
 
     def run_once(self, now: float | None = None,
                  stop: Callable[[], bool] = lambda: False) -> list[Decision]:
         """Decide every message that arrived since the last pass (or, when `stop` says
         so, those of the batches done so far: the rest waits for the next pass)."""
         decisions: list[Decision] = []
+        inbox = self.folders.inbox
         while not stop():
             state = self.sync_state()
             looked_at = time.time()
-            fetched = self.mailbox.fetch_new(self.folders.inbox, state.last_uid, self.batch_size)
-            if not fetched:
-                self.store.mark_synced(self.account, self.folders.inbox, looked_at)
+            new = self.mailbox.fetch_new(inbox, state.cursor, self.batch_size)
+            if new.restarted:
+                state = self._restarted(state)
+            if not new.messages:
+                if new.cursor != state.cursor or new.restarted:
+                    self.store.save_folder_state(self.account, inbox,
+                                                 FolderState(new.cursor, state.history_before))
+                self.store.mark_synced(self.account, inbox, looked_at)
                 return decisions
-            decisions += self._decide_batch(fetched, state, time.time() if now is None else now)
+            decisions += self._decide_batch(new, state, time.time() if now is None else now)
         return decisions
 
-    def _decide_batch(self, fetched: list[Fetched], state: FolderState, now: float) -> list[Decision]:
+    def _decide_batch(self, new: NewMail, state: FolderState, now: float) -> list[Decision]:
+        fetched = new.messages
         messages = [parse(item.raw) for item in fetched]  # never raises
         already = self.store.decided_identities(self.account)
         decisions = []
         for item, message, assessed in zip(fetched, messages, self._assess(messages, now)):
             # What `run -v` logs of a message's headers: these two, never more (README).
-            logger.debug("%s: uid %s is <%s> from %s", self.account, item.uid,
+            logger.debug("%s: message %s is <%s> from %s", self.account, item.ref,
                          message.message_id, message.from_address)
             if (message.message_id, message.content_hash) in already:
-                logger.info("%s: uid %s was decided before (re-sync); skipped", self.account,
-                            item.uid)
+                logger.info("%s: message %s was decided before (re-sync); skipped",
+                            self.account, item.ref)
             elif item.arrived and item.arrived < state.history_before:
-                logger.debug("%s: uid %s arrived before the re-sync's last look: history",
-                             self.account, item.uid)
+                logger.debug("%s: message %s arrived before the re-sync's last look: history",
+                             self.account, item.ref)
             elif not isinstance(assessed, Assessment):
                 decisions.append(self._pass_unread(item, message, failure("reading", assessed),
-                                                   state, now))
+                                                   now))
             else:
-                decisions.append(self._decide_safely(item, assessed, state, now))
-            state = FolderState(state.uidvalidity, item.uid, state.highest_modseq,
-                                state.history_before)
+                decisions.append(self._decide_safely(item, assessed, now))
+            state = FolderState(item.cursor, state.history_before)
             self.store.save_folder_state(self.account, self.folders.inbox, state)
         catch_up(self.brain, self.store, self.account)  # the sender memory counts the batch
         return decisions
@@ -185,31 +188,28 @@ class Pipeline:
                 raise
             return error
 
-    def _decide_safely(self, item: Fetched, assessment: Assessment, state: FolderState,
-                       now: float) -> Decision:
+    def _decide_safely(self, item: Fetched, assessment: Assessment, now: float) -> Decision:
         """`_decide_one`, or, when recording it fails for this message alone, the safe rule."""
         try:
-            return self._decide_one(item, assessment, state, now)
+            return self._decide_one(item, assessment, now)
         except Exception as error:
             if not isolated(error):
                 raise
-            return self._pass_unread(item, assessment.message, failure("deciding", error),
-                                     state, now)
+            return self._pass_unread(item, assessment.message, failure("deciding", error), now)
 
     def _row(self, message: Message, now: float, **decision) -> dict:
         return {"message_id": message.message_id, "content_hash": message.content_hash,
                 "sender": message.from_address, "subject": message.subject[:200], "at": now,
                 "mode": self.mode, "sender_keys": message_keys(message), **decision}
 
-    def _decide_one(self, item: Fetched, assessment: Assessment, state: FolderState,
-                    now: float) -> Decision:
+    def _decide_one(self, item: Fetched, assessment: Assessment, now: float) -> Decision:
         message, verdict = assessment.message, assessment.verdict
         action = Action.for_verdict(verdict.action, self.mode, self.account, self.folders.inbox,
-                                    item.uid, message.message_id, self.folders,
+                                    item.ref, message.message_id, self.folders,
                                     message.content_hash)
         with self.store.transaction():
             recorded = self.store.record_decision(
-                self.account, self.folders.inbox, state.uidvalidity, item.uid,
+                self.account, self.folders.inbox, item.ref,
                 self._row(message, now, action=verdict.action,
                           probability=assessment.probability, probe=verdict.probe,
                           queue=verdict.queue, reasons=[asdict(r) for r in verdict.reasons],
@@ -218,17 +218,18 @@ class Pipeline:
             if recorded and message.message_id:
                 where = action.target if action.moves else self.folders.inbox
                 self.store.track(self.account, message.message_id, where,
-                                 0 if action.moves else item.uid, item.flags, now, verdict.action)
+                                 MessageRef("") if action.moves else item.ref, item.flags, now,
+                                 verdict.action)
         error = ""
         if recorded and entry is not None:
-            error = self._act(action, entry, state)
-        logger.info("%s: uid %s %s (p=%.2f): %s", self.account, item.uid, verdict.action,
+            error = self._act(action, entry)
+        logger.info("%s: message %s %s (p=%.2f): %s", self.account, item.ref, verdict.action,
                     assessment.probability, action.describe())
-        return Decision(item.uid, message.message_id, message.from_address, message.subject,
+        return Decision(item.ref, message.message_id, message.from_address, message.subject,
                         verdict.action, assessment.probability, action.describe(), verdict.probe,
                         error)
 
-    def _act(self, action: Action, entry: int, state: FolderState) -> str:
+    def _act(self, action: Action, entry: int) -> str:
         """Do what was decided and confirm it; "" when done, else the error, noted with the
         decision while the message stays where it was."""
         try:
@@ -237,21 +238,20 @@ class Pipeline:
             if not isolated(error):
                 raise  # the intent stays open: `reconcile` settles it after reconnecting
             detail = failure(action.describe(), error)
-            logger.warning("%s: uid %s: %s; left in %s", self.account, action.uid, detail,
+            logger.warning("%s: message %s: %s; left in %s", self.account, action.ref, detail,
                            action.folder)
             with self.store.transaction():
                 self.store.journal_finish(entry, FAILED, detail)
-                self.store.record_decision_error(self.account, action.folder, state.uidvalidity,
-                                                 action.uid, detail)
+                self.store.record_decision_error(self.account, action.folder, action.ref, detail)
                 if action.message_id:  # where the observer will find it: not a rescue
                     self.store.update_tracked(self.account, action.message_id,
-                                              folder=action.folder, uid=action.uid)
+                                              folder=action.folder, ref=action.ref)
             return detail
-        self.store.journal_finish(entry, DONE, target_uid=moved_to)
+        self.store.journal_finish(entry, DONE, target_ref=moved_to)
         return ""
 
-    def _perform(self, action: Action, entry: int) -> int | None:
-        """Act (the message's UID in the target folder, when it moved and the server said);
+    def _perform(self, action: Action, entry: int) -> MessageRef | None:
+        """Act (the message's ref in the target folder, when it moved and the server said);
         when the target folder is gone (renamed or deleted by the reader), look for the
         folders again, which creates the held folder anew, and act once more."""
         try:
@@ -260,7 +260,7 @@ class Pipeline:
             logger.warning("%s: %s; looking for the folders again", self.account, error)
             self._folders = self.mailbox.folders(refresh=True)
             again = Action.for_verdict(action.verdict, action.mode, action.account,
-                                       action.folder, action.uid, action.message_id,
+                                       action.folder, action.ref, action.message_id,
                                        self._folders, action.content_hash)
             if again.target != action.target:
                 self.store.journal_retarget(entry, again.target)
@@ -269,15 +269,15 @@ class Pipeline:
                                               folder=again.target)
             return again.perform(self.mailbox)
 
-    def _pass_unread(self, item: Fetched, message: Message, error: str, state: FolderState,
+    def _pass_unread(self, item: Fetched, message: Message, error: str,
                      now: float) -> Decision:
         """The safe rule for a message that could not be read: pass it (leave it where it
         is, untouched and unlearned from), with its error recorded for `status`."""
         reason = {"code": "unreadable", "text": f"passed unread: {error}"}
         self.store.record_decision(
-            self.account, self.folders.inbox, state.uidvalidity, item.uid,
+            self.account, self.folders.inbox, item.ref,
             self._row(message, now, action=PASS, probability=UNREAD_PROBABILITY,
                       reasons=[reason], error=error))
-        logger.warning("%s: uid %s passed unread: %s", self.account, item.uid, error)
-        return Decision(item.uid, message.message_id, message.from_address, message.subject,
+        logger.warning("%s: message %s passed unread: %s", self.account, item.ref, error)
+        return Decision(item.ref, message.message_id, message.from_address, message.subject,
                         PASS, UNREAD_PROBABILITY, "leave in place (unread)", False, error)

@@ -21,7 +21,7 @@ from ..errors import InputError
 from .actions import undo
 from .feedback import record_reaction
 from .learning import catch_up
-from .mailbox import Mailbox
+from .mailbox import Mailbox, MessageRef
 from .store import DONE, JournalEntry, Store
 
 
@@ -69,11 +69,11 @@ class Reviewer:
                              "see `gatekeeper review --list`")
         return entry
 
-    def _locate(self, entry: JournalEntry) -> tuple[int, Message] | None:
-        """The held message's UID and contents, None when it is gone."""
-        uid = self.mailbox.find(entry.target, entry.message_id, entry.content_hash)
-        fetched = self.mailbox.fetch(entry.target, [uid]) if uid is not None else []
-        return (uid, parse(fetched[0].raw)) if fetched and uid is not None else None
+    def _locate(self, entry: JournalEntry) -> tuple[MessageRef, Message] | None:
+        """The held message's ref and contents, None when it is gone."""
+        ref = self.mailbox.find(entry.target, entry.message_id, entry.content_hash)
+        fetched = self.mailbox.fetch(entry.target, [ref]) if ref is not None else []
+        return (ref, parse(fetched[0].raw)) if fetched and ref is not None else None
 
     def message(self, item_id: int) -> Message | None:
         """The held message itself (for reading it in full), None when it is gone."""
@@ -95,13 +95,14 @@ class Reviewer:
         found = self._locate(entry)
         if found is None:
             return False
-        uid, message = found
+        ref, message = found
         trash = self.folders.trash
         with self.store.transaction():
             intent = self.store.journal_intent(entry.account, entry.message_id, VerdictAction.DELETE,
                                                entry.target, trash, entry.content_hash)
-            self.store.update_tracked(entry.account, entry.message_id, folder=trash, uid=0)
-        moved_to = self.mailbox.move(entry.target, uid, trash)
+            self.store.update_tracked(entry.account, entry.message_id, folder=trash,
+                                      ref=MessageRef(""))
+        moved_to = self.mailbox.move(entry.target, ref, trash)
         self.store.journal_finish(intent, DONE, f"deleted in review of entry {entry.id}",
                                   moved_to)
         self._learn(message, entry.message_id, Behaviour.DELETED_FROM_HELD, now)

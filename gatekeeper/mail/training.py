@@ -33,7 +33,7 @@ from ..core.profile import InterestProfile
 from ..core.vocabulary import Behaviour
 from ..core.metrics import auc
 from .learning import TRAINING, catch_up
-from .mailbox import SEEN, Fetched, Mailbox
+from .mailbox import SEEN, Fetched, Mailbox, MessageRef
 from .store import Store
 
 UNREAD_IGNORED_DAYS = 14  # bulk mail still unread after this long was ignored
@@ -95,12 +95,12 @@ def _arrival(message: Message, now: float) -> float:
     return min(message.date.timestamp(), now) if message.date else now
 
 
-def _fetch_all(mailbox: Mailbox, folder: str, uids: list[int],
+def _fetch_all(mailbox: Mailbox, folder: str, refs: list[MessageRef],
                progress: Progress) -> list[Fetched]:
     fetched: list[Fetched] = []
-    for start in range(0, len(uids), CHUNK):
-        fetched += mailbox.fetch(folder, uids[start:start + CHUNK])
-        progress.advance(len(uids[start:start + CHUNK]))
+    for start in range(0, len(refs), CHUNK):
+        fetched += mailbox.fetch(folder, refs[start:start + CHUNK])
+        progress.advance(len(refs[start:start + CHUNK]))
     return fetched
 
 
@@ -174,14 +174,14 @@ def _read_history(mailbox: Mailbox, brain: Brain, store: Store, days: int, now: 
     folders = mailbox.folders()
     roles = [("sent", folders.sent), ("inbox", folders.inbox), ("archive", folders.archive),
              ("trash", folders.trash), ("junk", folders.junk)]
-    uids = {role: mailbox.uids_since(folder, since) if folder else [] for role, folder in roles}
-    progress.stage("reading your mail", sum(map(len, uids.values())))
+    refs = {role: mailbox.refs_since(folder, since) if folder else [] for role, folder in roles}
+    progress.stage("reading your mail", sum(map(len, refs.values())))
     decided = store.decided_message_ids(mailbox.account)
     report = TrainingReport()
     sent: list[Lesson] = []
     history: list[tuple[float, Message, str]] = []
     for role, folder in roles:
-        for item in _fetch_all(mailbox, folder, uids[role], progress):
+        for item in _fetch_all(mailbox, folder, refs[role], progress):
             message = parse(item.raw)
             report.messages += 1
             if role == "sent":
