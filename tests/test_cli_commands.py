@@ -18,6 +18,7 @@ from gatekeeper.mail.config import default_config_text, load_settings, paths
 from gatekeeper.mail.daemon import AccountStatus
 from gatekeeper.mail.homelock import DAEMON, HomeLock
 from gatekeeper.mail.insight import TIME_SAVED_ASSUMPTION
+from gatekeeper.mail.mailbox import MessageRef
 from gatekeeper.mail.store import DONE, Store
 
 
@@ -134,7 +135,7 @@ def test_status_shows_the_mode_that_was_set(runner):
 
 def record_activity() -> int:
     store = Store(paths().database)
-    store.record_decision("personal", "INBOX", 7, 1, {
+    store.record_decision("personal", "INBOX", MessageRef("7:1"), {
         "message_id": "deals-1@shoes.example", "content_hash": "h", "at": 1000.0,
         "sender": "deals@shoes.example", "subject": "Discount shoes", "action": "delete",
         "probability": 0.02, "mode": "active"})
@@ -181,7 +182,7 @@ def test_status_table_shows_decisions_and_journal_ids_to_undo(runner):
 def test_status_fits_80_columns_with_long_subjects(runner):
     store = Store(paths().database)
     for n in range(3):
-        store.record_decision("personal", "INBOX", 7, n + 1, {
+        store.record_decision("personal", "INBOX", MessageRef(f"7:{n + 1}"), {
             "message_id": f"m{n}@shoes.example", "content_hash": f"h{n}", "at": 1000.0 + n,
             "sender": f"a-very-long-sender-address-{n}@marketing.shoes-and-boots.example",
             "subject": f"Discount shoes and boots, a subject that goes on and on {n} " * 3,

@@ -20,6 +20,7 @@ from gatekeeper.mail.insight import (
     TIME_SAVED_ASSUMPTION,
     local_midnight,
 )
+from gatekeeper.mail.mailbox import MessageRef
 from gatekeeper.mail.store import DONE, Store
 
 from test_cli_commands import table_rows
@@ -37,7 +38,7 @@ def decide(store: Store, n: int, at: float, action: str, sender: str, probabilit
            mode: str = "active") -> str:
     """Record a decision; an active hold or delete is also journaled and tracked as moved."""
     message_id = f"m{n}@example.org"
-    store.record_decision("personal", "INBOX", 1, n, {
+    store.record_decision("personal", "INBOX", MessageRef(f"1:{n}"), {
         "message_id": message_id, "content_hash": f"h{n}", "sender": sender,
         "subject": f"message {n}", "at": at, "action": action, "probability": probability,
         "mode": mode})
@@ -45,7 +46,7 @@ def decide(store: Store, n: int, at: float, action: str, sender: str, probabilit
         target = "Gatekeeper/Held" if action == "hold" else "Trash"
         entry = store.journal_intent("personal", message_id, action, "INBOX", target)
         store.journal_finish(entry, DONE)
-        store.track("personal", message_id, target, 0, frozenset(), at, action)
+        store.track("personal", message_id, target, MessageRef(""), frozenset(), at, action)
     return message_id
 
 

@@ -76,7 +76,7 @@ def test_headers_longer_than_fetch_bytes_are_read_whole(server, reader):
                        for n in range(60))
     reader.deliver(received.encode() + wanted_message(1))
     box = ImapMailbox(account_for(server, fetch_bytes=1024), PASSWORD)
-    (fetched,) = box.fetch_new("INBOX", 0, 10)
+    (fetched,) = box.fetch_new("INBOX", "", 10).messages
     box.close()
     assert len(fetched.raw) > 1024 and b"Subject: Rocket launch 1" in fetched.raw
 
@@ -84,7 +84,8 @@ def test_headers_longer_than_fetch_bytes_are_read_whole(server, reader):
 def test_starttls_on_the_plain_port(server, reader):
     reader.deliver(wanted_message(1))
     box = ImapMailbox(account_for(server, security="starttls", port=server.imap_port), PASSWORD)
-    assert [f.uid for f in box.fetch_new("INBOX", 0, 10)] == [1]
+    (fetched,) = box.fetch_new("INBOX", "", 10).messages
+    assert b"Subject: Rocket launch 1" in fetched.raw
     box.close()
 
 
@@ -108,7 +109,7 @@ def test_without_move_a_message_is_copied_and_only_that_uid_expunged(start_dovec
     reader.add_flags("INBOX", "unwanted-2@shoes.example", ["\\Deleted"])
     box = ImapMailbox(account_for(server), PASSWORD)
     assert not box.has("MOVE") and box.has("UIDPLUS")
-    box.move("INBOX", 1, "Trash")
+    box.move("INBOX", box.find("INBOX", "unwanted-1@shoes.example"), "Trash")
     box.close()
     assert set(reader.message_ids("Trash")) == {"unwanted-1@shoes.example"}
     assert reader.message_ids("INBOX") == {"unwanted-2@shoes.example": frozenset({"\\Deleted"})}
@@ -116,7 +117,7 @@ def test_without_move_a_message_is_copied_and_only_that_uid_expunged(start_dovec
 
 
 def test_idle_wakes_up_when_mail_arrives(mailbox, reader):
-    mailbox.fetch_new("INBOX", 0, 10)
+    cursor = mailbox.fetch_new("INBOX", "", 10).cursor
     timer = threading.Timer(0.5, reader.deliver, [wanted_message(1)])
     started = time.monotonic()
     timer.start()
@@ -125,11 +126,11 @@ def test_idle_wakes_up_when_mail_arrives(mailbox, reader):
     # as IDLE would wake far more often than twice.
     for _ in range(3):
         assert mailbox.wait("INBOX", timeout=30)
-        fetched = mailbox.fetch_new("INBOX", 0, 10)
+        fetched = mailbox.fetch_new("INBOX", cursor, 10).messages
         if fetched:
             break
     timer.join()
-    assert [f.uid for f in fetched] == [1]
+    assert len(fetched) == 1 and b"Subject: Rocket launch 1" in fetched[0].raw
     assert time.monotonic() - started < 10
 
 
@@ -152,7 +153,7 @@ def idle_until_lost(box: ImapMailbox, outcome: list) -> threading.Thread:
 
 def test_a_server_that_dies_during_idle_is_noticed_long_before_the_idle_renewal(server):
     box = ImapMailbox(account_for(server), PASSWORD)
-    box.fetch_new("INBOX", 0, 10)
+    box.fetch_new("INBOX", "", 10)
     outcome: list = []
     waiter = idle_until_lost(box, outcome)
     # Its imap processes die with it: a closed socket, or a BYE first when the imap
@@ -165,7 +166,7 @@ def test_a_server_that_dies_during_idle_is_noticed_long_before_the_idle_renewal(
 
 def test_a_bye_during_idle_is_a_lost_connection_at_once(server):
     box = ImapMailbox(account_for(server), PASSWORD)
-    box.fetch_new("INBOX", 0, 10)
+    box.fetch_new("INBOX", "", 10)
     outcome: list = []
     waiter = idle_until_lost(box, outcome)
     server.signal_imap_processes(signal.SIGTERM)  # Dovecot's imap says BYE, then hangs up
@@ -214,21 +215,23 @@ def test_tag_mode_sets_keywords_and_moves_nothing(mailbox, reader, store):
 
 # -- flag changes: CONDSTORE ---------------------------------------------------------------
 @pytest.mark.parametrize("without", [(), ("CONDSTORE", "QRESYNC")])
-def test_changed_since_gives_only_changed_flags_with_condstore(start_dovecot, without):
+def test_changes_gives_only_changed_flags_with_condstore(start_dovecot, without):
     server = start_dovecot(without=without)
     reader = Reader(server)
     for n in (1, 2, 3):
         reader.deliver(wanted_message(n))
     box = ImapMailbox(account_for(server), PASSWORD)
-    modseq = box.status("INBOX").highest_modseq
+    refs = box.refs("INBOX")
+    _, cursor = box.changes("INBOX", refs, "")
     reader.add_flags("INBOX", "wanted-2@orbital.example", ["\\Flagged"])
-    changed = box.changed_since("INBOX", [1, 2, 3], modseq)
+    changed, _ = box.changes("INBOX", refs, cursor)
     box.close()
     reader.close()
+    modseq = int(cursor.split(":")[2])  # an IMAP cursor: "{uidvalidity}:{last_uid}:{modseq}"
     if without:
-        assert modseq == 0 and set(changed) == {1, 2, 3}
+        assert modseq == 0 and set(changed) == set(refs)
     else:
-        assert modseq > 0 and changed == {2: frozenset({"\\Flagged"})}
+        assert modseq > 0 and changed == {refs[1]: frozenset({"\\Flagged"})}
 
 
 # -- a config file for the command tests (test_daemon, test_review, ...) -------------------
@@ -245,7 +248,8 @@ def test_a_uidvalidity_change_resyncs_by_message_id_without_acting_twice(server,
         reader.deliver(unwanted_message(n))
     decided = pipeline_for(box, store, "tag", brain).run_once()
     assert len(decided) == 2
-    before = box.status("INBOX").uidvalidity
+    before = store.folder_state(box.account, "INBOX").cursor
+    assert not box.fetch_new("INBOX", before, 10).restarted
     box.close()
     reader.close()
 
@@ -260,7 +264,11 @@ def test_a_uidvalidity_change_resyncs_by_message_id_without_acting_twice(server,
     reader = Reader(server)
     reader.deliver(unwanted_message(3))
     box = ImapMailbox(account_for(server), PASSWORD)
-    assert box.status("INBOX").uidvalidity != before
+    restarted = box.fetch_new("INBOX", before, 10)
+    assert restarted.restarted and len(restarted.messages) == 3  # all of them again
+    assert not box.fetch_new("INBOX", restarted.cursor, 10).restarted
+    old_ref = store.decisions()[0].ref  # a ref of the old UIDVALIDITY names nothing now
+    assert box.fetch("INBOX", [old_ref]) == [] and box.flags("INBOX", [old_ref]) == {}
     decided = pipeline_for(box, store, "tag", brain).run_once()
     box.close()
     assert [d.message_id for d in decided] == ["unwanted-3@shoes.example"]

@@ -68,13 +68,13 @@ def test_a_message_id_read_back_in_bulk_is_what_parse_reads(header):
 def test_a_message_is_found_by_its_message_id_whatever_bytes_it_holds(mailbox, reader, raw_id):
     reader.deliver(build_message(message_id="<decoy@hostile.example>"))
     reader.deliver(with_raw_id(raw_id))
-    fetched = mailbox.fetch_new("INBOX", 0, 10)
+    fetched = mailbox.fetch_new("INBOX", "", 10).messages
     message_id = parse(fetched[1].raw).message_id
     assert message_id  # as the pipeline reads it
 
-    assert mailbox.find("INBOX", message_id) == fetched[1].uid
+    assert mailbox.find("INBOX", message_id) == fetched[1].ref
     if len(raw_id) < 4000:
-        assert mailbox.message_ids("INBOX", [f.uid for f in fetched])[fetched[1].uid] == \
+        assert mailbox.message_ids("INBOX", [f.ref for f in fetched])[fetched[1].ref] == \
             message_id
     assert mailbox.find("Trash", message_id) is None
 
@@ -105,7 +105,7 @@ def with_huge_header(megabytes: float, n: int = 1) -> bytes:
 
 def test_a_huge_header_block_is_fetched_only_as_far_as_parse_reads_it(mailbox, reader, store):
     reader.deliver(with_huge_header(megabytes=3))
-    (fetched,) = mailbox.fetch_new("INBOX", 0, 10)
+    (fetched,) = mailbox.fetch_new("INBOX", "", 10).messages
     assert 65536 < len(fetched.raw) <= MAX_HEADER_BYTES
     (decision,) = pipeline_for(mailbox, store, "shadow").run_once()
     assert (decision.subject, decision.error) == ("Huge header 1", "")
@@ -309,7 +309,7 @@ def test_a_message_without_a_message_id_can_be_undone(mailbox, reader, store):
     (decision,) = pipeline_for(mailbox, store, "active").run_once()
     assert decision.verdict == "hold" and decision.message_id == ""
     (entry,) = store.journal()
-    assert entry.state == DONE and entry.target_uid > 0  # the server said where it went
+    assert entry.state == DONE and entry.target_ref  # the server said where it went
     assert actions_undo(mailbox, store, entry)
     reader.client.select_folder("INBOX", readonly=True)
     assert len(reader.client.search("ALL")) == 1

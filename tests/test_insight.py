@@ -18,6 +18,7 @@ from gatekeeper.mail.insight import (
     local_midnight,
     seconds_saved,
 )
+from gatekeeper.mail.mailbox import MessageRef
 from gatekeeper.mail.store import DONE, UNDONE, DecisionOutcome, Store
 
 HELD = "Gatekeeper/Held"
@@ -48,7 +49,7 @@ def decide(store: Store, n: int, at: float, action: str, *, account: str = "pers
            mode: str = "active", sender: str = "someone@example.org",
            probability: float = 0.5) -> str:
     message_id = f"m{n}@example.org"
-    store.record_decision(account, "INBOX", 1, n, {
+    store.record_decision(account, "INBOX", MessageRef(f"1:{n}"), {
         "message_id": message_id, "content_hash": f"h{n}", "sender": sender,
         "subject": f"message {n}", "at": at, "action": action, "probability": probability,
         "mode": mode})
@@ -60,7 +61,7 @@ def move(store: Store, message_id: str, action: str, account: str = "personal") 
     target = HELD if action == "hold" else "Trash"
     entry = store.journal_intent(account, message_id, action, "INBOX", target)
     store.journal_finish(entry, DONE)
-    store.track(account, message_id, target, 0, frozenset(), 0.0, action)
+    store.track(account, message_id, target, MessageRef(""), frozenset(), 0.0, action)
     return entry
 
 

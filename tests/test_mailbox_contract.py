@@ -23,13 +23,14 @@ from click.testing import CliRunner
 
 from gatekeeper.cli import main as cli
 from gatekeeper.core.brain import Brain
+from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.errors import FolderMissingError
 from gatekeeper.mail import actions
 from gatekeeper.mail.config import AccountConfig, paths
 from gatekeeper.mail.feedback import Observer
-from gatekeeper.mail.mailbox import (ANSWERED, FLAGGED, SEEN, Mailbox, MaildirSettings,
-                                     open_mailbox)
+from gatekeeper.mail.mailbox import (ANSWERED, FLAGGED, SEEN, Fetched, Mailbox,
+                                     MaildirSettings, MessageRef, open_mailbox)
 from gatekeeper.mail.pipeline import Pipeline
 from gatekeeper.mail.store import DONE, UNDONE, Store
 from gatekeeper.testing import HashEmbedder, build_message
@@ -170,15 +171,15 @@ def test_the_held_folder_is_created_and_trash_is_found(backend, box, client):
     assert (folders.inbox, folders.held, folders.trash) == ("INBOX", backend.held, "Trash")
     assert {backend.held, "Trash"} <= set(client.folders())
     assert box.folders() == folders  # asking again changes nothing
-    assert box.uids(backend.held) == [] and box.uids("Trash") == []
+    assert box.refs(backend.held) == [] and box.refs("Trash") == []
 
 
 def test_an_unknown_folder_is_a_folder_missing_error_and_loses_nothing(box, client):
     with pytest.raises(FolderMissingError, match="Nowhere"):
-        box.uids("Nowhere")
+        box.refs("Nowhere")
     client.deliver(wanted_message(1))
     with pytest.raises(FolderMissingError, match="Nowhere"):
-        box.move("INBOX", box.uids("INBOX")[0], "Nowhere")
+        box.move("INBOX", box.refs("INBOX")[0], "Nowhere")
     assert set(client.message_ids("INBOX")) == {"wanted-1@orbital.example"}
 
 
@@ -186,8 +187,8 @@ def test_an_unknown_folder_is_a_folder_missing_error_and_loses_nothing(box, clie
 def test_mail_is_fetched_whole_and_never_marked_read(box, client):
     raw = wanted_message(1)
     client.deliver(raw)
-    (fetched,) = box.fetch_new("INBOX", 0, 10)
-    assert fetched.uid == 1
+    (fetched,) = box.fetch_new("INBOX", "", 10).messages
+    assert box.refs("INBOX") == [fetched.ref]
     assert fetched.raw.replace(b"\r\n", b"\n") == raw.replace(b"\r\n", b"\n")
     assert fetched.flags == frozenset()
     assert client.message_ids("INBOX") == {"wanted-1@orbital.example": frozenset()}
@@ -195,54 +196,84 @@ def test_mail_is_fetched_whole_and_never_marked_read(box, client):
 
 def test_fetch_reads_at_most_fetch_bytes(backend, client):
     client.deliver(wanted_message(1) + b"more words " * 500)
-    (fetched,) = backend.open(fetch_bytes=1024).fetch_new("INBOX", 0, 10)
+    (fetched,) = backend.open(fetch_bytes=1024).fetch_new("INBOX", "", 10).messages
     assert len(fetched.raw) == 1024
 
 
-def test_uids_count_up_and_fetch_new_takes_what_comes_after(box, client):
+def message_id_of(fetched: Fetched) -> str:
+    return parse(fetched.raw).message_id
+
+
+def test_fetch_new_carries_on_from_the_cursor(backend, box, client):
     for n in (1, 2, 3):
         client.deliver(wanted_message(n))
-        assert box.uids("INBOX") == list(range(1, n + 1))
-    assert box.status("INBOX").uidnext == 4
-    assert [f.uid for f in box.fetch_new("INBOX", 1, 10)] == [2, 3]
-    assert [f.uid for f in box.fetch_new("INBOX", 0, 2)] == [1, 2]
-    assert box.fetch_new("INBOX", 3, 10) == []
+    first = box.fetch_new("INBOX", "", 2)
+    assert [message_id_of(f) for f in first.messages] == [
+        "wanted-1@orbital.example", "wanted-2@orbital.example"]
+    assert first.cursor == first.messages[-1].cursor and not first.restarted
+    rest = box.fetch_new("INBOX", first.cursor, 10)
+    assert [message_id_of(f) for f in rest.messages] == ["wanted-3@orbital.example"]
+    after_one = box.fetch_new("INBOX", first.messages[0].cursor, 10).messages
+    assert [f.ref for f in after_one] == [first.messages[1].ref, rest.messages[0].ref]
+    assert box.fetch_new("INBOX", rest.cursor, 10).messages == []
+
+    client.deliver(wanted_message(4))
+    again = backend.open()  # another connection or process carries on from it too
+    (new,) = again.fetch_new("INBOX", rest.cursor, 10).messages
+    assert message_id_of(new) == "wanted-4@orbital.example"
+    assert new.ref not in box.refs("INBOX")[:3]
 
 
-def test_fetch_returns_the_messages_asked_for_and_skips_unknown_uids(box, client):
+def test_a_cursor_at_the_end_leaves_what_is_there_and_gives_what_comes(box, client):
+    box.folders()  # creates Trash
     for n in (1, 2):
         client.deliver(wanted_message(n))
-        box.uids("INBOX")
-    fetched = box.fetch("INBOX", [2, 99])
-    assert [f.uid for f in fetched] == [2]
+    at_end = box.cursor_at_end("INBOX")
+    assert box.fetch_new("INBOX", at_end, 10).messages == []
+    client.deliver(wanted_message(3))
+    (new,) = box.fetch_new("INBOX", at_end, 10).messages
+    assert message_id_of(new) == "wanted-3@orbital.example"
+    assert box.cursor_at_end("Trash") != "" and box.fetch_new("Trash", "", 10).messages == []
+
+
+def test_fetch_returns_the_messages_asked_for_and_skips_unknown_refs(box, client):
+    for n in (1, 2, 3):
+        client.deliver(wanted_message(n))
+    refs = box.refs("INBOX")
+    client.delete("INBOX", "wanted-3@orbital.example")
+    assert box.refs("INBOX") == refs[:2]  # (a server tells a session of it between commands)
+    fetched = box.fetch("INBOX", [refs[1], refs[2], MessageRef("not a ref")])
+    assert [f.ref for f in fetched] == [refs[1]]
     assert b"wanted-2@orbital.example" in fetched[0].raw
 
 
-def test_uids_are_stable_and_never_reused(backend, box, client):
+def test_refs_are_stable_and_never_reused(backend, box, client):
     for n in (1, 2):
         client.deliver(wanted_message(n))
-        box.uids("INBOX")
-    validity = box.status("INBOX").uidvalidity
+    first, second = box.refs("INBOX")
     client.add_flags("INBOX", "wanted-1@orbital.example", [SEEN])
     client.delete("INBOX", "wanted-2@orbital.example")
-    assert box.uids("INBOX") == [1]
-    assert box.flags("INBOX", [1]) == {1: frozenset({SEEN})}
+    assert box.refs("INBOX") == [first]
+    assert box.flags("INBOX", [first, second]) == {first: frozenset({SEEN})}
 
     client.deliver(wanted_message(3))
-    assert box.uids("INBOX") == [1, 3]  # 2 is gone and not given out again
-    again = backend.open()  # another connection or process: the same numbers
-    assert again.uids("INBOX") == [1, 3]
-    assert again.status("INBOX").uidvalidity == validity
-    assert again.find("INBOX", "wanted-3@orbital.example") == 3
+    third = box.find("INBOX", "wanted-3@orbital.example")
+    assert third not in (None, first, second)  # the second's ref is not given out again
+    assert box.refs("INBOX") == [first, third]
+    again = backend.open()  # another connection or process: the same refs
+    assert again.refs("INBOX") == [first, third]
+    assert again.find("INBOX", "wanted-3@orbital.example") == third
+    assert again.fetch("INBOX", [second]) == []
 
 
 # -- flags ----------------------------------------------------------------------------------
 def test_flags_set_by_the_reader_are_read(box, client):
     client.deliver(wanted_message(1), flags=(FLAGGED, ANSWERED, SEEN))
     client.deliver(wanted_message(2))
-    uids = box.uids("INBOX")
-    assert box.flags("INBOX", uids) == {1: frozenset({FLAGGED, ANSWERED, SEEN}), 2: frozenset()}
-    assert box.fetch("INBOX", [1])[0].flags == frozenset({FLAGGED, ANSWERED, SEEN})
+    first, second = box.refs("INBOX")
+    assert box.flags("INBOX", [first, second]) == {
+        first: frozenset({FLAGGED, ANSWERED, SEEN}), second: frozenset()}
+    assert box.fetch("INBOX", [first])[0].flags == frozenset({FLAGGED, ANSWERED, SEEN})
 
 
 def test_appended_mail_keeps_its_flags(box, client):
@@ -252,14 +283,18 @@ def test_appended_mail_keeps_its_flags(box, client):
                                            "wanted-2@orbital.example": frozenset()}
 
 
-def test_changed_since_gives_at_least_every_changed_flag(box, client):
+def test_changes_gives_at_least_every_changed_flag(box, client):
     for n in (1, 2, 3):
         client.deliver(wanted_message(n))
-    modseq = box.status("INBOX").highest_modseq
+    refs = box.refs("INBOX")
+    everything, cursor = box.changes("INBOX", refs, "")  # no cursor yet: every flag
+    assert everything == dict.fromkeys(refs, frozenset())
     client.add_flags("INBOX", "wanted-2@orbital.example", [FLAGGED])
-    changed = box.changed_since("INBOX", [1, 2, 3], modseq)
-    assert changed[2] == frozenset({FLAGGED})
-    assert all(changed[uid] == frozenset() for uid in set(changed) - {2})
+    changed, later = box.changes("INBOX", refs, cursor)
+    assert changed[refs[1]] == frozenset({FLAGGED})
+    assert all(changed[ref] == frozenset() for ref in set(changed) - {refs[1]})
+    client.add_flags("INBOX", "wanted-3@orbital.example", [SEEN])
+    assert box.changes("INBOX", refs, later)[0][refs[2]] == frozenset({SEEN})
 
 
 # -- moving and finding ---------------------------------------------------------------------
@@ -267,22 +302,23 @@ def test_move_to_held_keeps_the_message_and_its_flags(backend, box, client):
     folders = box.folders()
     client.deliver(unwanted_message(1), flags=(FLAGGED,))
     client.deliver(wanted_message(2))
-    uid = box.find("INBOX", "unwanted-1@shoes.example")
+    ref = box.find("INBOX", "unwanted-1@shoes.example")
 
-    box.move("INBOX", uid, folders.held)
+    moved_to = box.move("INBOX", ref, folders.held)
 
     assert client.message_ids("INBOX") == {"wanted-2@orbital.example": frozenset()}
     assert client.message_ids(backend.held) == {"unwanted-1@shoes.example": frozenset({FLAGGED})}
     assert box.find("INBOX", "unwanted-1@shoes.example") is None
-    (held_uid,) = box.uids(backend.held)
-    assert box.find(backend.held, "unwanted-1@shoes.example") == held_uid
-    assert box.flags(backend.held, [held_uid]) == {held_uid: frozenset({FLAGGED})}
+    (held,) = box.refs(backend.held)
+    assert moved_to in (None, held)  # the ref it got there, when the backend can tell
+    assert box.find(backend.held, "unwanted-1@shoes.example") == held
+    assert box.flags(backend.held, [held]) == {held: frozenset({FLAGGED})}
 
 
 def test_find_by_message_id(box, client):
     for n in (1, 2, 3):
         client.deliver(unwanted_message(n))
-    assert box.find("INBOX", "unwanted-2@shoes.example") == 2
+    assert box.find("INBOX", "unwanted-2@shoes.example") == box.refs("INBOX")[1]
     assert box.find("INBOX", "unwanted-9@shoes.example") is None
     assert box.find("INBOX", "") is None
     assert box.find("Nowhere", "unwanted-2@shoes.example") is None
@@ -290,17 +326,19 @@ def test_find_by_message_id(box, client):
 
 def test_find_gives_the_newest_copy_of_a_message(box, client):
     client.deliver(unwanted_message(1))
-    box.uids("INBOX")
+    box.refs("INBOX")
     client.deliver(unwanted_message(1))
-    assert box.find("INBOX", "unwanted-1@shoes.example") == 2
+    assert box.find("INBOX", "unwanted-1@shoes.example") == box.refs("INBOX")[1]
 
 
 def test_find_matches_the_whole_message_id(box, client):
     client.deliver(build_message(message_id="<1@example.org>"))
-    box.uids("INBOX")
+    box.refs("INBOX")
     client.deliver(build_message(message_id="<11@example.org>"))
-    assert box.find("INBOX", "1@example.org") == 1
-    assert box.message_ids("INBOX", [1, 2]) == {1: "1@example.org", 2: "11@example.org"}
+    first, second = box.refs("INBOX")
+    assert box.find("INBOX", "1@example.org") == first
+    assert box.message_ids("INBOX", [first, second]) == {first: "1@example.org",
+                                                         second: "11@example.org"}
 
 
 def test_wait_returns_promptly_when_asked_to_stop(box):
@@ -379,10 +417,8 @@ def test_a_rescue_from_held_is_learned_by_profile_and_sender_memory(backend, box
     events = Observer(box, brain, store).observe(time.time())
 
     assert [(e.message_id, e.behaviour) for e in events] == [("unwanted-1@shoes.example", "rescued")]
-    from gatekeeper.core.message import parse
-
-    uid = box.find("INBOX", "unwanted-1@shoes.example")
-    (again,) = brain.assess([parse(box.fetch("INBOX", [uid])[0].raw)])
+    ref = box.find("INBOX", "unwanted-1@shoes.example")
+    (again,) = brain.assess([parse(box.fetch("INBOX", [ref])[0].raw)])
     assert again.probability > decision.probability
     stats = brain.memory.get("address:deals@shoes.example")
     assert stats is not None and stats.count("rescued", time.time()) > 0
@@ -450,11 +486,12 @@ def test_undo_of_a_message_that_is_gone_says_so(box, client, store):
 def test_an_unconfirmed_move_is_finished_once_after_a_crash(backend, box, client, store):
     """A crash after the intent was journalled but before the move: reconcile moves it."""
     client.deliver(unwanted_message(1))
-    (uid,) = box.uids("INBOX")
-    action = actions.Action.for_verdict("hold", "active", backend.account, "INBOX", uid,
+    (ref,) = box.refs("INBOX")
+    action = actions.Action.for_verdict("hold", "active", backend.account, "INBOX", ref,
                                         "unwanted-1@shoes.example", box.folders())
     entry = action.intend(store)
     assert actions.reconcile(box, store) == 1
     assert set(client.message_ids(backend.held)) == {"unwanted-1@shoes.example"}
     assert store.journal_entry(entry).state == DONE
     assert actions.reconcile(box, store) == 0
+

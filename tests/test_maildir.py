@@ -22,6 +22,7 @@ from gatekeeper.mail.mailbox import (
     SEEN,
     MaildirMailbox,
     MaildirSettings,
+    MessageRef,
     open_mailbox,
 )
 
@@ -97,26 +98,28 @@ def test_appended_flags_become_maildir_flag_letters(box, root, flags, letters):
     (message,) = client_folder(root, "INBOX").values()
     assert message.get_flags() == letters
     assert message.get_subdir() == ("cur" if SEEN in flags else "new")
-    (uid,) = box.uids("INBOX")
+    (ref,) = box.refs("INBOX")
     expected = frozenset(f for f in flags if f.startswith("\\"))
-    assert box.flags("INBOX", [uid]) == {uid: expected}
-    assert box.fetch("INBOX", [uid])[0].flags == expected
+    assert box.flags("INBOX", [ref]) == {ref: expected}
+    assert box.fetch("INBOX", [ref])[0].flags == expected
 
 
 def test_flag_letters_are_read_as_imap_flags_and_every_flag_counts_as_changed(box, root):
     add_as_client(root, "INBOX", wanted_message(1), flags="FRS")
     add_as_client(root, "INBOX", wanted_message(2))
-    assert box.flags("INBOX", box.uids("INBOX")) == {
-        1: frozenset({FLAGGED, ANSWERED, SEEN}), 2: frozenset()}
-    assert box.status("INBOX").highest_modseq == 0  # Maildir has no modification sequences
-    assert box.changed_since("INBOX", [1, 2], modseq=5) == box.flags("INBOX", [1, 2])
+    first, second = box.refs("INBOX")
+    assert box.flags("INBOX", [first, second]) == {
+        first: frozenset({FLAGGED, ANSWERED, SEEN}), second: frozenset()}
+    _, cursor = box.changes("INBOX", [first, second], "")
+    # Maildir keeps no modification sequences: every flag, whatever the cursor
+    assert box.changes("INBOX", [first, second], cursor)[0] == box.flags("INBOX", [first, second])
 
 
 def test_tag_changes_nothing_on_disk(box, root):
     box.append("INBOX", unwanted_message(1))
-    (uid,) = box.uids("INBOX")
+    (ref,) = box.refs("INBOX")
     before = sorted(p.name for p in root.rglob("*") if p.is_file())
-    box.tag("INBOX", uid, "$GkHeld")
+    box.tag("INBOX", ref, "$GkHeld")
     assert sorted(p.name for p in root.rglob("*") if p.is_file()) == before
 
 
@@ -126,16 +129,16 @@ def test_tag_changes_nothing_on_disk(box, root):
 def test_a_move_keeps_the_bytes_as_they_were(box, root, raw):
     folders = box.folders()
     key = client_folder(root, "INBOX").add(raw)  # as delivered: bytes as they are
-    (uid,) = box.uids("INBOX")
-    box.move("INBOX", uid, folders.held)
+    (ref,) = box.refs("INBOX")
+    box.move("INBOX", ref, folders.held)
     assert client_folder(root, HELD).keys() == [key]
     assert client_folder(root, HELD).get_bytes(key) == raw
 
 
-def test_moving_a_uid_that_is_not_there_is_a_mailbox_error(box):
+def test_moving_a_message_that_is_not_there_is_a_mailbox_error(box):
     box.folders()
-    with pytest.raises(MailboxError, match="message 7 is not in INBOX"):
-        box.move("INBOX", 7, "Trash")
+    with pytest.raises(MailboxError, match="message 1:7 is not in INBOX"):
+        box.move("INBOX", MessageRef("1:7"), "Trash")
 
 
 def test_open_mailbox_needs_no_credentials_for_a_maildir(root, monkeypatch):
@@ -157,7 +160,7 @@ def test_mail_delivered_within_one_second_is_numbered_in_delivery_order(root, bo
     stdlib_mailbox.Maildir(root, create=True)
     for micro, n in ((5, 1), (40, 2), (100000, 3)):
         (root / "new" / f"1700000000.M{micro}P77Q{n}.host").write_bytes(wanted_message(n))
-    numbered = {f.raw.split(b"Message-ID: <")[1].split(b">")[0].decode(): f.uid
-                for f in box.fetch_new("INBOX", 0, 10)}
-    assert sorted(numbered, key=numbered.get) == [
+    in_order = [f.raw.split(b"Message-ID: <")[1].split(b">")[0].decode()
+                for f in box.fetch_new("INBOX", "", 10).messages]  # in the order numbered
+    assert in_order == [
         "wanted-1@orbital.example", "wanted-2@orbital.example", "wanted-3@orbital.example"]

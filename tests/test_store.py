@@ -8,6 +8,7 @@ import stat
 
 import pytest
 
+from gatekeeper.mail.mailbox import MessageRef
 from gatekeeper.mail.store import (
     DONE,
     FAILED,
@@ -43,10 +44,8 @@ def decision(message_id: str = "m1@example.org", **changes) -> dict:
             **changes}
 
 
-def decided(store: Store, account: str, folder: str, uidvalidity: int, uid: int) -> bool:
-    return store.db.execute("SELECT 1 FROM messages WHERE account = ? AND folder = ? AND "
-                            "uidvalidity = ? AND uid = ?",
-                            (account, folder, uidvalidity, uid)).fetchone() is not None
+def decided(store: Store, account: str, folder: str, ref: MessageRef) -> bool:
+    return any((d.account, d.folder, d.ref) == (account, folder, ref) for d in store.decisions())
 
 
 def file_mode(path) -> int:
@@ -82,13 +81,13 @@ def test_a_new_database_has_every_migration(store):
 
 def test_reopening_keeps_the_data_and_does_not_migrate_again(path):
     first = Store(path)
-    first.record_decision("acct", "INBOX", 7, 1, decision())
+    first.record_decision("acct", "INBOX", MessageRef("7:1"), decision())
     first.add_to_list("block", "deals.example")
     first.close()
 
     again = Store(path)  # re-running migration 1 would fail: its tables exist
     assert again.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert decided(again, "acct", "INBOX", 7, 1)
+    assert decided(again, "acct", "INBOX", MessageRef("7:1"))
     assert again.list_entries("block") == {"deals.example"}
     again.close()
 
@@ -112,37 +111,37 @@ def test_a_database_at_an_older_version_gets_only_the_missing_migrations(path):
 def test_a_failed_transaction_leaves_nothing_behind(store):
     with pytest.raises(RuntimeError):
         with store.transaction():
-            store.record_decision("acct", "INBOX", 7, 1, decision())
+            store.record_decision("acct", "INBOX", MessageRef("7:1"), decision())
             raise RuntimeError("crash between decision and journal")
-    assert not decided(store, "acct", "INBOX", 7, 1)
+    assert not decided(store, "acct", "INBOX", MessageRef("7:1"))
     with store.transaction():  # and the connection is usable again
-        store.record_decision("acct", "INBOX", 7, 1, decision())
-    assert decided(store, "acct", "INBOX", 7, 1)
+        store.record_decision("acct", "INBOX", MessageRef("7:1"), decision())
+    assert decided(store, "acct", "INBOX", MessageRef("7:1"))
 
 
 # -- decisions ----------------------------------------------------------------------------------
 def test_a_decision_is_recorded_once_per_message(store):
-    assert store.record_decision("acct", "INBOX", 7, 1, decision()) is True
-    assert store.record_decision("acct", "INBOX", 7, 1,
+    assert store.record_decision("acct", "INBOX", MessageRef("7:1"), decision()) is True
+    assert store.record_decision("acct", "INBOX", MessageRef("7:1"),
                                  decision(action="delete", probability=0.01)) is False
     (row,) = store.decisions()
     assert (row.action, row.probability) == ("hold", 0.3)  # the first one stands
 
 
-@pytest.mark.parametrize("key", [("other", "INBOX", 7, 1), ("acct", "Archive", 7, 1),
-                                 ("acct", "INBOX", 8, 1), ("acct", "INBOX", 7, 2)])
+@pytest.mark.parametrize("key", [("other", "INBOX", "7:1"), ("acct", "Archive", "7:1"),
+                                 ("acct", "INBOX", "8:1"), ("acct", "INBOX", "7:2")])
 def test_any_part_of_the_key_makes_another_message(store, key):
-    store.record_decision("acct", "INBOX", 7, 1, decision())
+    store.record_decision("acct", "INBOX", MessageRef("7:1"), decision())
     assert not decided(store, *key)
     assert store.record_decision(*key, decision()) is True
     assert decided(store, *key) and len(store.decisions()) == 2
 
 
 def test_a_decision_row_holds_what_was_decided(store):
-    store.record_decision("acct", "INBOX", 7, 1, decision(probe=True))
+    store.record_decision("acct", "INBOX", MessageRef("7:1"), decision(probe=True))
     record = store.decision_for("acct", "m1@example.org")
-    assert (record.folder, record.uid, record.sender, record.subject) == (
-        "INBOX", 1, "alice@example.org", "Hello")
+    assert (record.folder, record.ref, record.sender, record.subject) == (
+        "INBOX", "7:1", "alice@example.org", "Hello")
     assert (record.probe, record.queue, record.mode, record.decided_at) == (
         True, "screener", "active", 1000.0)
     assert record.reasons == [{"code": "score", "text": "30% likely wanted"}]
@@ -151,17 +150,17 @@ def test_a_decision_row_holds_what_was_decided(store):
 
 
 def test_a_decision_as_stored_is_its_database_row_so_status_json_keeps_its_shape(store):
-    store.record_decision("acct", "INBOX", 7, 1, decision(
+    store.record_decision("acct", "INBOX", MessageRef("7:1"), decision(
         probe=True, sender_keys=["address:alice@example.org"], evidence={"history": {}}))
     (record,) = store.decisions()
-    assert (record.uidvalidity, record.sender_keys, record.evidence) == (
-        7, ["address:alice@example.org"], {"history": {}})
-    row = dict(store.db.execute("SELECT rowid AS id, * FROM messages").fetchone())
+    assert (record.ref, record.sender_keys, record.evidence) == (
+        "7:1", ["address:alice@example.org"], {"history": {}})
+    row = dict(store.db.execute("SELECT * FROM messages").fetchone())
     assert list(record.as_stored().items()) == list(row.items())
 
 
 def test_outcomes_and_sender_behaviours_are_typed_rows(store):
-    store.record_decision("acct", "INBOX", 7, 1, decision(action="hold", mode="active"))
+    store.record_decision("acct", "INBOX", MessageRef("7:1"), decision(action="hold", mode="active"))
     store.record_reaction("acct", "m1@example.org", "rescued", "review", 1100.0)
     store.record_reaction("acct", "m1@example.org", "read", "flags INBOX", 1200.0)
     assert store.decision_outcomes() == [
@@ -171,9 +170,9 @@ def test_outcomes_and_sender_behaviours_are_typed_rows(store):
 
 
 def test_decisions_filter_by_account_time_and_action(store):
-    store.record_decision("a", "INBOX", 1, 1, decision("m1", at=100.0, action="pass"))
-    store.record_decision("a", "INBOX", 1, 2, decision("m2", at=200.0, action="hold"))
-    store.record_decision("b", "INBOX", 1, 1, decision("m3", at=300.0, action="hold"))
+    store.record_decision("a", "INBOX", MessageRef("1:1"), decision("m1", at=100.0, action="pass"))
+    store.record_decision("a", "INBOX", MessageRef("1:2"), decision("m2", at=200.0, action="hold"))
+    store.record_decision("b", "INBOX", MessageRef("1:1"), decision("m3", at=300.0, action="hold"))
     ids = lambda rows: [row.message_id for row in rows]  # noqa: E731
     assert ids(store.decisions()) == ["m1", "m2", "m3"]
     assert ids(store.decisions(account="a")) == ["m1", "m2"]
@@ -183,15 +182,15 @@ def test_decisions_filter_by_account_time_and_action(store):
 
 
 def test_decided_message_ids_leave_out_messages_without_one(store):
-    store.record_decision("a", "INBOX", 1, 1, decision("m1"))
-    store.record_decision("a", "INBOX", 1, 2, decision(""))
-    store.record_decision("b", "INBOX", 1, 3, decision("m3"))
+    store.record_decision("a", "INBOX", MessageRef("1:1"), decision("m1"))
+    store.record_decision("a", "INBOX", MessageRef("1:2"), decision(""))
+    store.record_decision("b", "INBOX", MessageRef("1:3"), decision("m3"))
     assert store.decided_message_ids("a") == {"m1"}
 
 
 def test_decision_for_gives_the_latest_of_a_message_seen_twice(store):
-    store.record_decision("a", "INBOX", 1, 1, decision("m1", at=100.0, action="hold"))
-    store.record_decision("a", "INBOX", 2, 1, decision("m1", at=200.0, action="pass"))
+    store.record_decision("a", "INBOX", MessageRef("1:1"), decision("m1", at=100.0, action="hold"))
+    store.record_decision("a", "INBOX", MessageRef("2:1"), decision("m1", at=200.0, action="pass"))
     assert store.decision_for("a", "m1").action == "pass"
 
 
@@ -251,43 +250,43 @@ def test_feedback_is_recorded_and_undone(store):
 
 # -- tracked messages ------------------------------------------------------------------------------
 def test_a_tracked_message_is_found_by_its_folder(store):
-    store.track("acct", "m1", "INBOX", 5, frozenset({"\\Seen", "$GkHeld"}), 100.0, "hold")
-    store.track("acct", "m2", "Held", 0, frozenset(), 100.0, "hold")
+    store.track("acct", "m1", "INBOX", MessageRef("1:5"), frozenset({"\\Seen", "$GkHeld"}), 100.0, "hold")
+    store.track("acct", "m2", "Held", MessageRef(""), frozenset(), 100.0, "hold")
     assert store.tracked("acct", "INBOX") == [
-        Tracked("m1", "INBOX", 5, frozenset({"\\Seen", "$GkHeld"}), 100.0, "hold", frozenset())]
+        Tracked("m1", "INBOX", MessageRef("1:5"), frozenset({"\\Seen", "$GkHeld"}), 100.0, "hold", frozenset())]
     assert [t.message_id for t in store.tracked("acct", "Held")] == ["m2"]
     assert store.tracked("other", "INBOX") == []
 
 
 def test_tracking_again_replaces_the_row(store):
-    store.track("acct", "m1", "INBOX", 5, frozenset(), 100.0, "pass")
-    store.track("acct", "m1", "Held", 9, frozenset(), 200.0, "hold")
+    store.track("acct", "m1", "INBOX", MessageRef("1:5"), frozenset(), 100.0, "pass")
+    store.track("acct", "m1", "Held", MessageRef("1:9"), frozenset(), 200.0, "hold")
     assert store.tracked("acct", "INBOX") == []
-    assert [(t.uid, t.verdict) for t in store.tracked("acct", "Held")] == [(9, "hold")]
+    assert [(t.ref, t.verdict) for t in store.tracked("acct", "Held")] == [("1:9", "hold")]
 
 
 def test_update_tracked_changes_only_what_is_given(store):
-    store.track("acct", "m1", "Held", 0, frozenset({"\\Seen"}), 100.0, "hold")
-    store.update_tracked("acct", "m1", uid=12)
+    store.track("acct", "m1", "Held", MessageRef(""), frozenset({"\\Seen"}), 100.0, "hold")
+    store.update_tracked("acct", "m1", ref=MessageRef("1:12"))
     store.update_tracked("acct", "m1", learned=frozenset({"read_soon", "flagged"}))
     (row,) = store.tracked("acct", "Held")
-    assert row == Tracked("m1", "Held", 12, frozenset({"\\Seen"}), 100.0, "hold",
+    assert row == Tracked("m1", "Held", MessageRef("1:12"), frozenset({"\\Seen"}), 100.0, "hold",
                           frozenset({"read_soon", "flagged"}))
 
-    store.update_tracked("acct", "m1", folder="INBOX", uid=0, flags=frozenset())
+    store.update_tracked("acct", "m1", folder="INBOX", ref=MessageRef(""), flags=frozenset())
     assert store.tracked("acct", "Held") == []
     (moved,) = store.tracked("acct", "INBOX")
-    assert (moved.uid, moved.flags, moved.learned) == (0, frozenset(),
+    assert (moved.ref, moved.flags, moved.learned) == ("", frozenset(),
                                                        frozenset({"read_soon", "flagged"}))
 
 
 def test_update_tracked_touches_no_other_message(store):
-    store.track("acct", "m1", "INBOX", 1, frozenset(), 100.0, "pass")
-    store.track("acct", "m2", "INBOX", 2, frozenset(), 100.0, "pass")
-    store.track("other", "m1", "INBOX", 3, frozenset(), 100.0, "pass")
+    store.track("acct", "m1", "INBOX", MessageRef("1:1"), frozenset(), 100.0, "pass")
+    store.track("acct", "m2", "INBOX", MessageRef("1:2"), frozenset(), 100.0, "pass")
+    store.track("other", "m1", "INBOX", MessageRef("1:3"), frozenset(), 100.0, "pass")
     store.update_tracked("acct", "m1", folder="Trash")
     assert [t.message_id for t in store.tracked("acct", "INBOX")] == ["m2"]
-    assert [t.uid for t in store.tracked("other", "INBOX")] == [3]
+    assert [t.ref for t in store.tracked("other", "INBOX")] == ["1:3"]
 
 
 # -- allow and block lists ------------------------------------------------------------------
@@ -324,20 +323,20 @@ def test_only_allow_and_block_lists_exist(store):
 # -- folder state ------------------------------------------------------------------------------
 def test_folder_state_is_saved_and_loaded_per_account_and_folder(store):
     assert store.folder_state("acct", "INBOX") is None
-    store.save_folder_state("acct", "INBOX", FolderState(7, 41, 900))
-    store.save_folder_state("acct", "Held", FolderState(3, 2, 0))
-    assert store.folder_state("acct", "INBOX") == FolderState(7, 41, 900)
-    assert store.folder_state("acct", "Held") == FolderState(3, 2, 0)
+    store.save_folder_state("acct", "INBOX", FolderState("7:41:900"))
+    store.save_folder_state("acct", "Held", FolderState("3:2:0"))
+    assert store.folder_state("acct", "INBOX") == FolderState("7:41:900")
+    assert store.folder_state("acct", "Held") == FolderState("3:2:0")
     assert store.folder_state("other", "INBOX") is None
 
 
 def test_saving_folder_state_again_overwrites_it(store, path):
-    store.save_folder_state("acct", "INBOX", FolderState(7, 41, 900))
-    store.save_folder_state("acct", "INBOX", FolderState(8, 0, 0))
-    assert store.folder_state("acct", "INBOX") == FolderState(8, 0, 0)
+    store.save_folder_state("acct", "INBOX", FolderState("7:41:900"))
+    store.save_folder_state("acct", "INBOX", FolderState("8:0:0"))
+    assert store.folder_state("acct", "INBOX") == FolderState("8:0:0")
     store.close()
     reopened = Store(path)
-    assert reopened.folder_state("acct", "INBOX") == FolderState(8, 0, 0)
+    assert reopened.folder_state("acct", "INBOX") == FolderState("8:0:0")
     reopened.close()
 
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from gatekeeper.cli import main
 from gatekeeper.mail.config import paths
-from gatekeeper.mail.mailbox import ImapMailbox
+from gatekeeper.mail.mailbox import ImapMailbox, MessageRef
 from gatekeeper.mail.store import DONE, Store
 from gatekeeper.terminal import InertFormatter, inert, safe_console
 
@@ -62,13 +62,13 @@ def test_log_lines_are_inert_and_one_line_each():
 def record_hostile_activity() -> int:
     """A hostile message decided, held and reacted to, as the store would hold it."""
     store = Store(paths().database)
-    store.record_decision("personal", "INBOX", 7, 1, {
+    store.record_decision("personal", "INBOX", MessageRef("7:1"), {
         "message_id": MESSAGE_ID, "content_hash": "h", "sender": SENDER, "subject": SUBJECT,
         "action": "hold", "probability": 0.3, "mode": "active",
         "reasons": [{"code": "unsure", "text": f"unsure about {SENDER}"}]})
     entry = store.journal_intent("personal", MESSAGE_ID, "hold", "INBOX", HELD)
     store.journal_finish(entry, DONE)
-    store.track("personal", MESSAGE_ID, HELD, 0, frozenset(), 1.0, "hold")
+    store.track("personal", MESSAGE_ID, HELD, MessageRef(""), frozenset(), 1.0, "hold")
     store.record_reaction("personal", MESSAGE_ID, "deleted_unread", "flags INBOX", time.time())
     store.close()
     return entry
