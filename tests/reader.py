@@ -60,7 +60,8 @@ class Reader:
         result = {}
         for data in response.values():
             header = next(v for k, v in data.items() if k.startswith(b"BODY"))
-            message_id = header.decode().split(":", 1)[1].strip().strip("<>")
+            _, _, value = header.decode().partition(":")  # "" for mail without a Message-ID
+            message_id = value.strip().strip("<>")
             result[message_id] = frozenset(f.decode() for f in data[b"FLAGS"]) - {"\\Recent"}
         return result
 

@@ -37,6 +37,7 @@ from gatekeeper.testing import HashEmbedder, build_message
 
 from conftest import account_for, write_config
 from reader import SPACE, Reader, unwanted_message, wanted_message
+from schema6 import OldStore
 import dovecot as dovecot_server
 
 # The reader's client writes Maildir flags as letters; this table is the test's own.
@@ -71,7 +72,7 @@ class MaildirClient:
 
     def message_ids(self, folder: str) -> dict[str, frozenset[str]]:
         names = {letter: flag for flag, letter in LETTERS.items()}
-        return {m["Message-ID"].strip("<>"): frozenset(names[f] for f in m.get_flags())
+        return {(m["Message-ID"] or "").strip("<>"): frozenset(names[f] for f in m.get_flags())
                 for m in self._folder(folder).values()}
 
     def add_flags(self, folder: str, message_id: str, flags: list[str]) -> None:
@@ -495,3 +496,51 @@ def test_an_unconfirmed_move_is_finished_once_after_a_crash(backend, box, client
     assert store.journal_entry(entry).state == DONE
     assert actions.reconcile(box, store) == 0
 
+
+def without_message_id(raw: bytes) -> bytes:
+    head, blank, body = raw.partition(b"\n\n")
+    kept = [line for line in head.split(b"\n") if not line.startswith(b"Message-ID:")]
+    return b"\n".join(kept) + blank + body
+
+
+def uid_of(ref: MessageRef) -> int:
+    """The UID in a ref of these backends ("{uidvalidity}:{uid}"), as a schema-6 row held it."""
+    return int(ref.split(":")[1])
+
+
+def test_a_hold_and_a_delete_journalled_before_refs_are_undone_after_migration_7(
+        backend, box, client, tmp_path):
+    """A store written with UIDs (schema 6) about moves made then, opened by today's code:
+    `undo` puts each message back, the one without a Message-ID by the UID its move got."""
+    folders, account = box.folders(), backend.account
+    client.deliver(unwanted_message(1))
+    client.deliver(without_message_id(unwanted_message(2)))
+    held_ref, bare_ref = box.refs("INBOX")
+    held_hash, bare_hash = (parse(f.raw).content_hash
+                            for f in box.fetch("INBOX", [held_ref, bare_ref]))
+    in_held = box.move("INBOX", held_ref, folders.held) or box.refs(folders.held)[0]
+    in_trash = box.move("INBOX", bare_ref, folders.trash) or box.refs(folders.trash)[0]
+    validity = int(held_ref.split(":")[0])
+    old = OldStore(tmp_path / "old.db")
+    old.folder(account, "INBOX", validity, uid_of(bare_ref))
+    hold_id = old.decision(account, "INBOX", validity, uid_of(held_ref),
+                           "unwanted-1@shoes.example", held_hash, "hold")
+    delete_id = old.decision(account, "INBOX", validity, uid_of(bare_ref), "", bare_hash,
+                             "delete")
+    hold = old.journal(account, "unwanted-1@shoes.example", "hold", "INBOX", folders.held,
+                       DONE, held_hash, uid_of(in_held))
+    delete = old.journal(account, "", "delete", "INBOX", folders.trash, DONE, bare_hash,
+                         uid_of(in_trash))
+    old.tracked(account, "unwanted-1@shoes.example", folders.held, 0, verdict="hold")
+    old.close()
+
+    store = Store(tmp_path / "old.db")
+    assert (store.decision(hold_id).ref, store.decision(delete_id).ref) == (held_ref, bare_ref)
+    for entry in (hold, delete):
+        assert actions.undo(box, store, store.journal_entry(entry))
+
+    assert client.message_ids("INBOX") == {"unwanted-1@shoes.example": frozenset(),
+                                           "": frozenset()}
+    assert client.message_ids(backend.held) == {} and client.message_ids("Trash") == {}
+    assert [store.journal_entry(entry).state for entry in (hold, delete)] == [UNDONE, UNDONE]
+    store.close()

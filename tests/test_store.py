@@ -23,6 +23,8 @@ from gatekeeper.mail.store import (
     Tracked,
 )
 
+from schema6 import OldStore
+
 
 @pytest.fixture
 def path(tmp_path):
@@ -105,6 +107,67 @@ def test_a_database_at_an_older_version_gets_only_the_missing_migrations(path):
     assert store.tracked("acct", "INBOX") == []  # migration 2 made the table
     assert store.reactions("acct") == []  # migration 3 gave reactions their lessons
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    store.close()
+
+
+def test_migration_7_keeps_every_decision_journal_entry_reaction_and_tracked_message(path):
+    """A schema-6 store (UIDs, UIDVALIDITY, MODSEQ) opened by today's code: every row is
+    still there, decisions under their old IDs (a gap included) and known by their refs."""
+    old = OldStore(path)
+    old.folder("acct", "INBOX", 7, 41, highest_modseq=900, synced_at=1500.0,
+               history_before=1200.0)
+    old.folder("other", "INBOX", 3, 5)
+    ids = {(account, uidvalidity, uid): old.decision(account, "INBOX", uidvalidity, uid,
+                                                     f"m{uid}@{account}", f"h{uid}", action)
+           for account, uidvalidity, uid, action in [
+               ("acct", 7, 1, "pass"), ("acct", 7, 2, "hold"), ("acct", 7, 3, "delete"),
+               ("acct", 6, 9, "pass"), ("other", 3, 5, "hold")]}
+    old.forget_decision(ids.pop(("acct", 7, 1)))  # IDs after a gap keep their numbers
+    entries = [old.journal("acct", "m2@acct", "hold", "INBOX", "Held", "done", "h2", 4),
+               old.journal("acct", "m3@acct", "delete", "INBOX", "Trash", "done", "h3"),
+               old.journal("other", "m5@other", "tag", "INBOX", "INBOX", "failed", "h5")]
+    reactions = [old.reaction("acct", "m2@acct", "rescued", lesson=b"\x00lesson"),
+                 old.reaction("other", "m5@other", "read", "flags INBOX")]
+    old.tracked("acct", "m2@acct", "Held", 4, verdict="hold", learned="rescued")
+    old.tracked("acct", "m3@acct", "INBOX", 3, flags="\\Seen", verdict="delete")
+    old.tracked("acct", "m9@acct", "INBOX", 0)
+    old.close()
+
+    store = Store(path)
+
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    for (account, uidvalidity, uid), decision_id in ids.items():
+        record = store.decision(decision_id)
+        assert (record.account, record.folder, record.ref, record.message_id) == (
+            account, "INBOX", f"{uidvalidity}:{uid}", f"m{uid}@{account}")
+        assert (record.reasons, record.sender_keys, record.evidence) == (
+            [{"code": "score", "text": "40% likely wanted"}], ["address:a@example.org"],
+            {"history": {}})
+        # decided once: the same (account, folder, ref) is not recorded again
+        assert decided(store, account, "INBOX", record.ref)
+        assert store.record_decision(account, "INBOX", record.ref, decision()) is False
+    assert store.decision(1) is None and store.last_arrival("acct") == max(
+        i for (account, _, _), i in ids.items() if account == "acct")
+    assert [a.row for a in store.arrivals_after("acct", 0)] == sorted(
+        i for (account, _, _), i in ids.items() if account == "acct")
+    assert store.record_decision("acct", "INBOX", MessageRef("7:42"), decision("new"))
+    assert store.decision_for("acct", "new").id > max(ids.values())
+
+    assert [(e.id, e.kind, e.state, e.target_ref) for e in store.journal()] == [
+        (entries[0], "hold", DONE, ":4"), (entries[1], "delete", DONE, ""),
+        (entries[2], "tag", FAILED, "")]
+    assert [(r.id, r.behaviour, r.encoded_lesson) for r in store.feedback()] == [
+        (reactions[0], "rescued", b"\x00lesson"), (reactions[1], "read", None)]
+    # In the inbox the folder's UIDVALIDITY is known; elsewhere a ref is found again.
+    assert store.where_tracked("acct", "m3@acct") == Tracked(
+        "m3@acct", "INBOX", MessageRef("7:3"), frozenset({"\\Seen"}), 1000.0, "delete",
+        frozenset())
+    assert (store.where_tracked("acct", "m2@acct").ref,
+            store.where_tracked("acct", "m2@acct").learned) == ("", frozenset({"rescued"}))
+    assert store.where_tracked("acct", "m9@acct").ref == ""
+    assert store.folder_state("acct", "INBOX") == FolderState("7:41:900", 1200.0)
+    assert store.synced_at("acct", "INBOX") == 1500.0
+    assert store.folder_state("other", "INBOX") == FolderState("3:5:0", 0.0)
     store.close()
 
 
