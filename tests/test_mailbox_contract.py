@@ -237,6 +237,17 @@ def test_a_cursor_at_the_end_leaves_what_is_there_and_gives_what_comes(box, clie
     assert box.cursor_at_end("Trash") != "" and box.fetch_new("Trash", "", 10).messages == []
 
 
+@pytest.mark.parametrize("cursor", ["1:2", "not a cursor", "9:9:9:9", "\x1b[31m"])
+def test_a_cursor_the_mailbox_cannot_go_on_from_starts_the_folder_again(box, client, cursor):
+    """Another folder's, another backend's or a damaged cursor: the mailbox says it
+    restarted (the pipeline then recognises what it decided) and gives everything."""
+    for n in (1, 2):
+        client.deliver(wanted_message(n))
+    again = box.fetch_new("INBOX", cursor, 10)
+    assert again.restarted and [f.ref for f in again.messages] == box.refs("INBOX")
+    assert not box.fetch_new("INBOX", again.cursor, 10).restarted
+
+
 def test_fetch_returns_the_messages_asked_for_and_skips_unknown_refs(box, client):
     for n in (1, 2, 3):
         client.deliver(wanted_message(n))

@@ -537,8 +537,8 @@ class ImapMailbox:
         """The UID of a message to change, which must still be there."""
         uids = self._uids(folder, [ref])
         if not uids:
-            raise MailboxError(f"{self.account}: message {ref} is not in {folder} any more "
-                               "(its UIDVALIDITY changed)")
+            raise MailboxError(f"{self.account}: message {ref} is not in {folder} (a ref "
+                               f"of another UIDVALIDITY than its {self._validity})")
         return uids[0]
 
     def move(self, folder: str, ref: MessageRef, target: str) -> MessageRef | None:
