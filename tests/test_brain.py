@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from gatekeeper.core.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
-from gatekeeper.core.features import message_keys, signal_matrix
+from gatekeeper.core.features import SIGNAL_NAMES, message_keys, signal_matrix
 from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.core.profile import Explanation
@@ -175,7 +176,8 @@ def test_a_brain_saved_before_checkpoints_keeps_its_memory_and_examples(tmp_path
     learned_history(brain)
     brain.profile.save(tmp_path / "profile")
     meta = json.loads((tmp_path / "profile" / "profile.json").read_text())
-    legacy = {k: v for k, v in meta.items() if k != "schema"} | {"format": 2, "n_signals": 27}
+    legacy = {k: v for k, v in meta.items() if k != "schema"} | {"format": 2,
+                                                                 "n_signals": len(SIGNAL_NAMES)}
     (tmp_path / "profile" / "profile.json").write_text(json.dumps(legacy))
     with np.load(tmp_path / "profile" / "profile.npz") as data:
         np.savez(tmp_path / "profile" / "profile.npz",
@@ -188,6 +190,47 @@ def test_a_brain_saved_before_checkpoints_keeps_its_memory_and_examples(tmp_path
     assert loaded.applied is None  # whatever the store holds is taken to be in it
     assert loaded.profile.n_examples_ == 6
     assert loaded.memory.to_dict() == brain.memory.to_dict()
+
+
+def reply(sender: str, topic: str, i: int) -> bytes:
+    return build_message(sender=sender, subject=f"Re: {topic}", message_id=f"<{topic[:4]}{i}@x>",
+                         body=f"More on {topic}.")
+
+
+def test_the_reader_s_threads_carry_over_to_other_senders_and_never_unlock_deletion(brain):
+    """Replies in a thread the reader reads read as engaging, in a thread the reader
+    deletes as not, from anyone; but only the sender's own history lets a message go to
+    Trash, so a subject alone never deletes."""
+    followed, dropped = "Shuttle launch window moved", "Cheap flights to Orlando"
+    for i in range(4):
+        for topic, behaviour in ((followed, "read_soon"), (dropped, "deleted_unread")):
+            message = parse(reply(f"Poster {i} <p{i}@news.example>", topic, i))
+            brain.memory.record(message_keys(message), behaviour, i * DAY)
+    newcomer = [parse(reply("New <new@else.example>", topic, 9)) for topic in (followed, dropped)]
+    signals = signal_matrix(newcomer, brain.memory, 5 * DAY)
+    engagement = signals[:, SIGNAL_NAMES.index("thread_engagement")]
+    assert engagement[0] > 0.25 and engagement[1] < -0.25
+    assert signals[:, SIGNAL_NAMES.index("address_engagement")].tolist() == [0.0, 0.0]
+    assert brain.history(newcomer[1], 5 * DAY).sender_thrown_away == 0.0
+
+
+def test_a_lesson_kept_before_a_signal_existed_still_teaches(brain):
+    """A lesson stored by a version with fewer signals is read in today's, by name: the
+    signals it predates read 0, as for a key the memory does not know."""
+    lesson = brain.lesson(parse(news(1)), "read_soon", DAY)
+    signals = lesson.example.signals + 1.0
+    is_old = np.array([not name.startswith("thread_") for name in SIGNAL_NAMES])
+    old = replace(lesson, example=replace(lesson.example, signals=signals[is_old],
+                  signal_names=tuple(np.array(SIGNAL_NAMES)[is_old])))
+    today = replace(lesson, example=replace(lesson.example, signals=np.where(is_old, signals, 0.0)))
+    twin = copy.deepcopy(brain)
+
+    brain.apply(old)
+    twin.apply(today)
+
+    assert brain.profile.signal_names_ == SIGNAL_NAMES
+    np.testing.assert_array_equal(brain.profile.examples_.signals, twin.profile.examples_.signals)
+    assert brain.profile.examples_.signals[0, is_old].any()
 
 
 def test_a_lesson_fixes_the_sender_signals_as_they_were_before_the_reaction(brain):

@@ -105,13 +105,14 @@ def test_a_new_sender_has_no_memory_signals_and_keeps_the_others():
     assert original.signals[0, MEMORY_COLUMNS].all()  # the original is left as it was
 
 
-@pytest.mark.parametrize("has_list", [True, False])
-def test_memory_counts_and_signals_equal_the_sender_memory(has_list):
+@pytest.mark.parametrize("kinds", [{"list"}, set(), {"list", "thread"}, {"thread"}])
+def test_memory_counts_and_signals_equal_the_sender_memory(kinds):
     """Readers get a sender's message every few days and do something with it: the
     replayed signals and counts are what each reader's `SenderMemory` holds."""
     rng = np.random.default_rng(7)
     keys = ["address:news@shop.example", "domain:shop.example"]
-    keys += ["list:<offers.shop.example>"] if has_list else []
+    keys += ["list:<offers.shop.example>"] if "list" in kinds else []
+    keys += ["thread:84adeedaecd45a73"] if "thread" in kinds else []
     start, size = 1.7e9, 6
     memories = [SenderMemory() for _ in range(size)]
     replay = MemoryReplay(size, memories[0].half_life, memories[0].trend_half_life, start)
@@ -120,7 +121,8 @@ def test_memory_counts_and_signals_equal_the_sender_memory(has_list):
         now += rng.uniform(0.5, 20.0) * SECONDS_PER_DAY
         replay.advance(now)
         expected = np.array([m.features(keys, now) for m in memories])
-        np.testing.assert_allclose(replay.signals(has_list), expected, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(replay.signals({"address", "domain", *kinds}), expected,
+                                   rtol=0, atol=1e-12)
         address = [m.get(keys[0]) for m in memories]
         delivered = [s.count(Behaviour.DELIVERED, now) if s else 0.0 for s in address]
         thrown = [sum(s.count(b, now) for b in THROWN_AWAY) if s else 0.0 for s in address]

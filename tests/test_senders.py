@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from gatekeeper.core.features import MEMORY_SIGNAL_NAMES, message_keys, thread_key
+from gatekeeper.core.message import parse
 from gatekeeper.core.senders import SenderMemory, sender_keys
+from gatekeeper.testing import build_message
 
 DAY = 86400.0
 KEYS = sender_keys("news@shop.example", "shop.example", "deals.shop.example")
@@ -15,8 +18,39 @@ def test_keys_cover_address_domain_and_list():
     assert sender_keys("a@b.example", "b.example", "") == ["address:a@b.example", "domain:b.example"]
 
 
+def subject(text: str, **headers: str) -> str:
+    return thread_key(parse(build_message(subject=text, headers=headers)))
+
+
+def test_a_reply_is_keyed_by_its_thread_however_its_subject_was_quoted():
+    thread = subject("Re: Re: [SAtalk] Shuttle launch window")
+    assert thread
+    assert subject("[SAtalk] RE: shuttle   LAUNCH window") == thread
+    assert subject("AW: Shuttle launch window") == thread  # a German mailer's reply
+    assert subject("Shuttle launch window", **{"In-Reply-To": "<a@b.example>"}) == thread
+    assert subject("Re: Shuttle launch delayed") not in ("", thread)
+
+
+@pytest.mark.parametrize("text", [
+    "Shuttle launch window",  # a first message: no thread the reader has seen
+    "Fwd: Shuttle launch window",  # a forward starts a conversation of its own
+    "Re: lunch?",  # too short to tell threads apart
+    "Re: " * 5000,  # nothing but prefixes
+    "[" * 5000,
+])
+def test_only_a_reply_with_a_telling_subject_has_a_thread(text):
+    assert subject(text) == ""
+
+
+def test_a_reply_counts_under_its_thread_beside_its_sender():
+    reply = parse(build_message(sender="Bo <bo@space.example>", subject="Re: Shuttle launch window"))
+    keys = message_keys(reply)
+    assert keys[:2] == ["address:bo@space.example", "domain:space.example"]
+    assert keys[2] == f"thread:{thread_key(reply)}"
+
+
 def test_unknown_sender_is_neutral_with_no_evidence():
-    assert SenderMemory().features(KEYS, now=0.0) == (0.0,) * 9
+    assert SenderMemory().features(KEYS, now=0.0) == (0.0,) * len(MEMORY_SIGNAL_NAMES)
 
 
 def test_one_read_does_not_make_a_friend_but_many_do():

@@ -94,14 +94,17 @@ def one_recipient(dimension: int) -> Population:
 # -- the engine replays the brain --------------------------------------------------------
 MIXED = campaign("Weekly news", "Python packaging and developer tools for ci pipelines. "
                  "Fashion sales on shoes and bags.", name="mixed.eml")
+# A campaign dressed as a reply: each send counts under its thread too.
+FAKE_REPLY = campaign("Re: your question about shoes and bags",
+                      "Fashion sales on shoes and bags, 50% off.", name="fake-reply.eml")
 
 
 def logit(p: float) -> float:
     return float(np.log(p) - np.log1p(-p))
 
 
-@pytest.mark.parametrize("subject_campaign", [DEV_NEWS, SHOE_SALE, MIXED],
-                         ids=["relevant", "irrelevant", "mixed"])
+@pytest.mark.parametrize("subject_campaign", [DEV_NEWS, SHOE_SALE, MIXED, FAKE_REPLY],
+                         ids=["relevant", "irrelevant", "mixed", "fake reply"])
 def test_a_series_replays_exactly_what_the_brain_learns(segments, embedder, subject_campaign):
     """The vectorised sender memory and online steps give the probabilities the real
     Brain gives when it sees the same reactions, send after send."""

@@ -40,7 +40,7 @@ from ..core.brain import similar_thrown_away
 from ..core.embed import Embedder
 from ..core.policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from ..core.replay import (BEHAVIOURS, CODE, OnlineRows, SenderReplay,  # noqa: F401
-                           as_new_sender, message_rows, probability)
+                           as_new_sender, key_kinds, message_rows, probability)
 from ..core.vocabulary import Behaviour
 from ..errors import InputError
 from .audience import Audience
@@ -175,7 +175,7 @@ class Simulation:
         seg = population.segment
         # What each recipient's gatekeeper learns of the sender and the campaign, send by send.
         self.learned = SenderReplay(self.scores.rows.take(seg), segments[0].brain.memory, START,
-                                    bool(campaign.message.list_id))
+                                    key_kinds(campaign.message))
         self.is_bulk = campaign.message.is_bulk
         # The recipient's own reading of the campaign: fixed across sends.
         self.static_logit = (self.scores.logit[seg]

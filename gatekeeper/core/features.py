@@ -7,6 +7,7 @@ lines, dates or hosts, which drift with time and overfit to the year they were l
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Callable
@@ -24,6 +25,15 @@ SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.
 COUNTRY_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "edu", "gov", "ne", "or",
                                   "go", "ltd", "plc", "nom", "gen", "asn", "id", "oz"})
 _IP_HOST = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+# The run of reply and forward prefixes and list tags a subject starts with ("Re: [SAtalk]
+# Fwd: "), and which of those say it is a reply (Re, and AW, SV, Antw in other languages).
+_SUBJECT_PREFIXES = re.compile(
+    r"^(?:\s*(?:(?:re|aw|sv|antw|fwd?|wg|tr)\s*(?:\[\d{1,6}\]|\(\d{1,6}\))?\s*:|\[[^\]]{0,60}\]))+",
+    re.IGNORECASE)
+_REPLY_PREFIX = re.compile(r"(?:^|[\s\]:])(?:re|aw|sv|antw)\s*(?:\[\d{1,6}\]|\(\d{1,6}\))?\s*:",
+                           re.IGNORECASE)
+# A thread's subject shorter than this ("Re: hi", "Re: lunch") is shared by unrelated threads.
+THREAD_SUBJECT_MIN_CHARS = 8
 # The list and reply markers are scaled down: the bag of words reads the same markers as
 # header tokens (h_list-id, h_list-unsubscribe, h_in-reply-to), and a dense duplicate at
 # full scale lets the model lean on them far harder than their worth. On the SpamAssassin
@@ -102,7 +112,31 @@ def header_signals(message: Message) -> list[float]:
 
 def message_keys(message: Message) -> list[str]:
     """The sender-memory keys of a message."""
-    return sender_keys(message.from_address, message.from_domain, message.list_id)
+    return sender_keys(message.from_address, message.from_domain, message.list_id,
+                       thread_key(message))
+
+
+def thread_key(message: Message) -> str:
+    """The thread a reply belongs to, for the memory: a hash of its subject without reply
+    prefixes and list tags, so "Re: Re: [list] Shuttle launch" is "shuttle launch" however
+    it was quoted. "" for mail that is not a reply (a first message, a newsletter, spam
+    with a new subject), and for a subject too short to tell threads apart.
+
+    Replies only: a thread is a conversation the reader has seen before, and keying every
+    subject would let one unrelated message with a common subject speak for another (a
+    trial keying every subject gained no more). Measured on 20 Newsgroups' tuning world,
+    all 11,314 posts, time split: prequential wanted posts held 33.8% -> 28.6%, unwanted
+    left in the inbox 0.5% -> 0.4%, AUC 0.9865 -> 0.9889; the SpamAssassin task's tuning
+    world was unchanged (its mail has few replies from other senders)."""
+    subject = message.subject[:1000]
+    prefixes = _SUBJECT_PREFIXES.match(subject)
+    prefix = prefixes.group(0) if prefixes else ""
+    if not (_REPLY_PREFIX.search(prefix) or message.in_reply_to or message.references):
+        return ""
+    core = " ".join(subject[len(prefix):].lower().split())
+    if len(core) < THREAD_SUBJECT_MIN_CHARS:
+        return ""
+    return hashlib.sha256(core.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def same_organisation(domain: str, other: str) -> bool:

@@ -43,6 +43,13 @@ class Example:
                    words, np.asarray(evidence.signals[0], np.float64), evidence.names(),
                    evidence.notes[0] if len(evidence.notes) else "")
 
+    def signals_as(self, names: Sequence[str]) -> np.ndarray:
+        """The signals in the schema `names`, matched by name: a lesson kept before a
+        signal existed reads 0 for it, as the memory reads a key it does not know, and
+        a signal the code no longer has is dropped."""
+        kept = dict(zip(self.signal_names, self.signals))
+        return np.array([kept.get(name, 0.0) for name in names], np.float64)
+
 
 @dataclass(frozen=True)
 class Lesson:
@@ -66,12 +73,14 @@ class Lesson:
                                              embedding=np.asarray(embedding, np.float32)))
 
 
-def evidence_of(examples: Sequence[Example]) -> Evidence:
-    """The profile's input for these examples (all of one signal schema)."""
-    names = examples[0].signal_names if examples else ()
+def evidence_of(examples: Sequence[Example], signal_names: Sequence[str] = ()) -> Evidence:
+    """The profile's input for these examples, their signals in the schema `signal_names`
+    (by default the first example's): lessons kept by an older version still teach."""
+    names = tuple(signal_names) or (examples[0].signal_names if examples else ())
     return Evidence(np.vstack([e.embedding for e in examples]) if examples else np.zeros((0, 384)),
                     [""] * len(examples),
-                    np.vstack([e.signals for e in examples]) if examples else np.zeros((0, 0)),
+                    np.vstack([e.signals_as(names) for e in examples]) if examples
+                    else np.zeros((0, len(names))),
                     [e.note for e in examples], names,
                     words=sparse.vstack([e.words for e in examples], format="csr")
                     if examples else sparse.csr_matrix((0, WORD_FEATURES)))

@@ -7,8 +7,8 @@ the one message, vectorised over readers (numpy arrays, one row per reader):
 
 - what each behaviour means (`BEHAVIOURS`, `CODE`): the sender memory's counts and the
   profile's label and weight, from `Behaviour` and `brain.learning_signal`;
-- the sender memory's decayed counts for the message's keys (its address, domain and
-  list see the same events) and the signals the profile reads from them, with the
+- the sender memory's decayed counts for the message's keys (its address, domain, list
+  and, for a reply, thread see the same events) and the signals the profile reads from them, with the
   formulas of `gatekeeper.core.senders` (`MemoryReplay`);
 - the profile's bounded online steps on the message's row (`profile.OnlineReplay`, kept
   beside `partial_fit`, which it replays).
@@ -20,10 +20,13 @@ each part equal to the code it replays; tests/test_simulate.py the whole to a re
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from .brain import learning_signal
-from .features import MEMORY_SIGNAL_NAMES
+from .features import MEMORY_SIGNAL_NAMES, message_keys
+from .message import Message
 from .profile import Evidence, InterestProfile, OnlineReplay, OnlineRows, sigmoid
 from .senders import KEY_KINDS, SenderMemory, decay, key_signals
 from .vocabulary import Behaviour
@@ -49,6 +52,12 @@ def message_rows(profile: InterestProfile, evidence: Evidence) -> OnlineRows:
     return OnlineRows.of(profile, evidence, MEMORY_SIGNAL_NAMES)
 
 
+def key_kinds(message: Message) -> frozenset[str]:
+    """The kinds of sender-memory key a message has (`senders.KEY_KINDS`): a list only
+    with a List-Id, a thread only for a reply."""
+    return frozenset(key.split(":", 1)[0] for key in message_keys(message))
+
+
 def probability(log_odds: np.ndarray) -> np.ndarray:
     """P(wanted) for log-odds, as the profile turns one into the other."""
     return sigmoid(log_odds)
@@ -57,8 +66,8 @@ def probability(log_odds: np.ndarray) -> np.ndarray:
 class MemoryReplay:
     """The sender memory of R readers for one sender, as `SenderMemory` keeps it: long
     and short decaying counts of positive and negative engagement, plus the messages
-    delivered and thrown away that the policy's `History` reads. Every key of the sender
-    (address, domain, list) sees the same events, so one set of counts serves them all.
+    delivered and thrown away that the policy's `History` reads. Every key of the message
+    (address, domain, list, thread) sees the same events, so one set of counts serves them all.
     """
 
     def __init__(self, size: int, half_life: float, trend_half_life: float,
@@ -79,14 +88,14 @@ class MemoryReplay:
         self.short_negative = self.short_negative * short
         self.updated = now
 
-    def signals(self, has_list: bool) -> np.ndarray:
-        """(R, 9) the memory's signals, `MEMORY_SIGNAL_NAMES` in order (the list's only
-        when the message has a List-Id: without one the memory has no list key)."""
+    def signals(self, kinds: Collection[str]) -> np.ndarray:
+        """(R, 12) the memory's signals, `MEMORY_SIGNAL_NAMES` in order, for a message
+        with keys of these `kinds` (`key_kinds`): the memory knows nothing of the others,
+        such as the list of a message without a List-Id."""
         per_key = np.column_stack(key_signals(self.long_positive, self.long_negative,
                                               self.short_positive, self.short_negative))
         unknown = np.zeros_like(per_key)
-        return np.hstack([per_key if kind != "list" or has_list else unknown
-                          for kind in KEY_KINDS])
+        return np.hstack([per_key if kind in kinds else unknown for kind in KEY_KINDS])
 
     def record(self, behaviour: np.ndarray) -> None:
         """Each reader got one more message and did BEHAVIOURS[behaviour[i]] with it
@@ -111,11 +120,11 @@ class SenderReplay:
     """
 
     def __init__(self, rows: OnlineRows, memory: SenderMemory, start: float,
-                 has_list: bool) -> None:
+                 kinds: Collection[str]) -> None:
         self.memory = MemoryReplay(len(rows.log_odds), memory.half_life,
                                    memory.trend_half_life, start)
         self.profile = OnlineReplay(rows)
-        self.has_list = has_list
+        self.kinds = frozenset(kinds)
 
     def advance(self, now: float) -> None:
         """The time of the next message."""
@@ -124,13 +133,13 @@ class SenderReplay:
     def log_odds(self, base: np.ndarray) -> np.ndarray:
         """Each reader's log-odds for the message now; `base` is that before any history
         with the sender (`rows.log_odds`, plus the caller's differences between readers)."""
-        return self.profile.log_odds(base, self.memory.signals(self.has_list))
+        return self.profile.log_odds(base, self.memory.signals(self.kinds))
 
     def react(self, behaviour: np.ndarray, log_odds: np.ndarray) -> None:
         """Each reader got the message (scored `log_odds`) and did BEHAVIOURS[behaviour[i]]
         with it. The profile learns from the sender's signals as they were before this
         reaction, as `Brain.lesson` fixes them; then the memory counts it."""
-        signals = self.memory.signals(self.has_list)
+        signals = self.memory.signals(self.kinds)
         self.profile.step(log_odds, signals, _LABEL[behaviour], _WEIGHT[behaviour])
         self.memory.record(behaviour)
 

@@ -1,4 +1,5 @@
-"""Sender memory: how the reader treats mail from each address, domain and mailing list.
+"""Sender memory: how the reader treats mail from each address, domain and mailing list,
+and the replies in each thread.
 
 Counts are recency-weighted (each halves every `half_life_days`) so a sender the reader
 used to read but now ignores drifts down. Engagement is Bayesian-smoothed toward a neutral
@@ -20,7 +21,7 @@ import numpy as np
 from .vocabulary import WEIGHTS, Behaviour
 
 SECONDS_PER_DAY = 86400.0
-KEY_KINDS = ("address", "domain", "list")  # the order of the memory's signals
+KEY_KINDS = ("address", "domain", "list", "thread")  # the order of the memory's signals
 
 
 @dataclass
@@ -106,16 +107,17 @@ def decay(elapsed_seconds, half_life_seconds: float):
     return 0.5 ** (np.maximum(elapsed_seconds, 0.0) / half_life_seconds)
 
 
-def sender_keys(address: str, domain: str, list_id: str) -> list[str]:
+def sender_keys(address: str, domain: str, list_id: str, thread: str = "") -> list[str]:
     """The memory keys one message touches."""
     keys = [f"address:{address}"] if address else []
     keys += [f"domain:{domain}"] if domain else []
     keys += [f"list:{list_id}"] if list_id else []
+    keys += [f"thread:{thread}"] if thread else []
     return keys
 
 
 class SenderMemory:
-    """Engagement per address, domain and List-Id, and the reader's correspondents."""
+    """Engagement per address, domain, List-Id and thread, and the reader's correspondents."""
 
     def __init__(self, *, half_life_days: float = 90.0, trend_half_life_days: float = 14.0):
         self.half_life = half_life_days * SECONDS_PER_DAY
@@ -156,7 +158,7 @@ class SenderMemory:
         return self.stats.get(key)
 
     def features(self, keys: list[str], now: float) -> tuple[float, ...]:
-        """Per kind (address, domain, list): engagement - 0.5, support, trend."""
+        """Per kind (`KEY_KINDS`): engagement - 0.5, support, trend."""
         by_kind = {key.split(":", 1)[0]: self.stats.get(key) for key in keys}
         values: list[float] = []
         for kind in KEY_KINDS:
