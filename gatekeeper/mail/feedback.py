@@ -127,8 +127,9 @@ class Observer:
         present = self.mailbox.refs(folder)
         here = set(present)
         known = [item.ref for item in tracked if item.ref in here]
-        tracked = self._with_refs(tracked, folder, present, set(known))
-        arrived = [t.ref for t in tracked if t.ref in here and t.ref not in known]
+        claimed = set(known)  # membership: a daemon tracks thousands, on every wake-up
+        tracked = self._with_refs(tracked, folder, present, claimed)
+        arrived = [t.ref for t in tracked if t.ref in here and t.ref not in claimed]
         flags, cursor = self.mailbox.changes(folder, known, self._cursors.get(folder, ""))
         flags |= self.mailbox.flags(folder, arrived)  # moved here: compare every flag
         self._cursors[folder] = cursor
