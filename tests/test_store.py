@@ -130,7 +130,9 @@ def test_migration_7_keeps_every_decision_journal_entry_reaction_and_tracked_mes
                  old.reaction("other", "m5@other", "read", "flags INBOX")]
     old.tracked("acct", "m2@acct", "Held", 4, verdict="hold", learned="rescued")
     old.tracked("acct", "m3@acct", "INBOX", 3, flags="\\Seen", verdict="delete")
-    old.tracked("acct", "m9@acct", "INBOX", 0)
+    old.tracked("acct", "m0@acct", "INBOX", 0)
+    old.tracked("acct", "stale@acct", "INBOX", 2)  # UID 2 is another message now
+    old.tracked("acct", "m9@acct", "INBOX", 9)  # UID 9 of UIDVALIDITY 6, not of 7
     old.close()
 
     store = Store(path)
@@ -164,7 +166,9 @@ def test_migration_7_keeps_every_decision_journal_entry_reaction_and_tracked_mes
         frozenset())
     assert (store.where_tracked("acct", "m2@acct").ref,
             store.where_tracked("acct", "m2@acct").learned) == ("", frozenset({"rescued"}))
-    assert store.where_tracked("acct", "m9@acct").ref == ""
+    for stale in ("m0@acct", "stale@acct", "m9@acct"):
+        assert store.where_tracked("acct", stale).ref == ""
+    assert store.tracked("acct", "INBOX")  # the folder's index was made again
     assert store.folder_state("acct", "INBOX") == FolderState("7:41:900", 1200.0)
     assert store.synced_at("acct", "INBOX") == 1500.0
     assert store.folder_state("other", "INBOX") == FolderState("3:5:0", 0.0)

@@ -97,17 +97,31 @@ MIGRATIONS = [
     # A message is known by its backend's opaque ref, a folder's sync state by its
     # backend's cursor: no IMAP UIDs, UIDVALIDITY or MODSEQ here any more. Decision IDs
     # are the old rowids, kept in an INTEGER PRIMARY KEY (which no VACUUM renumbers). A
-    # tracked message outside the inbox (no UIDVALIDITY known) gets ref '', "not known
-    # yet", found again by Message-ID; a journal's target UID becomes ":{uid}", a UID of
-    # the folder's current UIDVALIDITY, used only after a content check.
+    # tracked message gets the ref of the decision that confirms its UID in the folder's
+    # current UIDVALIDITY; any other (outside the inbox, or a UID from before a new
+    # UIDVALIDITY) gets '', "not known yet", and is found again by Message-ID. A journal's
+    # target UID becomes ":{uid}", a UID of the folder's current UIDVALIDITY, used only
+    # after a content check. Tables are rebuilt rather than columns dropped, which SQLite
+    # before 3.35 cannot do; the journal keeps its target_uid column, unread, so its
+    # AUTOINCREMENT sequence is kept as it is.
     """
-    ALTER TABLE tracked ADD COLUMN ref TEXT NOT NULL DEFAULT '';
-    UPDATE tracked SET ref = COALESCE((SELECT f.uidvalidity || ':' || tracked.uid FROM folders f
-        WHERE f.account = tracked.account AND f.folder = tracked.folder AND tracked.uid != 0), '');
-    ALTER TABLE tracked DROP COLUMN uid;
+    CREATE TABLE tracked_v7 (
+        account TEXT NOT NULL, message_id TEXT NOT NULL, folder TEXT NOT NULL,
+        ref TEXT NOT NULL, flags TEXT NOT NULL, decided_at REAL NOT NULL,
+        verdict TEXT NOT NULL, learned TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (account, message_id));
+    INSERT INTO tracked_v7 SELECT t.account, t.message_id, t.folder,
+        COALESCE((SELECT m.uidvalidity || ':' || m.uid FROM messages m JOIN folders f
+                  ON f.account = m.account AND f.folder = m.folder
+                     AND f.uidvalidity = m.uidvalidity
+                  WHERE m.account = t.account AND m.folder = t.folder AND m.uid = t.uid
+                    AND m.message_id = t.message_id AND t.uid != 0), ''),
+        t.flags, t.decided_at, t.verdict, t.learned FROM tracked t;
+    DROP TABLE tracked;
+    ALTER TABLE tracked_v7 RENAME TO tracked;
+    CREATE INDEX tracked_by_folder ON tracked (account, folder);
     ALTER TABLE journal ADD COLUMN target_ref TEXT NOT NULL DEFAULT '';
     UPDATE journal SET target_ref = ':' || target_uid WHERE target_uid != 0;
-    ALTER TABLE journal DROP COLUMN target_uid;
     CREATE TABLE messages_v7 (
         id INTEGER PRIMARY KEY,
         account TEXT NOT NULL, folder TEXT NOT NULL, ref TEXT NOT NULL,
@@ -204,7 +218,7 @@ class DecisionRecord:
 
     def as_stored(self) -> dict:
         """The row as the database holds it, JSON columns as text: what `status --json`
-        has always printed."""
+        prints (since schema 7 with `ref` where it had `uidvalidity` and `uid`)."""
         return asdict(self) | {
             "probe": int(self.probe), "reasons": json.dumps(self.reasons),
             "sender_keys": json.dumps(self.sender_keys), "evidence": json.dumps(self.evidence)}
