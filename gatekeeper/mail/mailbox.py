@@ -214,10 +214,14 @@ def _ref(validity: int, uid: int) -> MessageRef:
     return MessageRef(f"{validity}:{uid}")
 
 
-def _uid_in(ref: str, validity: int) -> int | None:
-    """The UID `ref` names in a folder of this UIDVALIDITY, None when it names none."""
+def _uid_in(ref: str, validity: int, migrated: bool = False) -> int | None:
+    """The UID `ref` names in a folder of this UIDVALIDITY, None when it names none. A ref
+    with no validity (":{uid}", a journal entry from before refs) names one only when
+    `migrated` ones are asked for: by `fetch`, whose caller checks the content before
+    using it, never by a call that changes a message."""
     given, _, uid = ref.partition(":")
-    if given not in ("", str(validity)) or not (uid.isascii() and uid.isdigit()):
+    known = (str(validity), "") if migrated else (str(validity),)
+    if given not in known or not (uid.isascii() and uid.isdigit()):
         return None
     return int(uid)
 
@@ -408,11 +412,12 @@ class ImapMailbox:
         return _FolderStatus(int(response[b"UIDVALIDITY"]), int(response.get(b"UIDNEXT", 0)),
                              int(response.get(b"HIGHESTMODSEQ", 0)))
 
-    def _uids(self, folder: str, refs: Iterable[MessageRef]) -> list[int]:
+    def _uids(self, folder: str, refs: Iterable[MessageRef], migrated: bool = False) -> list[int]:
         """The UIDs `refs` name in `folder` (selected), leaving out refs of another
-        UIDVALIDITY: those messages are not there any more."""
+        UIDVALIDITY: those messages are not there any more (`_uid_in`)."""
         self._ensure(folder)
-        return [uid for ref in refs if (uid := _uid_in(ref, self._validity)) is not None]
+        return [uid for ref in refs
+                if (uid := _uid_in(ref, self._validity, migrated)) is not None]
 
     def _refs(self, uids: Iterable[int]) -> list[MessageRef]:
         return [_ref(self._validity, uid) for uid in sorted(uids)]
@@ -449,7 +454,7 @@ class ImapMailbox:
         return response
 
     def fetch(self, folder: str, refs: Iterable[MessageRef]) -> list[Fetched]:
-        uids = self._uids(folder, refs)
+        uids = self._uids(folder, refs, migrated=True)
         if not uids:
             return []
         # Both capped: a header block too is only read as far as `parse` reads it.
@@ -803,12 +808,13 @@ class MaildirMailbox:
         path.write_text(json.dumps(data))
         return data
 
-    def _keys(self, name: str, refs: Iterable[MessageRef]) -> dict[MessageRef, str]:
-        """The file key of each of `refs` still in folder `name`, by its ref."""
+    def _keys(self, name: str, refs: Iterable[MessageRef],
+              migrated: bool = False) -> dict[MessageRef, str]:
+        """The file key of each of `refs` still in folder `name`, by its ref (`_uid_in`)."""
         data = self._uid_map(name)
         by_uid = {uid: key for key, uid in data["keys"].items()}
         validity = data["uidvalidity"]
-        uids = (_uid_in(ref, validity) for ref in refs)
+        uids = (_uid_in(ref, validity, migrated) for ref in refs)
         return {_ref(validity, uid): by_uid[uid] for uid in uids
                 if uid is not None and uid in by_uid}
 
@@ -850,7 +856,7 @@ class MaildirMailbox:
 
     def fetch(self, folder: str, refs: Iterable[MessageRef]) -> list[Fetched]:
         box, fetched = self._folder(folder), []
-        for ref, key in self._keys(folder, refs).items():
+        for ref, key in self._keys(folder, refs, migrated=True).items():
             with box.get_file(key) as handle:
                 raw = handle.read(self.config.fetch_bytes)
             fetched.append(Fetched(ref, raw, self._flags(box, key),
