@@ -12,7 +12,7 @@ import pytest
 from gatekeeper.core.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
 from gatekeeper.core.features import SIGNAL_NAMES, message_keys, signal_matrix
 from gatekeeper.core.message import parse
-from gatekeeper.core.policy import PolicySettings
+from gatekeeper.core.policy import PolicySettings, decide
 from gatekeeper.core.profile import Explanation
 from gatekeeper.errors import ProfileFormatError
 from gatekeeper.testing import HashEmbedder, build_message
@@ -211,7 +211,9 @@ def test_the_reader_s_threads_carry_over_to_other_senders_and_never_unlock_delet
     engagement = signals[:, SIGNAL_NAMES.index("thread_engagement")]
     assert engagement[0] > 0.25 and engagement[1] < -0.25
     assert signals[:, SIGNAL_NAMES.index("address_engagement")].tolist() == [0.0, 0.0]
-    assert brain.history(newcomer[1], 5 * DAY).sender_thrown_away == 0.0
+    history = replace(brain.history(newcomer[1], 5 * DAY), profile_examples=1000)
+    verdict = decide(0.0, newcomer[1], history, PolicySettings(probe_share=0.0))
+    assert verdict.action == "hold" and "no_history" in {r.code for r in verdict.reasons}
 
 
 def test_a_lesson_kept_before_a_signal_existed_still_teaches(brain):

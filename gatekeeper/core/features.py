@@ -25,14 +25,16 @@ SHORTENERS = frozenset({"bit.ly", "tinyurl.com", "t.co", "goo.gl", "ow.ly", "is.
 COUNTRY_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "edu", "gov", "ne", "or",
                                   "go", "ltd", "plc", "nom", "gen", "asn", "id", "oz"})
 _IP_HOST = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-# The run of reply and forward prefixes and list tags a subject starts with ("Re: [SAtalk]
-# Fwd: "), and which of those say it is a reply (Re, and AW, SV, Antw in other languages).
-_SUBJECT_PREFIXES = re.compile(
-    r"^(?:\s*(?:(?:re|aw|sv|antw|fwd?|wg|tr)\s*(?:\[\d{1,6}\]|\(\d{1,6}\))?\s*:|\[[^\]]{0,60}\]))+",
+# Subject prefixes: a reply's (Re, and AW, SV, Antw in other languages) and a forward's
+# (Fwd, WG, TR), each perhaps counted ("Re[2]:"), and the list tags between them.
+REPLY_WORDS, FORWARD_WORDS = ("re", "aw", "sv", "antw"), ("fwd", "fw", "wg", "tr")
+_COUNTED = r"\s*(?:\[\d{1,6}\]|\(\d{1,6}\))?\s*:"
+_SUBJECT_PREFIXES = re.compile(  # the whole run a subject starts with: "Re: [SAtalk] Fwd: "
+    rf"^(?:\s*(?:(?:{'|'.join(REPLY_WORDS + FORWARD_WORDS)}){_COUNTED}|\[[^\]]{{0,60}}\]))+",
     re.IGNORECASE)
-_REPLY_PREFIX = re.compile(r"(?:^|[\s\]:])(?:re|aw|sv|antw)\s*(?:\[\d{1,6}\]|\(\d{1,6}\))?\s*:",
-                           re.IGNORECASE)
-# A thread's subject shorter than this ("Re: hi", "Re: lunch") is shared by unrelated threads.
+_REPLY_PREFIX = re.compile(rf"(?:^|[\s\]:])(?:{'|'.join(REPLY_WORDS)}){_COUNTED}", re.IGNORECASE)
+# A thread's subject shorter than this ("Re: hi", "Re: lunch?") is shared by unrelated
+# threads. A judgement, not tuned: 8 was the only value tried.
 THREAD_SUBJECT_MIN_CHARS = 8
 # The list and reply markers are scaled down: the bag of words reads the same markers as
 # header tokens (h_list-id, h_list-unsubscribe, h_in-reply-to), and a dense duplicate at

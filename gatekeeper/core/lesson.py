@@ -73,10 +73,10 @@ class Lesson:
                                              embedding=np.asarray(embedding, np.float32)))
 
 
-def evidence_of(examples: Sequence[Example], signal_names: Sequence[str] = ()) -> Evidence:
+def evidence_of(examples: Sequence[Example], signal_names: Sequence[str]) -> Evidence:
     """The profile's input for these examples, their signals in the schema `signal_names`
-    (by default the first example's): lessons kept by an older version still teach."""
-    names = tuple(signal_names) or (examples[0].signal_names if examples else ())
+    (`features.SIGNAL_NAMES`): lessons kept by an older version still teach."""
+    names = tuple(signal_names)
     return Evidence(np.vstack([e.embedding for e in examples]) if examples else np.zeros((0, 384)),
                     [""] * len(examples),
                     np.vstack([e.signals_as(names) for e in examples]) if examples

@@ -89,7 +89,7 @@ class MemoryReplay:
         self.updated = now
 
     def signals(self, kinds: Collection[str]) -> np.ndarray:
-        """(R, 12) the memory's signals, `MEMORY_SIGNAL_NAMES` in order, for a message
+        """(R, len(MEMORY_SIGNAL_NAMES)) the memory's signals in that order, for a message
         with keys of these `kinds` (`key_kinds`): the memory knows nothing of the others,
         such as the list of a message without a List-Id."""
         per_key = np.column_stack(key_signals(self.long_positive, self.long_negative,

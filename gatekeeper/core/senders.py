@@ -1,6 +1,10 @@
 """Sender memory: how the reader treats mail from each address, domain and mailing list,
 and the replies in each thread.
 
+A thread here is the key `features.thread_key` gives a reply: its subject, stripped of
+prefixes and list tags. (The guard rails' flagged threads and replies to the reader
+follow Message-IDs instead: see `Brain.history`.)
+
 Counts are recency-weighted (each halves every `half_life_days`) so a sender the reader
 used to read but now ignores drifts down. Engagement is Bayesian-smoothed toward a neutral
 prior, so one read does not make a friend. A second, short half-life gives a trend: is
@@ -50,7 +54,7 @@ class DecayingCounts:
 
 @dataclass
 class SenderStats:
-    """What the memory knows about one key (address, domain or list)."""
+    """What the memory knows about one key (one of `KEY_KINDS`)."""
 
     long: DecayingCounts
     short: DecayingCounts
@@ -108,12 +112,9 @@ def decay(elapsed_seconds, half_life_seconds: float):
 
 
 def sender_keys(address: str, domain: str, list_id: str, thread: str = "") -> list[str]:
-    """The memory keys one message touches."""
-    keys = [f"address:{address}"] if address else []
-    keys += [f"domain:{domain}"] if domain else []
-    keys += [f"list:{list_id}"] if list_id else []
-    keys += [f"thread:{thread}"] if thread else []
-    return keys
+    """The memory keys one message touches: "kind:name" for each of `KEY_KINDS` it has."""
+    names = dict(zip(KEY_KINDS, (address, domain, list_id, thread), strict=True))
+    return [f"{kind}:{name}" for kind, name in names.items() if name]
 
 
 class SenderMemory:
