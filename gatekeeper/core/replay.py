@@ -8,8 +8,8 @@ the one message, vectorised over readers (numpy arrays, one row per reader):
 - what each behaviour means (`BEHAVIOURS`, `CODE`): the sender memory's counts and the
   profile's label and weight, from `Behaviour` and `brain.learning_signal`;
 - the sender memory's decayed counts for the message's keys (its address, domain, list
-  and, for a reply, thread see the same events) and the signals the profile reads from them, with the
-  formulas of `gatekeeper.core.senders` (`MemoryReplay`);
+  and, for a reply, thread see the same events) and the signals the profile reads from
+  them, with the formulas of `gatekeeper.core.senders` (`MemoryReplay`);
 - the profile's bounded online steps on the message's row (`profile.OnlineReplay`, kept
   beside `partial_fit`, which it replays).
 
@@ -67,7 +67,8 @@ class MemoryReplay:
     """The sender memory of R readers for one sender, as `SenderMemory` keeps it: long
     and short decaying counts of positive and negative engagement, plus the messages
     delivered and thrown away that the policy's `History` reads. Every key of the message
-    (address, domain, list, thread) sees the same events, so one set of counts serves them all.
+    (address, domain, list, thread) sees the same events, so one set of counts serves
+    them all.
     """
 
     def __init__(self, size: int, half_life: float, trend_half_life: float,
