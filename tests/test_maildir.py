@@ -9,6 +9,7 @@ mail client, so the checks do not go through the code under test.
 from __future__ import annotations
 
 import mailbox as stdlib_mailbox
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from gatekeeper.mail.mailbox import (
     MessageRef,
     open_mailbox,
 )
+from gatekeeper.testing import build_message
 
 from reader import unwanted_message, wanted_message
 
@@ -165,3 +167,19 @@ def test_mail_delivered_within_one_second_is_numbered_in_delivery_order(root, bo
                 for f in box.fetch_new("INBOX", "", 10).messages]  # in the order numbered
     assert in_order == [
         "wanted-1@orbital.example", "wanted-2@orbital.example", "wanted-3@orbital.example"]
+
+
+def test_the_side_file_is_written_only_when_the_folder_changed(root, box):
+    """Looking is read-only: the refs' side file is rewritten (whole, through a temporary
+    file) only when mail came or went, and a ref stays the same across looks."""
+    add_as_client(root, "INBOX", build_message(message_id="<a@x.example>"))
+    (first,) = box.refs("INBOX")
+    side = root / ".gatekeeper-uids.json"
+    written = side.stat().st_mtime_ns, side.read_bytes()
+    time.sleep(0.01)
+    assert box.refs("INBOX") == [first] and box.flags("INBOX", [first])
+    assert (side.stat().st_mtime_ns, side.read_bytes()) == written
+    add_as_client(root, "INBOX", build_message(message_id="<b@x.example>"))
+    assert box.refs("INBOX")[0] == first and len(box.refs("INBOX")) == 2
+    assert side.read_bytes() != written[1]
+    assert not side.with_name(side.name + ".tmp").exists()

@@ -799,13 +799,18 @@ class MaildirMailbox:
         path = Path(folder._path) / ".gatekeeper-uids.json"
         data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {
             "uidvalidity": int(time.time()), "next": 1, "keys": {}}
-        for key in sorted(folder.keys(), key=_delivery_order):
-            if key not in data["keys"]:
-                data["keys"][key] = data["next"]
-                data["next"] += 1
         live = set(folder.keys())
-        data["keys"] = {k: u for k, u in data["keys"].items() if k in live}
-        path.write_text(json.dumps(data))
+        kept = {k: u for k, u in data["keys"].items() if k in live}
+        arrived = sorted(live - kept.keys(), key=_delivery_order)
+        unchanged = path.exists() and not arrived and len(kept) == len(data["keys"])
+        for key in arrived:
+            kept[key] = data["next"]
+            data["next"] += 1
+        data["keys"] = kept
+        if not unchanged:  # whole or not at all: a torn file would renumber every message
+            temporary = path.with_name(path.name + ".tmp")
+            temporary.write_text(json.dumps(data))
+            temporary.replace(path)
         return data
 
     def _keys(self, name: str, refs: Iterable[MessageRef],
