@@ -569,3 +569,35 @@ def test_a_hold_and_a_delete_journalled_before_refs_are_undone_after_migration_7
     assert client.message_ids(backend.held) == {} and client.message_ids("Trash") == {}
     assert [store.journal_entry(entry).state for entry in (hold, delete)] == [UNDONE, UNDONE]
     store.close()
+
+
+def test_the_loop_goes_on_after_migration_7_where_schema_6_left_it(backend, box, client,
+                                                                    tmp_path):
+    """An upgrade as a person meets it: the daemon's pass and the observer run on a store
+    schema 6 wrote. Mail decided then is not decided again, mail that came since is, and
+    what the reader does with a message decided then is still noticed."""
+    account = backend.account
+    for n in (1, 2):
+        client.deliver(wanted_message(n))
+    refs = box.refs("INBOX")
+    hashes = [parse(f.raw).content_hash for f in box.fetch("INBOX", refs)]
+    validity = int(refs[0].split(":")[0])
+    old = OldStore(tmp_path / "old.db")
+    old.folder(account, "INBOX", validity, uid_of(refs[1]))
+    for n, (ref, content_hash) in enumerate(zip(refs, hashes), start=1):
+        old.decision(account, "INBOX", validity, uid_of(ref), f"wanted-{n}@orbital.example",
+                     content_hash)
+        old.tracked(account, f"wanted-{n}@orbital.example", "INBOX", uid_of(ref))
+    old.close()
+    client.deliver(wanted_message(3))
+
+    store, brain = Store(tmp_path / "old.db"), new_brain()
+    decided = pipeline_for(box, store, "active", brain).run_once()
+    client.add_flags("INBOX", "wanted-1@orbital.example", [SEEN])
+    observed = Observer(box, brain, store).observe(time.time())
+
+    assert [d.message_id for d in decided] == ["wanted-3@orbital.example"]
+    assert [(e.message_id, e.behaviour) for e in observed] == [
+        ("wanted-1@orbital.example", "read")]  # decided long ago (schema6's time): read late
+    assert pipeline_for(box, store, "active", brain).run_once() == []
+    store.close()
