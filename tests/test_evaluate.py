@@ -57,6 +57,11 @@ def test_harness_reports_every_protocol_and_writes_files(corpus, tmp_path, monke
                for p in curve)
     assert "tf-idf + naive Bayes" in later["baselines"]
     assert later["batch"]["wanted_lost_share"] == 0.0
+    low, high = later["batch"]["intervals"]["auc"]  # every headline figure has its interval
+    assert low <= later["batch"]["auc"] <= high
+    low, high = later["prequential"]["intervals"]["wanted_held_share"]
+    assert low <= later["prequential"]["wanted_held_share"] <= high
+    assert all(len(p["intervals"]["auc"]) == 2 for p in curve)
     for name in ("quality.json", "quality.md", "learning_curve.png"):
         assert (tmp_path / "out" / name).exists()
     assert "| reporting | corpus | sender | gatekeeper (batch) |" in report.markdown

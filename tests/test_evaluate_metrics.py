@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatekeeper.core.metrics import auc, calibration, decision_counts, removed_at_loss, slice_metrics
+from gatekeeper.core.metrics import auc, bootstrap_interval, calibration, decision_counts, metric_intervals, \
+    removed_at_loss, slice_metrics
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,52 @@ def test_slices_rank_each_kind_of_wanted_mail_against_all_unwanted_mail():
     assert slices["ham"] == {"messages": 2, "auc": 1.0, "held_share": 0.0, "lost_share": 0.0}
     assert slices["newsletter"]["auc"] == pytest.approx(0.25)  # 0.3 beats 0.2 only
     assert slices["newsletter"]["held_share"] == 0.5 and slices["newsletter"]["lost_share"] == 0.5
+
+
+def test_calibration_error_is_the_size_weighted_gap_of_its_bins():
+    wanted = np.array([1, 0, 1, 1, 0], bool)
+    p = np.array([0.05, 0.05, 0.95, 0.95, 0.55])
+    # bin 0: predicted 0.05, observed 0.5 (2 of 5); bin 5: 0.55 against 0 (1); bin 9: 0.95 against 1 (2)
+    expected = (2 * 0.45 + 1 * 0.55 + 2 * 0.05) / 5
+    assert calibration(wanted, p)["ece"] == pytest.approx(expected)
+
+
+def _noisy_scores(n: int, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    wanted = rng.random(n) < 0.3
+    return wanted, np.clip(0.35 * wanted + 0.65 * rng.random(n), 0, 1)
+
+
+def test_a_bootstrap_interval_holds_its_figure_and_narrows_with_more_mail():
+    wanted, p = _noisy_scores(200)
+    low, high = bootstrap_interval(auc, wanted, p)
+    assert low < auc(wanted, p) < high
+    more_wanted, more_p = _noisy_scores(5000)
+    more_low, more_high = bootstrap_interval(auc, more_wanted, more_p)
+    assert more_high - more_low < (high - low) / 3  # about 1/sqrt(25) as wide
+    assert bootstrap_interval(auc, wanted, p) == [low, high]  # the same draws each time
+
+
+def test_a_bootstrap_resample_keeps_both_kinds_of_mail():
+    wanted = np.array([True] + [False] * 30)  # one wanted message: a free draw would often lose it
+    p = np.linspace(0, 1, 31)
+    assert bootstrap_interval(auc, wanted, p, rounds=200) == [0.0, 0.0]  # it always scores lowest
+    assert bootstrap_interval(auc, wanted[1:], p[1:]) is None  # no wanted mail: no AUC
+
+
+def test_metric_intervals_are_keyed_as_the_figures_they_belong_to():
+    wanted, p = _noisy_scores(300)
+    labels = np.where(wanted, "easy_ham", "spam").astype(object)
+    labels[np.flatnonzero(wanted)[:20]] = "hard_ham_dev"
+    actions = np.where(p > 0.6, "pass", "hold")
+    intervals = metric_intervals(wanted, p, labels, actions)
+    figures = slice_metrics(wanted, p, labels, actions) | decision_counts(wanted, actions)
+    for label in ("easy_ham", "hard_ham_dev"):
+        low, high = intervals["slices"][label]["auc"]
+        assert low <= figures[label]["auc"] <= high
+    for share in ("wanted_held_share", "unwanted_left_share", "wanted_lost_share"):
+        low, high = intervals[share]
+        assert low <= figures[share] <= high
+    low, high = intervals["calibration"]["ece"]
+    assert low <= calibration(wanted, p)["ece"] <= high
+    assert set(intervals) >= {"auc", "removed_at_0.1%_lost"}

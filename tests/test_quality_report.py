@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.errors import InputError
-from gatekeeper.evaluation.quality_report import BEGIN, END, render_markdown, replace_tables, target_rows
+from gatekeeper.evaluation.quality_report import BEGIN, END, render_markdown, replace_tables, target_rows, \
+    targets_table
 
 
 def scores(auc: float) -> dict:
@@ -77,7 +78,9 @@ SPAM_SPLIT = {"batch": scores(0.995) | decisions() | {"calibration": {"ece": 0.0
 def test_targets_are_checked_on_the_reporting_splits(target, shown, met):
     results = {"roles": ["reporting"], "tasks": {"spamassassin": {"splits": {
         "reporting": {"sender": SPAM_SPLIT}}}}}
-    assert (target, "spamassassin, sender", shown, met) in target_rows(results)
+    rows = {row.target: row for row in target_rows(results) if row.where == "spamassassin, sender"}
+    assert (rows[target].shown, rows[target].met) == (shown, met)
+    assert rows[target].interval == "-"  # none measured in this hand-made split
 
 
 def test_targets_are_never_checked_on_the_tuning_world():
@@ -92,9 +95,28 @@ def test_the_learning_curve_targets_read_the_point_after_their_reactions():
              for n, auc in ((0, 0.91), (50, 0.93), (100, 0.94))]
     results = {"roles": ["reporting"], "tasks": {"20news": {"splits": {
         "reporting": {"time": {"online": {"learning_curve": curve}}}}}}}
-    rows = {row[0]: row[2:] for row in target_rows(results)}
+    rows = {row.target: (row.shown, row.met) for row in target_rows(results)}
     assert rows["zero-shot AUC >= 0.90 (the interest statements alone)"] == ("0.910", True)
     assert rows["AUC >= 0.95 after 100 reactions"] == ("0.940", False)
+
+
+def test_targets_show_their_interval_and_whether_it_holds_the_bound():
+    split = {"batch": {"calibration": {"ece": 0.032}, "wanted_lost_share": 0.0,
+                       "intervals": {"calibration": {"ece": [0.021, 0.047]},
+                                     "wanted_lost_share": [0.0, 0.0]}},
+             "online": {"learning_curve": [{"reactions": 100, "auc": 0.93,
+                                            "intervals": {"auc": [0.91, 0.94]}}]}}
+    results = {"roles": ["reporting"], "tasks": {"20news": {"splits": {
+        "reporting": {"time": split}}}}}
+    rows = {row.target: row for row in target_rows(results)}
+    ece = rows["batch: ECE <= 0.03"]
+    assert (ece.shown, ece.interval, ece.met, ece.undecided) == ("0.032", "0.021 - 0.047", False, True)
+    after = rows["AUC >= 0.95 after 100 reactions"]
+    assert (after.interval, after.met, after.undecided) == ("0.910 - 0.940", False, False)
+    lost = rows["batch: wanted deleted <= 0.1%"]
+    assert (lost.interval, lost.met, lost.undecided) == ("0.0% - 0.0%", True, False)
+    assert "| batch: ECE <= 0.03 | 20news, time | 0.032 | 0.021 - 0.047 | **no** (the bound is " \
+           "inside the interval) |" in targets_table(results)
 
 
 def test_the_report_says_how_it_was_measured():

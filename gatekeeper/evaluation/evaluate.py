@@ -26,7 +26,7 @@ from ..core.message import Message, parse
 from ..core.policy import PolicySettings
 from ..core.profile import InterestProfile
 from .corpus import LabelledMessage
-from ..core.metrics import decision_counts, score_metrics, slice_metrics
+from ..core.metrics import decision_counts, metric_intervals, score_metrics, slice_metrics
 from .splits import Split, sender_organisation
 
 logger = logging.getLogger(__name__)
@@ -144,11 +144,13 @@ def learn_history(brain: Brain, prepared: Prepared, indexes: Indexes) -> None:
 
 def measure(prepared: Prepared, indexes: Indexes, p: np.ndarray,
             actions: Sequence[str] | None = None) -> dict:
-    """Scores (and decisions) on these messages: ranking, calibration, slices, counts."""
+    """Scores (and decisions) on these messages: ranking, calibration, slices, counts, and
+    the headline figures' bootstrap intervals."""
     indexes = list(indexes)
     wanted = prepared.wanted[indexes]
     labels = [prepared.labels[i] for i in indexes]
-    result = score_metrics(wanted, p) | {"slices": slice_metrics(wanted, p, labels, actions)}
+    result = score_metrics(wanted, p) | {"slices": slice_metrics(wanted, p, labels, actions),
+                                         "intervals": metric_intervals(wanted, p, labels, actions)}
     return result | (decision_counts(wanted, actions) if actions is not None else {})
 
 

@@ -29,7 +29,7 @@ from ..core.embed import Embedder
 from .evaluate import DAY, Indexes, Prepared, assess_range, decide_and_measure, learn_history, measure, \
     new_brain
 from ..core.policy import DELETE, HOLD, PASS, PolicySettings, thrown_away_like
-from ..core.metrics import auc, decision_counts
+from ..core.metrics import auc, bootstrap_interval, decision_counts
 from .splits import Split
 
 CURVE_POINTS = (0, 10, 50, 100, 200)
@@ -197,7 +197,10 @@ def _prequential_result(prepared: Prepared, split: Split, stream: Stream) -> dic
         cumulative.append({"share": share} | _cumulative(wanted[:n], actions[:n], like[:n],
                                                          stream.work_after[:n]))
     work = stream.work
-    return measure(prepared, split.decide, p, actions) | {
+    result = measure(prepared, split.decide, p, actions)
+    result["intervals"]["removed_to_trash_once_like_share"] = bootstrap_interval(
+        _to_trash_share, wanted, np.asarray(actions), like)
+    return result | {
         "removed_to_trash_once_like_share": _to_trash_share(wanted, actions, like),
         "reactions": stream.reactions,
         "reader": {"inbox_deletes": work.inbox_deletes, "rescues": work.rescues,
@@ -221,8 +224,9 @@ def run_online(prepared: Prepared, split: Split, embedder: Embedder, settings: P
             assessments = assess_range(brain, prepared, split.decide)
             wanted = prepared.wanted[split.decide]
             counts = decision_counts(wanted, [a.verdict.action for a in assessments])
-            curve.append({"reactions": points.pop(0),
-                          "auc": auc(wanted, np.array([a.probability for a in assessments])),
+            p = np.array([a.probability for a in assessments])
+            curve.append({"reactions": points.pop(0), "auc": auc(wanted, p),
+                          "intervals": {"auc": bootstrap_interval(auc, wanted, p)},
                           **{k: counts[k] for k in ("wanted_lost_share", "wanted_held_share",
                                                     "unwanted_removed_share")}})
 

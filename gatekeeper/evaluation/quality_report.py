@@ -108,65 +108,108 @@ def curve_table(results: dict) -> list[str]:
              "|---|---|---|" + "---|" * width] + [row for row, _ in rows])
 
 
+class Figure:
+    """Where one figure lies in a split's results: its value, and its bootstrap interval,
+    which `metrics.metric_intervals` keys as the figure is keyed under its protocol's
+    "intervals"."""
+
+    def __init__(self, *path: str) -> None:
+        self.path = path
+
+    def __call__(self, split: dict) -> float | None:
+        value = _lookup(split, self.path)
+        return value if isinstance(value, (int, float)) else None
+
+    def interval(self, split: dict) -> list[float] | None:
+        protocol, *rest = self.path
+        return _interval(_lookup(split, (protocol, "intervals", *rest)))
+
+
+class AfterReactions(Figure):
+    """The online learning curve's AUC after this many reactions."""
+
+    def __init__(self, reactions: int) -> None:
+        super().__init__("online", "learning_curve")
+        self.reactions = reactions
+
+    def _point(self, split: dict) -> dict:
+        curve = _lookup(split, self.path)
+        points = curve if isinstance(curve, list) else []
+        return next((p for p in points if p["reactions"] == self.reactions), {})
+
+    def __call__(self, split: dict) -> float | None:
+        return self._point(split).get("auc")
+
+    def interval(self, split: dict) -> list[float] | None:
+        return _interval(_lookup(self._point(split), ("intervals", "auc")))
+
+
+def _lookup(tree: object, path: tuple[str, ...]) -> object:
+    for key in path:
+        if not isinstance(tree, dict) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def _interval(found: object) -> list[float] | None:
+    return list(found) if isinstance(found, (list, tuple)) and len(found) == 2 else None
+
+
 @dataclass(frozen=True)
 class Target:
     """One target of the quality issue (16), checked on each reporting split of its task."""
 
     task: str  # the standard task it concerns (`quality.load_tasks`)
     text: str
-    measured: Callable[[dict], float | None]  # from one split's results; None: not measured
+    measured: Figure
     bound: float | Callable[[dict], float | None]  # a number, or one from the same split
     at_least: bool = True
     digits: int = 0  # 0: a share shown as a percentage, else an AUC or ECE with these digits
 
-
-def _get(*path: str) -> Callable[[dict], float | None]:
-    def get(split: dict) -> float | None:
-        value: object = split
-        for key in path:
-            if not isinstance(value, dict) or key not in value:
-                return None
-            value = value[key]
-        return value if isinstance(value, (int, float)) else None
-    return get
-
-
-def _after_reactions(reactions: int) -> Callable[[dict], float | None]:
-    def get(split: dict) -> float | None:
-        curve = split.get("online", {}).get("learning_curve", [])
-        return next((p["auc"] for p in curve if p["reactions"] == reactions), None)
-    return get
+    def show(self, value: float) -> str:
+        return pct(value) if not self.digits else _number(value, self.digits)
 
 
 TARGETS = (
     Target("spamassassin", "AUC above SpamAssassin's in the same run (goal 0.995)",
-           _get("batch", "auc"), _get("baselines", "SpamAssassin", "auc"), digits=4),
+           Figure("batch", "auc"), Figure("baselines", "SpamAssassin", "auc"), digits=4),
     Target("spamassassin", "unwanted removed at 0.1% wanted lost >= 65% (goal 90%)",
-           _get("batch", "removed_at_0.1%_lost"), 0.65),
+           Figure("batch", "removed_at_0.1%_lost"), 0.65),
     Target("spamassassin", "commercial-but-wanted against spam: AUC >= 0.95",
-           _get("batch", "slices", "hard_ham_dev", "auc"), 0.95, digits=4),
+           Figure("batch", "slices", "hard_ham_dev", "auc"), 0.95, digits=4),
     Target("spamassassin", "prequential: >= 80% of the spam kept out goes to Trash once the "
            "reader has thrown away mail like it",
-           _get("prequential", "removed_to_trash_once_like_share"), 0.80),
+           Figure("prequential", "removed_to_trash_once_like_share"), 0.80),
     *(target for task in ("spamassassin", "20news") for target in (
         Target(task, "prequential: wanted deleted <= 0.1%",
-               _get("prequential", "wanted_lost_share"), 0.001, at_least=False),
+               Figure("prequential", "wanted_lost_share"), 0.001, at_least=False),
         Target(task, "prequential: wanted held <= 5%",
-               _get("prequential", "wanted_held_share"), 0.05, at_least=False),
+               Figure("prequential", "wanted_held_share"), 0.05, at_least=False),
         Target(task, "prequential: unwanted left in the inbox <= 5%",
-               _get("prequential", "unwanted_left_share"), 0.05, at_least=False),
-        Target(task, "batch: ECE <= 0.03", _get("batch", "calibration", "ece"), 0.03,
+               Figure("prequential", "unwanted_left_share"), 0.05, at_least=False),
+        Target(task, "batch: ECE <= 0.03", Figure("batch", "calibration", "ece"), 0.03,
                at_least=False, digits=3))),
     Target("20news", "zero-shot AUC >= 0.90 (the interest statements alone)",
-           _after_reactions(0), 0.90, digits=3),
-    Target("20news", "AUC >= 0.95 after 100 reactions", _after_reactions(100), 0.95, digits=3),
-    Target("20news", "batch: wanted deleted <= 0.1%", _get("batch", "wanted_lost_share"), 0.001,
+           AfterReactions(0), 0.90, digits=3),
+    Target("20news", "AUC >= 0.95 after 100 reactions", AfterReactions(100), 0.95, digits=3),
+    Target("20news", "batch: wanted deleted <= 0.1%", Figure("batch", "wanted_lost_share"), 0.001,
            at_least=False),
 )
 
 
-def target_rows(results: dict) -> list[tuple[str, str, str, bool]]:
-    """(target, task and split, measured, met) for each target measured on a reporting split."""
+@dataclass(frozen=True)
+class TargetRow:
+    target: str
+    where: str  # task and split
+    shown: str  # the measured figure (and the bound it is held against, when measured too)
+    interval: str  # its 95% bootstrap interval, "-" when not measured
+    met: bool
+    undecided: bool  # the bound lies inside the interval: another sample could flip `met`
+
+
+def target_rows(results: dict) -> list[TargetRow]:
+    """A row for each target measured on a reporting split."""
     rows = []
     for target in TARGETS:
         task = results.get("tasks", {}).get(target.task, {})
@@ -175,19 +218,30 @@ def target_rows(results: dict) -> list[tuple[str, str, str, bool]]:
             bound = target.bound(split) if callable(target.bound) else target.bound
             if value is None or bound is None or value != value:
                 continue
-            shown = pct(value) if not target.digits else _number(value, target.digits)
+            shown = target.show(value)
             if callable(target.bound):
                 shown += f" (against {_number(bound, target.digits)})"
+            interval = target.measured.interval(split)
             met = value >= bound if target.at_least else value <= bound
-            rows.append((target.text, f"{target.task}, {split_name}", shown, met))
+            rows.append(TargetRow(
+                target.text, f"{target.task}, {split_name}", shown,
+                "-" if interval is None else " - ".join(target.show(v) for v in interval),
+                met, interval is not None and interval[0] <= bound <= interval[1]))
     return rows
 
 
 def targets_table(results: dict) -> list[str]:
     rows = target_rows(results)
-    return (["| target | task, reporting split | measured | met |", "|---|---|---|---|"]
-            + [f"| {text} | {where} | {shown} | {'yes' if met else '**no**'} |"
-               for text, where, shown, met in rows]) if rows else []
+    if not rows:
+        return []
+    lines = ["| target | task, reporting split | measured | 95% interval | met |",
+             "|---|---|---|---|---|"]
+    for row in rows:
+        met = "yes" if row.met else "**no**"
+        if row.undecided:
+            met += " (the bound is inside the interval)"
+        lines.append(f"| {row.target} | {row.where} | {row.shown} | {row.interval} | {met} |")
+    return lines
 
 
 def provenance(results: dict) -> str:
@@ -208,7 +262,10 @@ def render_markdown(results: dict) -> str:
     """The tables: the targets, every filter per split, the slices, the prequential stream,
     the learning curve."""
     sections = [
-        ("Targets of the quality issue, each on the reporting splits it concerns:",
+        ("Targets of the quality issue, each on the reporting splits it concerns; the "
+         "interval is a 95% bootstrap interval over the decided messages (resampled within "
+         "wanted and unwanted mail; it ignores that a sender's messages move together, so "
+         "the true spread is if anything wider):",
          targets_table(results)),
         ("Every filter on every split; the peers trained and tested on the same split in the "
          "same run:", overview_table(results)),
