@@ -42,6 +42,13 @@ def test_report_has_a_row_per_filter_and_split():
            in markdown
 
 
+def test_the_overview_gives_each_auc_its_interval_when_measured():
+    split = {"batch": scores(0.995) | decisions() | {"intervals": {"auc": [0.99, 0.998]}}}
+    results = {"roles": ["reporting"], "tasks": {"sa": {"splits": {"reporting": {"sender": split}}}}}
+    assert "| reporting | sa | sender | gatekeeper (batch) | 0.9950 (0.9900-0.9980) | 50.0% / 75.0% |" \
+        in render_markdown(results)
+
+
 def test_report_names_the_slices_of_wanted_mail():
     markdown = render_markdown(RESULTS)
     assert "| reporting | sa | sender | gatekeeper (batch) | commercial-but-wanted | 3 | 0.7000 " \

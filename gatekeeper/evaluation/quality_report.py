@@ -26,6 +26,14 @@ def _number(value: float, digits: int) -> str:
     return "-" if value is None or value != value else f"{value:.{digits}f}"
 
 
+def _with_interval(row: dict, figure: str, digits: int) -> str:
+    """A figure of one filter's results, and its 95% interval when it was measured."""
+    interval = _interval(row.get("intervals", {}).get(figure))
+    shown = _number(row[figure], digits)
+    return shown if interval is None else \
+        f"{shown} ({_number(interval[0], digits)}-{_number(interval[1], digits)})"
+
+
 def _splits(results: dict):
     """(role, task name, task, split name, split) for every split, roles in order."""
     for role in results.get("roles", ()):
@@ -44,7 +52,7 @@ def _filters(split: dict):
 
 
 def overview_table(results: dict) -> list[str]:
-    lines = ["| role | task | split | filter | AUC | unwanted removed at 0.1% / 1% wanted lost "
+    lines = ["| role | task | split | filter | AUC (95% interval) | unwanted removed at 0.1% / 1% wanted lost "
              "| wanted lost | wanted held | unwanted removed | ECE |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for role, name, _, split_name, split in _splits(results):
@@ -52,7 +60,7 @@ def overview_table(results: dict) -> list[str]:
             decisions = (f"{pct(row['wanted_lost_share'])} | {pct(row['wanted_held_share'])} | "
                          f"{pct(row['unwanted_removed_share'])}") if decided else "- | - | -"
             lines.append(
-                f"| {role} | {name} | {split_name} | {label} | {_number(row['auc'], 4)} | "
+                f"| {role} | {name} | {split_name} | {label} | {_with_interval(row, 'auc', 4)} | "
                 f"{pct(row['removed_at_0.1%_lost'])} / {pct(row['removed_at_1%_lost'])} | "
                 f"{decisions} | {_number(row['calibration']['ece'], 3)} |")
     return lines
