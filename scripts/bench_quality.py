@@ -19,8 +19,8 @@ installed (apt-get install bogofilter-sqlite spamassassin rspamd redis-server).
     .venv/bin/python scripts/bench_quality.py --from-results bench-results/quality/quality.json \\
         --readme README.md --benchmarks BENCHMARKS.md
 
-Writes quality.json (each protocol's headline figures with their 95% bootstrap intervals
-under "intervals"), quality.md and learning_curve.png; with --readme, replaces the
+Writes quality.json (each protocol's headline figures with their 95% intervals under
+"intervals"), quality.md and learning_curve.png; with --readme, replaces the
 README's evaluation tables (between its quality markers) with quality.md and copies the
 learning curve beside it (docs/learning_curve.png); --benchmarks does the same for
 BENCHMARKS.md's quality section (which `scripts/benchmarks_md.py` also writes);

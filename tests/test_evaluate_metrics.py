@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gatekeeper.core.metrics import auc, bootstrap_interval, calibration, decision_counts, metric_intervals, \
-    removed_at_loss, slice_metrics
+    removed_at_loss, slice_metrics, wilson
 
 
 @pytest.mark.parametrize(
@@ -128,3 +128,16 @@ def test_metric_intervals_are_keyed_as_the_figures_they_belong_to():
     low, high = intervals["calibration"]["ece"]
     assert low <= calibration(wanted, p)["ece"] <= high
     assert set(intervals) >= {"auc", "removed_at_0.1%_lost"}
+
+
+def test_wilson_interval():
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson(0, 100)[0] == 0.0 and wilson(0, 100)[1] == pytest.approx(0.0370, abs=1e-4)
+    assert wilson(0, 0) == (0.0, 0.0)
+
+
+def test_none_of_a_thousand_wanted_deleted_is_no_proof_of_under_a_tenth_of_a_percent():
+    wanted = np.arange(2000) < 1000
+    actions = np.where(wanted, "pass", "delete")
+    low, high = metric_intervals(wanted, wanted.astype(float), ["ham"] * 2000, actions)["wanted_lost_share"]
+    assert low == 0.0 and 0.001 < high < 0.004  # a bootstrap would say [0, 0]

@@ -20,7 +20,7 @@ from gatekeeper.campaign.audience import Audience, Example, Persona, default_aud
 from gatekeeper.campaign.campaign_report import html_report, terminal_report
 from gatekeeper.campaign.simulate import (
     BEHAVIOURS, SECONDS_PER_DAY, START, TASTE_RANK, Campaign, Population, Segment, Simulation,
-    load_campaign, read_campaign, sentence_effects, simulate, wilson)
+    load_campaign, read_campaign, sentence_effects, simulate)
 from gatekeeper.cli import main as cli
 from gatekeeper.core.features import message_keys
 from gatekeeper.core.message import parse
@@ -193,12 +193,6 @@ def test_sentences_that_match_a_persona_lift_the_campaign_for_it(segments, embed
     assert "Python packaging" in developer["lifts"][0]["sentence"]
     assert "Fashion" in developer["sinks"][0]["sentence"]
     assert "Fashion" in shopper["lifts"][0]["sentence"]
-
-
-def test_wilson_interval():
-    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    assert wilson(0, 100)[0] == 0.0 and wilson(0, 100)[1] == pytest.approx(0.0370, abs=1e-4)
-    assert wilson(0, 0) == (0.0, 0.0)
 
 
 # -- input ---------------------------------------------------------------------------

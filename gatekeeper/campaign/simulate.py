@@ -38,6 +38,7 @@ import numpy as np
 
 from ..core.brain import similar_thrown_away
 from ..core.embed import Embedder
+from ..core.metrics import Z_95, wilson
 from ..core.policy import ACTIONS, History, PolicySettings, decide, pass_threshold
 from ..core.replay import (BEHAVIOURS, CODE, OnlineRows, SenderReplay,  # noqa: F401
                            as_new_sender, key_kinds, message_rows, probability)
@@ -61,7 +62,6 @@ TOLERANCE_LOGIT = 2.0  # bulk tolerance 0..1 maps to -1..+1 log-odds on bulk mai
 TOLERANCE_SD = 0.3
 RESCUE_SHARE = 0.3  # of wanted mail held, the share readers find and rescue
 READ_SOON_SHARE = 0.5  # of wanted mail passed, the share read within the hour
-Z_95 = 1.959964
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*[-*•])")
 _URL = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
 # Footer and framing lines every campaign has: attributing relevance to them tells a
@@ -252,17 +252,6 @@ class Simulation:
 
 
 # -- results ---------------------------------------------------------------------------
-def wilson(successes: float, trials: int) -> tuple[float, float]:
-    """95% Wilson interval of a binomial share."""
-    if trials <= 0:
-        return 0.0, 0.0
-    share = successes / trials
-    centre = (share + Z_95 ** 2 / (2 * trials)) / (1 + Z_95 ** 2 / trials)
-    half = Z_95 * math.sqrt(share * (1 - share) / trials + Z_95 ** 2 / (4 * trials ** 2)) \
-        / (1 + Z_95 ** 2 / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def _shares(action: np.ndarray, mask: np.ndarray) -> dict[str, dict[str, float]]:
     n = int(mask.sum())
     result = {}

@@ -29,7 +29,7 @@ from ..core.embed import Embedder
 from .evaluate import DAY, Indexes, Prepared, assess_range, decide_and_measure, learn_history, measure, \
     new_brain
 from ..core.policy import DELETE, HOLD, PASS, PolicySettings, thrown_away_like
-from ..core.metrics import auc, bootstrap_interval, decision_counts
+from ..core.metrics import auc, bootstrap_interval, decision_counts, share_interval
 from .splits import Split
 
 CURVE_POINTS = (0, 10, 50, 100, 200)
@@ -198,8 +198,9 @@ def _prequential_result(prepared: Prepared, split: Split, stream: Stream) -> dic
                                                          stream.work_after[:n]))
     work = stream.work
     result = measure(prepared, split.decide, p, actions)
-    result["intervals"]["removed_to_trash_once_like_share"] = bootstrap_interval(
-        _to_trash_share, wanted, np.asarray(actions), like)
+    chosen = np.asarray(actions)
+    result["intervals"]["removed_to_trash_once_like_share"] = share_interval(
+        chosen[~wanted & like & (chosen != PASS)] == DELETE)
     return result | {
         "removed_to_trash_once_like_share": _to_trash_share(wanted, actions, like),
         "reactions": stream.reactions,

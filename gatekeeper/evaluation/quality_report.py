@@ -270,10 +270,10 @@ def render_markdown(results: dict) -> str:
     """The tables: the targets, every filter per split, the slices, the prequential stream,
     the learning curve."""
     sections = [
-        ("Targets of the quality issue, each on the reporting splits it concerns; the "
-         "interval is a 95% bootstrap interval over the decided messages (resampled within "
-         "wanted and unwanted mail; it ignores that a sender's messages move together, so "
-         "the true spread is if anything wider):",
+        ("Targets of the quality issue, each on the reporting splits it concerns, with a 95% "
+         "interval over the decided messages (Wilson's for a share, a bootstrap within wanted "
+         "and unwanted mail for AUC and ECE; both ignore that a sender's messages move "
+         "together, so the true spread is if anything wider):",
          targets_table(results)),
         ("Every filter on every split; the peers trained and tested on the same split in the "
          "same run:", overview_table(results)),
