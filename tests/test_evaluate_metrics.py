@@ -141,3 +141,21 @@ def test_none_of_a_thousand_wanted_deleted_is_no_proof_of_under_a_tenth_of_a_per
     actions = np.where(wanted, "pass", "delete")
     low, high = metric_intervals(wanted, wanted.astype(float), ["ham"] * 2000, actions)["wanted_lost_share"]
     assert low == 0.0 and 0.001 < high < 0.004  # a bootstrap would say [0, 0]
+
+
+def test_a_senders_mail_is_resampled_as_one_when_senders_are_given():
+    # Ten wanted senders and ten unwanted, twenty messages each, every sender's mail
+    # scored alike: 400 messages, but only 20 independent verdicts.
+    rng = np.random.default_rng(5)
+    sender_scores = rng.random(20)
+    wanted = np.repeat(np.arange(20) < 10, 20)
+    p = np.repeat(sender_scores, 20) + rng.normal(0, 0.01, 400)
+    senders = np.repeat([f"sender{i}.example" for i in range(20)], 20)
+    by_message = bootstrap_interval(auc, wanted, p)
+    by_sender = bootstrap_interval(auc, wanted, p, senders=senders)
+    assert by_sender[0] <= auc(wanted, p) <= by_sender[1]
+    assert by_sender[1] - by_sender[0] > 2 * (by_message[1] - by_message[0])
+    held = np.repeat(sender_scores < 0.3, 20)  # whole senders held
+    wilson_only = metric_intervals(wanted, p, ["x"] * 400, np.where(held, "hold", "pass"))
+    widened = metric_intervals(wanted, p, ["x"] * 400, np.where(held, "hold", "pass"), senders)
+    assert widened["wanted_held_share"][1] > wilson_only["wanted_held_share"][1]

@@ -122,22 +122,24 @@ def slice_metrics(wanted: np.ndarray, p: np.ndarray, labels: Sequence[str],
 
 
 def bootstrap_interval(statistic: Callable[..., float], wanted: np.ndarray, *columns: np.ndarray,
-                       rounds: int = BOOTSTRAP_ROUNDS, level: float = INTERVAL_LEVEL,
-                       seed: int = 0) -> list[float] | None:
+                       senders: Sequence[str] | np.ndarray | None = None,
+                       rounds: int = BOOTSTRAP_ROUNDS,
+                       level: float = INTERVAL_LEVEL, seed: int = 0) -> list[float] | None:
     """The percentile bootstrap interval of `statistic(wanted, *columns)`.
 
-    Messages are drawn with replacement within the wanted and within the unwanted mail,
-    so every resample keeps both counts (an AUC needs both). This treats messages as
-    independent: mail of one sender or one thread moves together, so the interval is, if
-    anything, too narrow. None when no resample gives a number (one class missing)."""
+    Drawn with replacement within the wanted and within the unwanted mail, so both stay
+    (an AUC needs both). With `senders`, a sender's messages of one kind are drawn
+    together: one newsletter misjudged is misjudged in every issue, so treating its
+    issues as independent evidence would make the interval too narrow (the
+    SpamAssassin commercial-but-wanted slice, new_kind split: 0.902 - 0.957 by message,
+    0.879 - 0.965 by sender). None when no resample gives a number."""
     wanted = np.asarray(wanted, bool)
     columns = tuple(np.asarray(column) for column in columns)
-    classes = [rows for rows in (np.flatnonzero(wanted), np.flatnonzero(~wanted)) if len(rows)]
+    kinds = _clusters(wanted, senders)
     draw = np.random.default_rng(seed)
     values = []
     for _ in range(rounds):
-        rows = np.concatenate([group[draw.integers(0, len(group), len(group))]
-                               for group in classes])
+        rows = np.concatenate([kind.draw(draw) for kind in kinds])
         value = statistic(wanted[rows], *(column[rows] for column in columns))
         if value == value:  # not NaN
             values.append(value)
@@ -145,6 +147,33 @@ def bootstrap_interval(statistic: Callable[..., float], wanted: np.ndarray, *col
         return None
     tail = 100 * (1 - level) / 2
     return [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
+
+
+class _Clusters:
+    """Rows grouped into clusters that are drawn whole: `members` sorted by cluster, each
+    cluster `lengths[i]` rows from `starts[i]`."""
+
+    def __init__(self, rows: np.ndarray, keys: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        _, self.starts, self.lengths = np.unique(keys[order], return_index=True,
+                                                 return_counts=True)
+        self.members = rows[order]
+
+    def draw(self, draw: np.random.Generator) -> np.ndarray:
+        """As many clusters as there are, drawn with replacement: their rows."""
+        chosen = draw.integers(0, len(self.starts), len(self.starts))
+        lengths = self.lengths[chosen]
+        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        return self.members[np.repeat(self.starts[chosen], lengths) + offsets]
+
+
+def _clusters(wanted: np.ndarray,
+              senders: Sequence[str] | np.ndarray | None) -> list[_Clusters]:
+    """For the wanted and for the unwanted mail (when there is any), the rows drawn
+    together: each sender's, or each message alone without senders."""
+    keys = np.arange(len(wanted)) if senders is None else np.asarray(senders, dtype=str)
+    return [_Clusters(rows, keys[rows])
+            for rows in (np.flatnonzero(wanted), np.flatnonzero(~wanted)) if len(rows)]
 
 
 def wilson(successes: float, trials: int) -> tuple[float, float]:
@@ -161,30 +190,49 @@ def wilson(successes: float, trials: int) -> tuple[float, float]:
     return low, high
 
 
-def share_interval(chosen: np.ndarray) -> list[float] | None:
-    """The Wilson interval of the share of True in `chosen`, None when it is empty."""
-    return list(wilson(int(np.sum(chosen)), len(chosen))) if len(chosen) else None
+def share_interval(chosen: np.ndarray,
+                   senders: Sequence[str] | np.ndarray | None = None) -> list[float] | None:
+    """The interval of the share of True in `chosen`: Wilson's, widened to the sender
+    bootstrap's where that is wider (mail of one sender moves together; Wilson's is
+    the one that is not [0, 0] for none of many). None when `chosen` is empty."""
+    chosen = np.asarray(chosen, bool)
+    if not len(chosen):
+        return None
+    low, high = wilson(int(chosen.sum()), len(chosen))
+    if senders is not None:
+        resampled = bootstrap_interval(lambda _, c: float(c.mean()), np.ones(len(chosen), bool),
+                                       chosen, senders=senders)
+        if resampled is not None:
+            low, high = min(low, resampled[0]), max(high, resampled[1])
+    return [low, high]
 
 
 def metric_intervals(wanted: np.ndarray, p: np.ndarray, labels: Sequence[str],
-                     actions: Sequence[str] | None = None) -> dict:
+                     actions: Sequence[str] | None = None,
+                     senders: Sequence[str] | None = None) -> dict:
     """95% intervals of the figures `score_metrics`, `slice_metrics` and `decision_counts`
     give, keyed as they key them: `bootstrap_interval` for AUC, ECE and the share removed
-    at a loss (functions of the whole ranking), `wilson` for a share of messages."""
+    at a loss (functions of the whole ranking), `share_interval` for a share of messages;
+    with `senders`, each sender's mail is resampled as one."""
     wanted, p, of = np.asarray(wanted, bool), np.asarray(p, float), np.asarray(labels)
+    by = None if senders is None else np.asarray(senders, dtype=object)
     result: dict = {
-        "auc": bootstrap_interval(auc, wanted, p),
+        "auc": bootstrap_interval(auc, wanted, p, senders=by),
         "removed_at_0.1%_lost": bootstrap_interval(
-            lambda w, q: removed_at_loss(w, q, 0.001), wanted, p),
-        "calibration": {"ece": bootstrap_interval(expected_calibration_error, wanted, p)},
+            lambda w, q: removed_at_loss(w, q, 0.001), wanted, p, senders=by),
+        "calibration": {"ece": bootstrap_interval(expected_calibration_error, wanted, p,
+                                                  senders=by)},
         "slices": {},
     }
     for label in sorted(set(of[wanted].tolist())):
         chosen = (of == label) | ~wanted
-        result["slices"][label] = {"auc": bootstrap_interval(auc, wanted[chosen], p[chosen])}
+        result["slices"][label] = {"auc": bootstrap_interval(
+            auc, wanted[chosen], p[chosen], senders=None if by is None else by[chosen])}
     if actions is not None:
         chosen = np.asarray(actions)
-        result |= {"wanted_lost_share": share_interval(chosen[wanted] == DELETE),
-                   "wanted_held_share": share_interval(chosen[wanted] == HOLD),
-                   "unwanted_left_share": share_interval(chosen[~wanted] == PASS)}
+        for name, kind, action in (("wanted_lost_share", wanted, DELETE),
+                                   ("wanted_held_share", wanted, HOLD),
+                                   ("unwanted_left_share", ~wanted, PASS)):
+            result[name] = share_interval(chosen[kind] == action,
+                                          None if by is None else by[kind])
     return result

@@ -145,12 +145,14 @@ def learn_history(brain: Brain, prepared: Prepared, indexes: Indexes) -> None:
 def measure(prepared: Prepared, indexes: Indexes, p: np.ndarray,
             actions: Sequence[str] | None = None) -> dict:
     """Scores (and decisions) on these messages: ranking, calibration, slices, counts, and
-    the headline figures' bootstrap intervals."""
+    the headline figures' intervals (each sender organisation's mail resampled as one)."""
     indexes = list(indexes)
     wanted = prepared.wanted[indexes]
     labels = [prepared.labels[i] for i in indexes]
-    result = score_metrics(wanted, p) | {"slices": slice_metrics(wanted, p, labels, actions),
-                                         "intervals": metric_intervals(wanted, p, labels, actions)}
+    senders = [prepared.senders[i] for i in indexes]
+    result = score_metrics(wanted, p) | {
+        "slices": slice_metrics(wanted, p, labels, actions),
+        "intervals": metric_intervals(wanted, p, labels, actions, senders)}
     return result | (decision_counts(wanted, actions) if actions is not None else {})
 
 

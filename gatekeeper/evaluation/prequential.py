@@ -198,9 +198,10 @@ def _prequential_result(prepared: Prepared, split: Split, stream: Stream) -> dic
                                                          stream.work_after[:n]))
     work = stream.work
     result = measure(prepared, split.decide, p, actions)
-    chosen = np.asarray(actions)
+    chosen, senders = np.asarray(actions), np.array([prepared.senders[i] for i in split.decide])
+    removed_once_like = ~wanted & like & (chosen != PASS)
     result["intervals"]["removed_to_trash_once_like_share"] = share_interval(
-        chosen[~wanted & like & (chosen != PASS)] == DELETE)
+        chosen[removed_once_like] == DELETE, senders[removed_once_like])
     return result | {
         "removed_to_trash_once_like_share": _to_trash_share(wanted, actions, like),
         "reactions": stream.reactions,
@@ -219,6 +220,7 @@ def run_online(prepared: Prepared, split: Split, embedder: Embedder, settings: P
     brain = new_brain(prepared, embedder, settings, profile_params)
     points = sorted(set(curve_points))
     curve: list[dict] = []
+    senders = [prepared.senders[i] for i in split.decide]
 
     def measure_curve(reactions: int) -> None:
         while points and reactions >= points[0]:
@@ -227,7 +229,8 @@ def run_online(prepared: Prepared, split: Split, embedder: Embedder, settings: P
             counts = decision_counts(wanted, [a.verdict.action for a in assessments])
             p = np.array([a.probability for a in assessments])
             curve.append({"reactions": points.pop(0), "auc": auc(wanted, p),
-                          "intervals": {"auc": bootstrap_interval(auc, wanted, p)},
+                          "intervals": {"auc": bootstrap_interval(auc, wanted, p,
+                                                                  senders=senders)},
                           **{k: counts[k] for k in ("wanted_lost_share", "wanted_held_share",
                                                     "unwanted_removed_share")}})
 

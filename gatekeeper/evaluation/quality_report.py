@@ -271,9 +271,8 @@ def render_markdown(results: dict) -> str:
     the learning curve."""
     sections = [
         ("Targets of the quality issue, each on the reporting splits it concerns, with a 95% "
-         "interval over the decided messages (Wilson's for a share, a bootstrap within wanted "
-         "and unwanted mail for AUC and ECE; both ignore that a sender's messages move "
-         "together, so the true spread is if anything wider):",
+         "interval over the decided messages (each sender's mail resampled as one; for a "
+         "share, the wider of that and Wilson's):",
          targets_table(results)),
         ("Every filter on every split; the peers trained and tested on the same split in the "
          "same run:", overview_table(results)),
