@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gatekeeper.errors import InputError
-from gatekeeper.evaluation.quality_report import BEGIN, END, render_markdown, replace_tables, target_rows, \
-    targets_table
+from gatekeeper.evaluation.quality_report import BEGIN, END, Figure, render_markdown, replace_tables, \
+    target_rows, targets_table
 
 
 def scores(auc: float) -> dict:
@@ -142,3 +142,14 @@ def test_merged_runs_say_how_each_task_was_measured():
         "a: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m, at most "
         "4,000 messages per task.",
         "b: measured 2026-12-03 on x86_64 Linux (2 cores, Python 3.11.7), model m."]
+
+
+def test_a_figure_finds_its_interval_beside_its_filters_results():
+    split = {"batch": {"slices": {"hard_ham_dev": {"auc": 0.93}},
+                       "intervals": {"slices": {"hard_ham_dev": {"auc": [0.88, 0.97]}}}},
+             "baselines": {"bogofilter": {"auc": 0.96, "intervals": {"auc": [0.94, 0.98]}}}}
+    commercial = Figure("batch", "slices", "hard_ham_dev", "auc")
+    assert (commercial(split), commercial.interval(split)) == (0.93, [0.88, 0.97])
+    peer = Figure("baselines", "bogofilter", "auc", depth=2)
+    assert (peer(split), peer.interval(split)) == (0.96, [0.94, 0.98])
+    assert Figure("online", "auc").interval(split) is None

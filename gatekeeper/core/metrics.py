@@ -64,7 +64,6 @@ def calibration(wanted: np.ndarray, p: np.ndarray, bins: int = 10) -> dict:
 def expected_calibration_error(wanted: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     """Mean |predicted - observed| over equal-width bins of P(wanted), weighted by their size."""
     index = _bin_of(p, bins)
-    size = np.bincount(index, minlength=bins)
     predicted = np.bincount(index, weights=p, minlength=bins)
     observed = np.bincount(index, weights=np.asarray(wanted, float), minlength=bins)
     return float(np.abs(predicted - observed).sum() / max(len(p), 1))

@@ -52,8 +52,8 @@ def _filters(split: dict):
 
 
 def overview_table(results: dict) -> list[str]:
-    lines = ["| role | task | split | filter | AUC (95% interval) | unwanted removed at 0.1% / 1% wanted lost "
-             "| wanted lost | wanted held | unwanted removed | ECE |",
+    lines = ["| role | task | split | filter | AUC (95% interval) | unwanted removed at 0.1% / "
+             "1% wanted lost | wanted lost | wanted held | unwanted removed | ECE |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for role, name, _, split_name, split in _splits(results):
         for label, row, decided in _filters(split):
@@ -117,20 +117,20 @@ def curve_table(results: dict) -> list[str]:
 
 
 class Figure:
-    """Where one figure lies in a split's results: its value, and its bootstrap interval,
-    which `metrics.metric_intervals` keys as the figure is keyed under its protocol's
-    "intervals"."""
+    """Where one figure lies in a split's results, and its 95% interval: the first `depth`
+    keys of `path` name one filter's results (a protocol, or "baselines" and a peer),
+    whose "intervals" key the figure as the results do (`metrics.metric_intervals`)."""
 
-    def __init__(self, *path: str) -> None:
-        self.path = path
+    def __init__(self, *path: str, depth: int = 1) -> None:
+        self.path, self.depth = path, depth
 
     def __call__(self, split: dict) -> float | None:
         value = _lookup(split, self.path)
         return value if isinstance(value, (int, float)) else None
 
     def interval(self, split: dict) -> list[float] | None:
-        protocol, *rest = self.path
-        return _interval(_lookup(split, (protocol, "intervals", *rest)))
+        filter_path, figure = self.path[: self.depth], self.path[self.depth :]
+        return _interval(_lookup(split, (*filter_path, "intervals", *figure)))
 
 
 class AfterReactions(Figure):
@@ -181,7 +181,7 @@ class Target:
 
 TARGETS = (
     Target("spamassassin", "AUC above SpamAssassin's in the same run (goal 0.995)",
-           Figure("batch", "auc"), Figure("baselines", "SpamAssassin", "auc"), digits=4),
+           Figure("batch", "auc"), Figure("baselines", "SpamAssassin", "auc", depth=2), digits=4),
     Target("spamassassin", "unwanted removed at 0.1% wanted lost >= 65% (goal 90%)",
            Figure("batch", "removed_at_0.1%_lost"), 0.65),
     Target("spamassassin", "commercial-but-wanted against spam: AUC >= 0.95",
