@@ -133,3 +133,32 @@ def test_eval_command_learns_one_corpus_and_decides_a_later_one(tmp_path, monkey
     later = task["splits"]["reporting"]["later"]
     assert later["learned"] == 60 and later["decided"] == 30
     assert {"batch", "prequential"} <= set(later) and "online" not in later
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[str] = []
+
+    def embed_many(self, texts):
+        self.read += list(texts)
+        return super().embed_many(texts)
+
+
+def test_the_embedding_cache_reads_again_what_reads_differently(tmp_path, monkeypatch):
+    from gatekeeper.core.message import Message, parse
+    from gatekeeper.evaluation.evaluate import EmbeddingCache
+
+    messages = [parse(build_message(subject=f"note {i}", body=f"body number {i}")) for i in range(3)]
+    first = CountingEmbedder()
+    vectors = EmbeddingCache(tmp_path, first).embed(messages)
+    assert len(first.read) == 3
+    again = CountingEmbedder()
+    assert (EmbeddingCache(tmp_path, again).embed(messages) == vectors).all()
+    assert again.read == []  # all from the file
+    original = Message.text_for_embedding
+    monkeypatch.setattr(Message, "text_for_embedding",
+                        lambda self, max_chars=2000: original(self, max_chars).upper())
+    changed = CountingEmbedder()
+    EmbeddingCache(tmp_path, changed).embed(messages)
+    assert changed.read == [original(m).upper() for m in messages]  # the new text, read anew

@@ -12,6 +12,7 @@ A task's messages are parsed and embedded once (`prepare`), then each protocol r
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -64,11 +65,13 @@ class Prepared:
 
 # -- preparation ------------------------------------------------------------------------
 class EmbeddingCache:
-    """Embeddings of evaluation corpora on disk, keyed by model and content hash."""
+    """Embeddings of evaluation corpora on disk, one file per model, keyed by the SHA-256
+    of the very text embedded: a change to what `Message.text_for_embedding` gives reads
+    the messages again instead of measuring with the vectors of the old text."""
 
     def __init__(self, folder: Path | None, embedder: Embedder) -> None:
         safe = embedder.model_id.replace("/", "_").replace("@", "_")
-        self.path = folder / f"{safe}.npz" if folder else None
+        self.path = folder / f"{safe}.by-text.npz" if folder else None
         self.embedder = embedder
         self.vectors: dict[str, np.ndarray] = {}
         if self.path and self.path.exists():
@@ -76,9 +79,10 @@ class EmbeddingCache:
                 self.vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
 
     def embed(self, messages: Sequence[Message], progress: Callable[[int], None] | None = None):
-        missing = list(dict.fromkeys(m.content_hash for m in messages
-                                     if m.content_hash not in self.vectors))
-        texts = {m.content_hash: m.text_for_embedding() for m in messages}
+        keyed = [(hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), text)
+                 for text in (m.text_for_embedding() for m in messages)]
+        texts = dict(keyed)
+        missing = [key for key in texts if key not in self.vectors]
         for start in range(0, len(missing), 64):
             chunk = missing[start : start + 64]
             self.vectors.update(zip(chunk, self.embedder.embed_many([texts[k] for k in chunk])))
@@ -87,7 +91,7 @@ class EmbeddingCache:
             if start % 1024 == 0:
                 self.save()
         self.save()
-        return np.stack([self.vectors[m.content_hash] for m in messages])
+        return np.stack([self.vectors[key] for key, _ in keyed])
 
     def save(self) -> None:
         if self.path:
