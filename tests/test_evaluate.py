@@ -62,6 +62,10 @@ def test_harness_reports_every_protocol_and_writes_files(corpus, tmp_path, monke
     low, high = later["prequential"]["intervals"]["wanted_held_share"]
     assert low <= later["prequential"]["wanted_held_share"] <= high
     assert all(len(p["intervals"]["auc"]) == 2 for p in curve)
+    peer = later["baselines"]["tf-idf + naive Bayes"]  # compared on the same messages
+    assert peer["gatekeeper_auc_gain"] == pytest.approx(later["batch"]["auc"] - peer["auc"])
+    low, high = peer["intervals"]["gatekeeper_auc_gain"]
+    assert low <= peer["gatekeeper_auc_gain"] <= high
     for name in ("quality.json", "quality.md", "learning_curve.png"):
         assert (tmp_path / "out" / name).exists()
     assert "| reporting | corpus | sender | gatekeeper (batch) |" in report.markdown

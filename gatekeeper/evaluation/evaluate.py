@@ -27,7 +27,8 @@ from ..core.message import Message, parse
 from ..core.policy import PolicySettings
 from ..core.profile import InterestProfile
 from .corpus import LabelledMessage
-from ..core.metrics import decision_counts, metric_intervals, score_metrics, slice_metrics
+from ..core.metrics import auc, bootstrap_interval, decision_counts, metric_intervals, score_metrics, \
+    slice_metrics
 from .splits import Split, sender_organisation
 
 logger = logging.getLogger(__name__)
@@ -160,27 +161,37 @@ def measure(prepared: Prepared, indexes: Indexes, p: np.ndarray,
     return result | (decision_counts(wanted, actions) if actions is not None else {})
 
 
-def decide_and_measure(brain: Brain, prepared: Prepared, indexes: Indexes) -> dict:
+def decide_and_measure(brain: Brain, prepared: Prepared,
+                       indexes: Indexes) -> tuple[dict, np.ndarray]:
+    """The figures, and each message's P(wanted) behind them."""
     start = time.perf_counter()
     assessments = assess_range(brain, prepared, indexes)
     elapsed = time.perf_counter() - start
     p = np.array([a.probability for a in assessments])
     result = measure(prepared, indexes, p, [a.verdict.action for a in assessments])
-    return result | {"score_and_decide_per_s": len(assessments) / max(elapsed, 1e-9)}
+    return result | {"score_and_decide_per_s": len(assessments) / max(elapsed, 1e-9)}, p
 
 
 # -- protocols --------------------------------------------------------------------------
 def run_batch(prepared: Prepared, split: Split, embedder: Embedder, settings: PolicySettings,
-              profile_params: dict | None = None) -> dict:
-    """Learn the split's learned messages as the reader's history, decide the rest."""
+              profile_params: dict | None = None) -> tuple[dict, np.ndarray]:
+    """Learn the split's learned messages as the reader's history, decide the rest: the
+    figures, and the P(wanted) given each decided message."""
     brain = new_brain(prepared, embedder, settings, profile_params)
     learn_history(brain, prepared, split.learn)
     return decide_and_measure(brain, prepared, split.decide)
 
 
-def run_baselines(prepared: Prepared, split: Split, baselines: Sequence) -> dict:
-    """Each baseline fitted on the learned messages, scored on the decided ones."""
+def run_baselines(prepared: Prepared, split: Split, baselines: Sequence,
+                  against: np.ndarray | None = None) -> dict:
+    """Each baseline fitted on the learned messages, scored on the decided ones. With
+    `against` (the gatekeeper's P(wanted) for the decided messages), each also gets
+    `gatekeeper_auc_gain`: the gatekeeper's AUC minus its own, with an interval from
+    resampling both on the same messages (a paired comparison: the two intervals side
+    by side overlap far more than the difference is uncertain)."""
     raws = [item.raw for item in prepared.task.messages]
+    wanted = prepared.wanted[split.decide]
+    senders = [prepared.senders[i] for i in split.decide]
     results = {}
     for baseline in baselines:
         start = time.perf_counter()
@@ -188,7 +199,16 @@ def run_baselines(prepared: Prepared, split: Split, baselines: Sequence) -> dict
         fitted = time.perf_counter()
         p = np.asarray(baseline.score([raws[i] for i in split.decide]), dtype=float)
         scored = time.perf_counter()
-        results[baseline.name] = measure(prepared, split.decide, p) | {
+        row = measure(prepared, split.decide, p) | {
             "fit_s": fitted - start, "score_per_s": len(split.decide) / max(scored - fitted, 1e-9)}
-        logger.info("%s %s: AUC %.4f", split.name, baseline.name, results[baseline.name]["auc"])
+        if against is not None:
+            row["gatekeeper_auc_gain"] = _auc_gain(wanted, against, p)
+            row["intervals"]["gatekeeper_auc_gain"] = bootstrap_interval(
+                _auc_gain, wanted, against, p, senders=senders)
+        results[baseline.name] = row
+        logger.info("%s %s: AUC %.4f", split.name, baseline.name, row["auc"])
     return results
+
+
+def _auc_gain(wanted: np.ndarray, ours: np.ndarray, theirs: np.ndarray) -> float:
+    return auc(wanted, ours) - auc(wanted, theirs)

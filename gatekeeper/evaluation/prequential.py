@@ -239,5 +239,5 @@ def run_online(prepared: Prepared, split: Split, embedder: Embedder, settings: P
     stream.run(split.learn)
     learned = decision_counts(prepared.wanted[split.learn],
                               [a.verdict.action for a in stream.assessments])
-    result = decide_and_measure(brain, prepared, split.decide)
+    result, _ = decide_and_measure(brain, prepared, split.decide)
     return result | {"stream": learned, "reactions": stream.reactions, "learning_curve": curve}

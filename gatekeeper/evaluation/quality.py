@@ -83,15 +83,18 @@ def run_split(prepared: Prepared, split: Split, embedder: Embedder,
     result: dict = {"description": split.description, "learned": len(split.learn),
                     "decided": len(split.decide),
                     "decided_wanted_share": float(prepared.wanted[split.decide].mean())}
+    ours = None  # the batch protocol's P(wanted), to compare the peers with on each message
     if "batch" in protocols:
-        result["batch"] = run_batch(prepared, split, embedder, EVAL_SETTINGS, profile_params)
+        result["batch"], ours = run_batch(prepared, split, embedder, EVAL_SETTINGS,
+                                          profile_params)
     if "online" in protocols:
         result["online"] = run_online(prepared, split, embedder, EVAL_SETTINGS, profile_params)
     if "prequential" in protocols and split.name not in BY_SENDER:
         result["prequential"] = run_prequential(prepared, split, embedder, EVAL_SETTINGS,
                                                 profile_params)
     if "baselines" in protocols:
-        result["baselines"] = run_baselines(prepared, split, baselines.available_baselines())
+        result["baselines"] = run_baselines(prepared, split, baselines.available_baselines(),
+                                            against=ours)
     result["seconds"] = time.perf_counter() - started
     logger.info("%s %s split: %.0f s", split.role, split.name, result["seconds"])
     return result
