@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from gatekeeper.cli import main
 from gatekeeper.core.brain import Brain
 from gatekeeper.core.embed import EMBEDDERS
-from gatekeeper.core.features import SIGNAL_NAMES
 from gatekeeper.core.lesson import evidence_of
 from gatekeeper.mail import training
 from gatekeeper.mail.config import AccountConfig, paths
@@ -141,8 +140,7 @@ def test_staged_training_records_exactly_what_one_training_of_everything_does(
     # The same examples, fitted in another order (calibration folds interleave by order):
     # the same profile to well within what any threshold could tell apart.
     examples = evidence_of([r.lesson.example for r in whole_store.reactions("local")
-                            if r.lesson is not None and r.lesson.example is not None],
-                           SIGNAL_NAMES)
+                            if r.lesson is not None and r.lesson.example is not None])
     staged_p = staged_brain.profile.predict_proba(examples)[:, 1]
     whole_p = whole_brain.profile.predict_proba(examples)[:, 1]
     assert np.abs(staged_p - whole_p).max() < 1e-3

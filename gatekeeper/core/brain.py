@@ -338,7 +338,7 @@ class Brain:
         example = lesson.example
         if example is None:
             return
-        evidence = evidence_of([example], SIGNAL_NAMES)
+        evidence = evidence_of([example])
         learn = self.profile.partial_fit if step else self.profile.add_examples
         learn(evidence, [example.label], sample_weight=[example.weight], times=[lesson.at],
               ids=[reaction])
@@ -403,7 +403,7 @@ class Brain:
         taught = [lesson for lesson in lessons if lesson.example is not None]
         if taught:
             examples = [lesson.example for lesson in taught if lesson.example is not None]
-            self.profile.fit(evidence_of(examples, SIGNAL_NAMES), [e.label for e in examples],
+            self.profile.fit(evidence_of(examples), [e.label for e in examples],
                              sample_weight=[e.weight for e in examples],
                              times=[lesson.at for lesson in taught])
         return len(taught)

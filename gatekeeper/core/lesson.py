@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
+from .features import SIGNAL_NAMES
 from .profile import WORD_FEATURES, Evidence
 
 SENT = "sent"  # the behaviour of a lesson about mail the reader sent
@@ -73,9 +74,10 @@ class Lesson:
                                              embedding=np.asarray(embedding, np.float32)))
 
 
-def evidence_of(examples: Sequence[Example], signal_names: Sequence[str]) -> Evidence:
+def evidence_of(examples: Sequence[Example],
+                signal_names: Sequence[str] = SIGNAL_NAMES) -> Evidence:
     """The profile's input for these examples, their signals in the schema `signal_names`
-    (`features.SIGNAL_NAMES`): lessons kept by an older version still teach."""
+    (today's, unless told): lessons kept by an older version still teach."""
     names = tuple(signal_names)
     return Evidence(np.vstack([e.embedding for e in examples]) if examples else np.zeros((0, 384)),
                     [""] * len(examples),

@@ -214,7 +214,7 @@ def metric_intervals(wanted: np.ndarray, p: np.ndarray, labels: Sequence[str],
     at a loss (functions of the whole ranking), `share_interval` for a share of messages;
     with `senders`, each sender's mail is resampled as one."""
     wanted, p, of = np.asarray(wanted, bool), np.asarray(p, float), np.asarray(labels)
-    by = None if senders is None else np.asarray(senders, dtype=object)
+    by = None if senders is None else np.asarray(senders, dtype=str)
     result: dict = {
         "auc": bootstrap_interval(auc, wanted, p, senders=by),
         "removed_at_0.1%_lost": bootstrap_interval(

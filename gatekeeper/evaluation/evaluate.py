@@ -187,8 +187,9 @@ def run_baselines(prepared: Prepared, split: Split, baselines: Sequence,
     """Each baseline fitted on the learned messages, scored on the decided ones. With
     `against` (the gatekeeper's P(wanted) for the decided messages), each also gets
     `gatekeeper_auc_gain`: the gatekeeper's AUC minus its own, with an interval from
-    resampling both on the same messages (a paired comparison: the two intervals side
-    by side overlap far more than the difference is uncertain)."""
+    resampling both on the same messages. Whether one filter beats another is a question
+    about that difference; two intervals side by side answer it only when they do not
+    overlap."""
     raws = [item.raw for item in prepared.task.messages]
     wanted = prepared.wanted[split.decide]
     senders = [prepared.senders[i] for i in split.decide]

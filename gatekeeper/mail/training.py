@@ -27,7 +27,6 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from ..core.brain import Brain, learning_signal
-from ..core.features import SIGNAL_NAMES
 from ..core.lesson import Lesson, evidence_of
 from ..core.message import Message, parse
 from ..core.profile import InterestProfile
@@ -207,8 +206,8 @@ def _heldout(profile: InterestProfile, lessons: list[Lesson]) -> tuple[float, in
     trial = InterestProfile(**profile.get_params())
     trial.set_statements(profile.interests_, profile.disinterests_)
     earlier = examples[:split]
-    trial.fit(evidence_of(earlier, SIGNAL_NAMES), [e.label for e in earlier],
+    trial.fit(evidence_of(earlier), [e.label for e in earlier],
               sample_weight=[e.weight for e in earlier],
               times=[lesson.at for lesson in lessons if lesson.example is not None][:split])
-    later = evidence_of(examples[split:], SIGNAL_NAMES)
+    later = evidence_of(examples[split:])
     return auc(labels, trial.predict_proba(later)[:, 1]), len(labels)
