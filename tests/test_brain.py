@@ -309,7 +309,9 @@ def test_settling_early_gives_the_verdicts_the_model_would_and_skips_it_where_it
     for assessment in unread:
         assert assessment.verdict.reasons[-1].code == "meaning_unread"
         assert assessment.explanation.nearest == []
-        assert set(assessment.explanation.contributions) == {"words", "signals", "bias"}
+        # "interests": the share of the interests' own words (none here), read before the model
+        assert set(assessment.explanation.contributions) == {"words", "signals", "bias",
+                                                             "interests"}
 
 
 def test_learning_from_a_message_settled_early_embeds_it_then(brain):

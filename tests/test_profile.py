@@ -17,13 +17,11 @@ from sklearn.metrics import roc_auc_score
 from gatekeeper.core import profile as profile_module
 from gatekeeper.core.profile import (
     SIGNAL_LIMIT,
-    TOKEN_PATTERN,
-    WORD_FEATURES,
     Evidence,
     InterestProfile,
     _calibrating_slope,
-    term_frequencies,
 )
+from gatekeeper.core.words import TOKEN_PATTERN, WORD_FEATURES, InterestWords, term_frequencies
 from gatekeeper.errors import NotFittedError, ProfileFormatError
 from gatekeeper.testing import HashEmbedder
 
@@ -112,6 +110,49 @@ def test_cold_start_from_statements_alone_ranks_interests_first():
     wanted = profile.predict_proba(evidence(SPACE[:2]))[:, 1]  # share words with it
     unwanted = profile.predict_proba(evidence(PROMOS[:3]))[:, 1]
     assert wanted.min() > unwanted.max()
+
+
+def test_interest_words_count_the_content_words_of_the_best_statement():
+    words = InterestWords.of(["Space exploration: NASA, rockets and the moon",
+                              "cars: engines and dealers"])
+    assert len(words) == 5 + 3  # function words ("and", "the") left out
+    counts = term_frequencies(["NASA rocket to the Moon", "a new engine, two cars",
+                               "the and of", "spaces"])
+    # plural and singular forms match; one statement's words at a time, each once
+    np.testing.assert_array_equal(words.matches(counts), [3, 2, 0, 1])
+    assert not InterestWords.none().matches(counts).any()
+
+
+def test_the_interests_own_words_raise_the_prior_and_are_known_before_the_model():
+    interests = ["rocket launch schedule"]
+    texts = ["rocket launch schedule for friday", "weather for friday"]
+    X = evidence(texts)
+    plain = statements(InterestProfile(), interests)
+    worded = InterestProfile().set_statements(EMBEDDER.embed_many(interests), np.zeros((0, 384)),
+                                              InterestWords.of(interests))
+    gain = worded.decision_function(X) - plain.decision_function(X)
+    np.testing.assert_allclose(gain, [np.log1p(3), 0.0])
+    for profile in (worded, InterestProfile().set_statements(
+            worded.interests_, worded.disinterests_, worded.interest_words_).fit(
+            evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)):
+        early = profile.contributions_without_meaning(texts, np.zeros((2, N_SIGNALS)))
+        whole = profile.explain(X)
+        semantic = profile.interest_prior(X.embeddings) * (
+            1.0 if profile.coef_ is None else profile.coef_[-2])
+        np.testing.assert_allclose([e.contributions["interests"] for e in whole],
+                                   early["interests"] + semantic)
+
+
+def test_interest_words_survive_fit_save_and_load(tmp_path):
+    interests = ["rocket launch schedule"]
+    profile = InterestProfile().set_statements(EMBEDDER.embed_many(interests), np.zeros((0, 384)),
+                                               InterestWords.of(interests))
+    profile.fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+    assert len(profile.interest_words_) == 3
+    profile.save(tmp_path / "p")
+    probe = evidence(["rocket launch schedule", "huge discount"])
+    np.testing.assert_allclose(InterestProfile.load(tmp_path / "p").predict_proba(probe),
+                               profile.predict_proba(probe))
 
 
 def test_learns_from_labelled_examples():

@@ -133,7 +133,9 @@ def interests() -> None:
     """Say in plain words what you want and do not want in your mail.
 
     Used from the first minute (before gatekeeper has seen you read anything) and weighed
-    down as your behaviour teaches it more, never turned around. A running daemon
+    down as your behaviour teaches it more, never turned around. Mail counts as close to
+    an interest by its meaning and by how many of the interest's own words it uses, so
+    name the things you care about ("NASA, rockets, the moon"). A running daemon
     applies a change within seconds.
 
     Example: gatekeeper interests add "space exploration, rockets"

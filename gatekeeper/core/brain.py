@@ -34,6 +34,7 @@ from .lesson import SENT, Example, Lesson, evidence_of
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide, decide_within
 from .profile import NO_REACTION, Evidence, Explanation, InterestProfile, sigmoid
+from .words import InterestWords
 from .senders import SenderMemory
 from .vocabulary import THROWN_AWAY, Behaviour, VerdictAction
 
@@ -164,7 +165,8 @@ class Brain:
     def set_interests(self, interests: Sequence[str], disinterests: Sequence[str] = ()) -> None:
         """Plain-language interests and disinterests: the profile's cold start."""
         self.profile.set_statements(self.embedder.embed_many(list(interests)),
-                                    self.embedder.embed_many(list(disinterests)))
+                                    self.embedder.embed_many(list(disinterests)),
+                                    InterestWords.of(interests))
 
     def _start_without_statements(self) -> None:
         """No statements yet: every message scores 0.5 until the reader's behaviour says more."""
@@ -249,10 +251,10 @@ class Brain:
     def _settle_early(self, messages: Sequence[Message], now: float) -> dict[int, Assessment]:
         """Assessments of the messages the model need not read, by position.
 
-        The words, signals and bias are scored as usual, and the embedding's share is
-        bounded over every vector the model could return (`meaning_bounds`); a message is
-        settled when the policy gives one verdict across that whole range and whether or
-        not its nearest examples were thrown away. Messages whose embedding is cached
+        The words, signals, bias and the interests' own words are scored as usual, and
+        the embedding's share is bounded over every vector the model could return
+        (`meaning_bounds`); a message is settled when the policy gives one verdict across
+        that whole range and whether or not its nearest examples were thrown away. Messages whose embedding is cached
         cost nothing to read, so they go the usual way.
         """
         candidates = [i for i, m in enumerate(messages) if m.content_hash not in self._cache]
@@ -261,7 +263,7 @@ class Brain:
         chosen = [messages[i] for i in candidates]
         blocks = self.profile.contributions_without_meaning(
             [m.text_for_words() for m in chosen], signal_matrix(chosen, self.memory, now))
-        known = blocks["words"] + blocks["signals"] + blocks["bias"]
+        known = sum(blocks.values(), np.zeros(len(chosen)))
         low, high = self.profile.meaning_bounds()
         middle = (low + high) / 2
         settled = {}

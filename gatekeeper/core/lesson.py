@@ -19,7 +19,8 @@ import numpy as np
 from scipy import sparse
 
 from .features import SIGNAL_NAMES
-from .profile import WORD_FEATURES, Evidence
+from .profile import Evidence
+from .words import WORD_FEATURES
 
 SENT = "sent"  # the behaviour of a lesson about mail the reader sent
 

@@ -9,7 +9,8 @@ logistic model over four blocks:
 - a hashed bag of words, TF-IDF weighted (the spam-like surface that embeddings smooth
   away; the IDF comes from the kept examples at the last refit),
 - header and sender signals (bulk markers, authentication, the sender's history),
-- a prior from the reader's plain-language interests and disinterests.
+- a prior from the reader's plain-language interests and disinterests: how close the
+  message's meaning is to them, and how many of an interest's own words it uses.
 
 The coefficients are regularised toward a prior mean in which only the interest prior
 counts, so on the first day the statements decide and, as evidence accumulates, the data
@@ -34,25 +35,21 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import mmh3
 import numpy as np
 from scipy import sparse
 
 from ..errors import NotFittedError, ProfileFormatError
 from .features import HISTORY_SIGNALS
+from .words import TOKEN_PATTERN, WORD_FEATURES, InterestWords, term_frequencies
 
 # 2: examples keep term frequencies, weighted by IDF when used; 3: examples keep the id of
 # their reaction, and the feature schema is saved with the profile.
 FORMAT_VERSION = 3
 EMBEDDING_DIMENSION = 384
-WORD_FEATURES = 2**18
-# Words, numbers and dotted names (domains, versions) as tokens.
-TOKEN_PATTERN = r"(?u)\b\w[\w'.-]*\w\b|\b\w\b"
 BLOCKS = ("meaning", "words", "signals", "interests", "bias")  # the model's input, in order
 ONLINE_STEPS = 3  # gradient steps `partial_fit` takes on each reaction
 # The most one reaction's online step may move any message's log-odds: a factor of 4.5 in
@@ -135,6 +132,8 @@ class InterestProfile:
         alpha: strength of the pull toward the prior mean (higher: learns more slowly).
         prior_scale: log-odds per unit of interest-minus-disinterest similarity.
         prior_offset: similarity at which the interest prior is neutral.
+        interest_word_weight: log-odds the interest prior adds per unit of log(1 + the
+            most content words of one interest statement that the message uses).
         embedding_weight, word_weight, signal_weight: the scale of each block; a smaller
             scale asks for larger coefficients, so the block is regularised harder.
         half_life_days: evidence this old counts half in `consolidate`.
@@ -163,6 +162,7 @@ class InterestProfile:
     # With statements only, the coefficients, signals and examples are None.
     interests_: np.ndarray
     disinterests_: np.ndarray
+    interest_words_: InterestWords
     signal_names_: tuple[str, ...] | None
     n_signals_: int | None
     coef_: np.ndarray | None
@@ -177,6 +177,7 @@ class InterestProfile:
         alpha: float = 0.01,
         prior_scale: float = 12.0,
         prior_offset: float = 0.25,
+        interest_word_weight: float = 1.0,
         embedding_weight: float = 0.5,
         word_weight: float = 2.0,
         signal_weight: float = 0.5,
@@ -190,6 +191,7 @@ class InterestProfile:
         self.alpha = alpha
         self.prior_scale = prior_scale
         self.prior_offset = prior_offset
+        self.interest_word_weight = interest_word_weight
         self.embedding_weight = embedding_weight
         self.word_weight = word_weight
         self.signal_weight = signal_weight
@@ -220,22 +222,36 @@ class InterestProfile:
         return f"InterestProfile({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # -- statements -----------------------------------------------------------------
-    def set_statements(self, interests: np.ndarray, disinterests: np.ndarray) -> InterestProfile:
-        """Use these embedded interest and disinterest statements as the prior."""
+    def set_statements(self, interests: np.ndarray, disinterests: np.ndarray,
+                       interest_words: InterestWords | None = None) -> InterestProfile:
+        """Use these embedded interest and disinterest statements as the prior, and the
+        interests' content words (`words.InterestWords.of` their texts) when given."""
         self.interests_ = np.asarray(interests, dtype=np.float32).reshape(-1, 384)
         self.disinterests_ = np.asarray(disinterests, dtype=np.float32).reshape(-1, 384)
+        self.interest_words_ = interest_words or InterestWords.none()
         if not hasattr(self, "coef_"):
             self._start(signal_names=None)
         return self
 
-    def interest_prior(self, embeddings: np.ndarray) -> np.ndarray:
-        """Log-odds from the statements alone (0 when there are none)."""
+    def interest_prior(self, embeddings: np.ndarray,
+                       term_counts: sparse.csr_matrix | None = None) -> np.ndarray:
+        """Log-odds from the statements alone (0 when there are none): the meaning's
+        closeness to them, plus the interests' own words in `term_counts` when given."""
         gap = np.zeros(len(embeddings), dtype=np.float64)
         if len(self.interests_):
             gap += (embeddings @ self.interests_.T).max(axis=1) - self.prior_offset
         if len(self.disinterests_):
             gap -= np.maximum((embeddings @ self.disinterests_.T).max(axis=1) - self.prior_offset, 0)
-        return self.prior_scale * gap
+        prior = self.prior_scale * gap
+        return prior if term_counts is None else prior + self.interest_words_prior(term_counts)
+
+    def interest_words_prior(self, term_counts: sparse.csr_matrix) -> np.ndarray:
+        """The interest prior's log-odds from the interests' own words: it reads no
+        embedding, so the daemon knows it before the model runs. Tuned on the 20 Newsgroups
+        task's tuning world (`scripts/bench_quality.py`): with the statements alone, AUC
+        0.909 -> 0.920 (new senders) and 0.903 -> 0.913 (later posts), and about +0.01 at
+        every point of the learning curve to 200 reactions."""
+        return self.interest_word_weight * np.log1p(self.interest_words_.matches(term_counts))
 
     # -- features -------------------------------------------------------------------
     def _rows(self, X: Evidence, counts: sparse.csr_matrix | None = None) -> _Rows:
@@ -243,7 +259,7 @@ class InterestProfile:
         embeddings = np.asarray(X.embeddings, dtype=np.float32)
         counts = X.term_frequencies() if counts is None else counts
         return _Rows(embeddings * self.embedding_weight, self._tf_idf(counts),
-                     self._scaled_signals(X.signals), self.interest_prior(embeddings))
+                     self._scaled_signals(X.signals), self.interest_prior(embeddings, counts))
 
     def _scaled_signals(self, signals: np.ndarray) -> np.ndarray:
         """Signals clipped to the limit the step bound counts on, times their weight."""
@@ -304,7 +320,7 @@ class InterestProfile:
         disinterests = getattr(self, "disinterests_", None)
         self._start(signal_names=None)
         if interests is not None and disinterests is not None:  # set together
-            self.set_statements(interests, disinterests)
+            self.set_statements(interests, disinterests, self.interest_words_)
         return self.add_examples(X, y, sample_weight, times, ids).consolidate()
 
     def add_examples(self, X: Evidence, y, sample_weight=None, times=None,
@@ -379,7 +395,7 @@ class InterestProfile:
         examples = self._examples
         return _Rows(examples.embeddings[chosen] * self.embedding_weight,
                      self._tf_idf(examples.words[chosen], idf), examples.signals[chosen],
-                     self.interest_prior(examples.embeddings[chosen]))
+                     self.interest_prior(examples.embeddings[chosen], examples.words[chosen]))
 
     def _fit(self, chosen: np.ndarray, weights: np.ndarray, idf: np.ndarray,
              start: np.ndarray) -> np.ndarray:
@@ -507,7 +523,8 @@ class InterestProfile:
         self._check_fitted()
         coef = getattr(self, "coef_", None)
         if coef is None:
-            return self.interest_prior(np.asarray(X.embeddings, dtype=np.float32))
+            return self.interest_prior(np.asarray(X.embeddings, dtype=np.float32),
+                                       X.term_frequencies())
         self._check_signals(X)
         return self._rows(X).dot(coef)
 
@@ -540,23 +557,27 @@ class InterestProfile:
 
     def contributions_without_meaning(self, texts: Sequence[str],
                                       signals: np.ndarray) -> dict[str, np.ndarray]:
-        """The log-odds of the blocks that do not read the embedding (words, signals,
-        bias): with `meaning_bounds`, what a message can score before the model runs."""
+        """The log-odds of what does not read the embedding (words, signals, bias, and
+        the interest prior's share from the interests' own words): with
+        `meaning_bounds`, what a message can score before the model runs."""
         self._check_fitted()
         n = len(texts)
+        counts = term_frequencies(texts)
         coef = getattr(self, "coef_", None)
+        interest_words = self.interest_words_prior(counts)
         if coef is None:
-            return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n)}
-        # The model's rows with the embedding and the prior left at zero.
-        rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(term_frequencies(texts)),
-                     self._scaled_signals(signals), np.zeros(n))
+            return {"words": np.zeros(n), "signals": np.zeros(n), "bias": np.zeros(n),
+                    "interests": interest_words}
+        # The model's rows with the embedding left at zero, the prior its words' share.
+        rows = _Rows(np.zeros((n, 384), np.float32), self._tf_idf(counts),
+                     self._scaled_signals(signals), interest_words)
         blocks = rows.contributions(coef)
-        return {name: blocks[name] for name in ("words", "signals", "bias")}
+        return {name: blocks[name] for name in ("words", "signals", "bias", "interests")}
 
     def meaning_bounds(self) -> tuple[float, float]:
         """The least and most log-odds the embedding-reading blocks (meaning and the
-        interest prior) can add for any unit vector: Cauchy-Schwarz for the meaning,
-        cosines in [-1, 1] for the prior. Sound, so a verdict that holds across them
+        interest prior's closeness to the statements) can add for any unit vector:
+        Cauchy-Schwarz for the meaning, cosines in [-1, 1] for the prior. Sound, so a verdict that holds across them
         holds whatever the model would say."""
         self._check_fitted()
         coef = getattr(self, "coef_", None)
@@ -573,7 +594,8 @@ class InterestProfile:
     def _block_contributions(self, X: Evidence) -> dict[str, np.ndarray]:
         coef = getattr(self, "coef_", None)
         if coef is None:
-            return {"interests": self.interest_prior(np.asarray(X.embeddings, np.float32))}
+            return {"interests": self.interest_prior(np.asarray(X.embeddings, np.float32),
+                                                     X.term_frequencies())}
         return self._rows(X).contributions(coef)
 
     def _nearest(self, X: Evidence, index: int) -> list[tuple[str, bool, float]]:
@@ -596,7 +618,8 @@ class InterestProfile:
         """The profile as numpy arrays and JSON-able metadata: no pickle, no message text."""
         self._check_fitted()
         arrays: dict[str, np.ndarray] = {"interests": self.interests_,
-                                         "disinterests": self.disinterests_}
+                                         "disinterests": self.disinterests_,
+                                         **self.interest_words_.arrays()}
         meta = {"format": FORMAT_VERSION, "params": self.get_params(), "schema": self.schema()}
         if self.coef_ is not None and self.idf_ is not None:  # set together, by `_start`
             arrays |= {"coef": self.coef_, "prior_coef": self.prior_coef_, "idf": self.idf_}
@@ -621,7 +644,8 @@ class InterestProfile:
             changed = sorted(k for k in expected if schema.get(k) != expected[k])
             raise ProfileFormatError(f"{where} was learned with other features "
                                      f"({', '.join(changed)} changed)")
-        profile = cls(**meta["params"]).set_statements(arrays["interests"], arrays["disinterests"])
+        profile = cls(**meta["params"]).set_statements(arrays["interests"], arrays["disinterests"],
+                                                       InterestWords.from_arrays(arrays))
         if "coef" in arrays:
             profile._start(schema["signals"])
             profile.coef_, profile.prior_coef_ = arrays["coef"], arrays["prior_coef"]
@@ -784,26 +808,6 @@ def _clipped(values: np.ndarray) -> np.ndarray:
     """Signals as the profile reads them (`InterestProfile._scaled_signals`)."""
     return np.clip(values, -SIGNAL_LIMIT, SIGNAL_LIMIT)
 
-
-_TOKENS = re.compile(TOKEN_PATTERN)
-
-
-def term_frequencies(texts: Sequence[str]) -> sparse.csr_matrix:
-    """Hashed word counts, damped as 1 + log(count): a word said ten times is not ten
-    times the evidence. Tokens are lower-cased words hashed to columns exactly as
-    scikit-learn's HashingVectorizer(alternate_sign=False) does: |MurmurHash3_32(utf-8,
-    seed 0)| mod WORD_FEATURES, so saved profiles keep their meaning."""
-    indptr, indices, counts = [0], [], []
-    for text in texts:
-        hashes = np.fromiter((mmh3.hash(token) for token in _TOKENS.findall(text.lower())),
-                             np.int64)
-        columns, count = np.unique(np.abs(hashes) % WORD_FEATURES, return_counts=True)
-        indices.append(columns)
-        counts.append(count)
-        indptr.append(indptr[-1] + len(columns))
-    data = 1.0 + np.log(np.concatenate(counts)) if counts else np.zeros(0)
-    columns = np.concatenate(indices) if indices else np.zeros(0, np.int64)
-    return sparse.csr_matrix((data, columns, np.array(indptr)), shape=(len(texts), WORD_FEATURES))
 
 
 @dataclass
