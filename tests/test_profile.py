@@ -121,6 +121,7 @@ def test_interest_words_count_the_content_words_of_the_best_statement():
     # plural and singular forms match; one statement's words at a time, each once
     np.testing.assert_array_equal(words.matches(counts), [3, 2, 0, 1])
     assert not InterestWords.none().matches(counts).any()
+    assert not len(InterestWords.of(["the and of", "!!! 42", ""]))  # nothing to match
 
 
 def test_the_interests_own_words_raise_the_prior_and_are_known_before_the_model():

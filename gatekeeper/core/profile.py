@@ -247,10 +247,14 @@ class InterestProfile:
 
     def interest_words_prior(self, term_counts: sparse.csr_matrix) -> np.ndarray:
         """The interest prior's log-odds from the interests' own words: it reads no
-        embedding, so the daemon knows it before the model runs. Tuned on the 20 Newsgroups
-        task's tuning world (`scripts/bench_quality.py`): with the statements alone, AUC
-        0.909 -> 0.920 (new senders) and 0.903 -> 0.913 (later posts), and about +0.01 at
-        every point of the learning curve to 200 reactions."""
+        embedding, so the daemon knows it before the model runs.
+
+        Chosen on the 20 Newsgroups task's tuning world (`scripts/bench_quality.py`; the
+        SpamAssassin task has no statements). With the statements alone, weight 0 -> 1 -> 2:
+        AUC 0.909 -> 0.921 -> 0.914 (senders never seen), 0.903 -> 0.912 -> 0.902 (later
+        posts); after 100 reactions 0.917 -> 0.927 and 0.911 -> 0.917 at weight 1;
+        prequential, wanted posts held 28.6% -> 26.8%, unwanted left 0.5% -> 0.2%, ECE
+        0.007 -> 0.016; batch AUC 0.978 / 0.985 either way."""
         return self.interest_word_weight * np.log1p(self.interest_words_.matches(term_counts))
 
     # -- features -------------------------------------------------------------------
