@@ -581,8 +581,8 @@ class InterestProfile:
     def meaning_bounds(self) -> tuple[float, float]:
         """The least and most log-odds the embedding-reading blocks (meaning and the
         interest prior's closeness to the statements) can add for any unit vector:
-        Cauchy-Schwarz for the meaning, cosines in [-1, 1] for the prior. Sound, so a verdict that holds across them
-        holds whatever the model would say."""
+        Cauchy-Schwarz for the meaning, cosines in [-1, 1] for the prior. Sound, so a
+        verdict that holds across them holds whatever the model would say."""
         self._check_fitted()
         coef = getattr(self, "coef_", None)
         meaning = 0.0 if coef is None else self.embedding_weight * np.linalg.norm(coef[:384])
