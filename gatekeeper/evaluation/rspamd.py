@@ -135,8 +135,10 @@ class NxdomainResolver:
                 query, peer = self.socket.recvfrom(4096)
                 reply = nxdomain_reply(query)
                 if reply is not None:
-                    self.socket.sendto(reply, peer)
+                    # Counted before the reply: the asker's caller may read the count as
+                    # soon as the answer arrives.
                     self.questions += 1
+                    self.socket.sendto(reply, peer)
             except OSError:  # e.g. an ICMP "port unreachable" from a gone asker
                 continue
 
