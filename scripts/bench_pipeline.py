@@ -22,6 +22,7 @@ Measured in one run, on the same messages:
 
     .venv/bin/python scripts/bench_pipeline.py [--messages 10000] [--json out.json]
         [--markdown BENCHMARKS-pipeline.md] [--max-length TOKENS] [--batch-size N]
+        [--interests "TEXT" ...]
 """
 
 from __future__ import annotations
@@ -77,8 +78,10 @@ def unique_copy(raw: bytes, round_number: int) -> bytes:
     return head + separator + f"[copy {round_number}]\n".encode() + body
 
 
-def trained_brain(embedder, history) -> Brain:
+def trained_brain(embedder, history, interests: list[str]) -> Brain:
     brain = Brain(embedder)
+    if interests:
+        brain.set_interests(interests)
     messages = [parse(m.raw) for m in history]
     brain.learn_history(messages, brain.embed(messages),
                         ["read" if m.wanted else "deleted_unread" for m in history],
@@ -186,10 +189,10 @@ def decided_in_fresh_process(brain: Brain, raws: list[bytes], threads: int,
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def timed_backfill(embedder, history) -> tuple[dict, Brain]:
+def timed_backfill(embedder, history, interests: list[str]) -> tuple[dict, Brain]:
     """Train's work on the history, timed; the trained brain then decides the rest."""
     started = time.perf_counter()
-    brain = trained_brain(embedder, history)
+    brain = trained_brain(embedder, history, interests)
     seconds = time.perf_counter() - started
     return {"messages": len(history), "seconds": seconds, "per_s": len(history) / seconds}, brain
 
@@ -214,6 +217,8 @@ def markdown(figures: dict) -> str:
         "## Pipeline (scripts/bench_pipeline.py)", "",
         f"{figures['machine']}; {figures['source']}, {figures['corpus_messages']} messages; "
         f"the model reads up to {figures['max_length']} tokens of each; run {figures['date']}.",
+        f"The reader's interest statements: {'; '.join(figures['interests'])}."
+        if figures.get("interests") else "The reader has no interest statements.",
         "",
         "| what | messages | messages/s | model read | parse | embed | score and decide |",
         "|---|---|---|---|---|---|---|",
@@ -267,6 +272,10 @@ def main() -> None:
                         help="tokens the model reads per message (the config's max_length)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                         help="messages decided together from a backlog (the pipeline's)")
+    parser.add_argument("--interests", nargs="*", default=[], metavar="TEXT",
+                        help="the reader's interest statements (default none); the model "
+                             "then reads more messages, since the statements' share of the "
+                             "score is only bounded before it runs")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
     worker = parser.add_argument_group("the fresh process that decides (used by this script)")
@@ -293,13 +302,13 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
                    f"{platform.python_version()}, {platform.system()}",
         "date": time.strftime("%Y-%m-%d"), "source": source, "corpus_messages": len(messages),
-        "max_length": args.max_length,
+        "max_length": args.max_length, "interests": args.interests,
         "pipeline": {},
     }
     print(f"{source}: {len(messages)} messages; history {len(history)}, deciding "
           f"{args.messages:,} (2 threads) and {args.one_thread_messages:,} (1 thread)", flush=True)
     figures["backfill"], brain = timed_backfill(
-        make_embedder(threads=2, max_length=args.max_length), history)
+        make_embedder(threads=2, max_length=args.max_length), history, args.interests)
     print(f"backfill: {figures['backfill']['per_s']:.1f} messages/s", flush=True)
     # The mail arrives just after the history learned (the corpus is from 2002: the
     # sender memory would otherwise have decayed for twenty years).
