@@ -254,8 +254,8 @@ class Brain:
         The words, signals, bias and the interests' own words are scored as usual, and
         the embedding's share is bounded over every vector the model could return
         (`meaning_bounds`); a message is settled when the policy gives one verdict across
-        that whole range and whether or not its nearest examples were thrown away. Messages whose embedding is cached
-        cost nothing to read, so they go the usual way.
+        that whole range and whether or not its nearest examples were thrown away.
+        Messages whose embedding is cached cost nothing to read, so they go the usual way.
         """
         candidates = [i for i, m in enumerate(messages) if m.content_hash not in self._cache]
         if not candidates:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import mmh3
 import numpy as np
@@ -104,18 +105,24 @@ class InterestWords:
         """How many content words the statements have."""
         return len(self.statement_of)
 
+    @cached_property
+    def _forms_of_words(self) -> sparse.csr_matrix:
+        """(WORD_FEATURES, words): 1 where a column is a form of the word."""
+        return sparse.csr_matrix((np.ones(len(self.columns)), (self.columns, self.keyword_of)),
+                                 shape=(WORD_FEATURES, len(self)))
+
+    @cached_property
+    def _words_of_statements(self) -> sparse.csr_matrix:
+        """(words, statements): 1 where the word is one of the statement's."""
+        return sparse.csr_matrix((np.ones(len(self)), (np.arange(len(self)), self.statement_of)),
+                                 shape=(len(self), int(self.statement_of.max()) + 1))
+
     def matches(self, term_counts: sparse.csr_matrix) -> np.ndarray:
         """Per message, the most content words of any one statement that it uses."""
-        n = term_counts.shape[0]
         if not len(self):
-            return np.zeros(n)
-        uses = sparse.csr_matrix((np.ones(len(self.columns)), (self.columns, self.keyword_of)),
-                                 shape=(WORD_FEATURES, len(self)))
-        present = (term_counts > 0).astype(np.float64) @ uses  # forms of each word used
-        per_statement = sparse.csr_matrix(
-            (np.ones(len(self)), (np.arange(len(self)), self.statement_of)),
-            shape=(len(self), int(self.statement_of.max()) + 1))
-        counts = (present > 0).astype(np.float64) @ per_statement
+            return np.zeros(term_counts.shape[0])
+        present = (term_counts > 0).astype(np.float64) @ self._forms_of_words  # forms used
+        counts = (present > 0).astype(np.float64) @ self._words_of_statements
         return np.asarray(counts.max(axis=1).todense()).ravel()
 
     def arrays(self) -> dict[str, np.ndarray]:
