@@ -333,23 +333,50 @@ def test_blocks_without_meaning_are_those_explain_gives():
             assert without[block][row] == pytest.approx(explanation.contributions[block])
 
 
-@pytest.mark.parametrize("told", [(), ("rocket",), ("rocket", "discount")])
+def meaning_reading(profile: InterestProfile, vectors: np.ndarray) -> np.ndarray:
+    """What the embedding-reading blocks add for each of these unit vectors."""
+    X = Evidence(vectors, ["rocket"] * len(vectors), np.zeros((len(vectors), N_SIGNALS)))
+    return np.array([e.contributions.get("meaning", 0.0) + e.contributions["interests"]
+                     for e in profile.explain(X)])
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """The nonzero vectors, scaled to length 1."""
+    vectors = np.atleast_2d(vectors)
+    vectors = vectors[np.linalg.norm(vectors, axis=1) > 0]
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.mark.parametrize("told", [((), ()), (("rocket",), ()), ((), ("discount",)),
+                                  (("rocket",), ("discount",)),
+                                  (("rocket", "orbit"), ("discount", "coupon"))])
 def test_meaning_bounds_hold_for_any_unit_vector(told):
-    profile = InterestProfile()
-    statements(profile, list(told[:1]), list(told[1:]))
+    profile = statements(InterestProfile(), list(told[0]), list(told[1]))
     for _ in range(2):  # before and after learning
         low, high = profile.meaning_bounds()
-        rng = np.random.default_rng(len(told))
-        vectors = rng.normal(size=(2000, 384))
-        vectors = np.vstack([vectors, profile.interests_, -profile.interests_,
-                             profile.coef_[:384] if profile.coef_ is not None else vectors[:1]])
-        vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-        X = Evidence(vectors, ["rocket"] * len(vectors), np.zeros((len(vectors), N_SIGNALS)))
-        reading = [e.contributions.get("meaning", 0.0) + e.contributions["interests"]
-                   for e in profile.explain(X)]
-        assert low - 1e-6 <= min(reading) and max(reading) <= high + 1e-6
-        assert high - low < 200
+        meaning = profile.coef_[:384] * profile.embedding_weight if profile.coef_ is not None \
+            else np.zeros(384)
+        k = profile.prior_scale * (profile.coef_[-2] if profile.coef_ is not None else 1.0)
+        # Random vectors, and the ones each part of the bound is worst at.
+        joint = [meaning + k * s for s in profile.interests_] or [meaning]
+        bitten = [j - k * d for j in joint for d in profile.disinterests_]
+        vectors = unit(np.vstack([np.random.default_rng(0).normal(size=(2000, 384)),
+                                  *profile.interests_, *profile.disinterests_,
+                                  *joint, *[-j for j in joint], *[-b for b in bitten]]))
+        reading = meaning_reading(profile, vectors)
+        assert low - 1e-5 <= reading.min() and reading.max() <= high + 1e-5
         profile.fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
+
+
+def test_meaning_bounds_are_reached_with_one_interest():
+    # Sound is not enough: a loose bound makes the model read every message. With one
+    # interest and no disinterest, both ends are reached, by the joint vector and its opposite.
+    profile = statements(InterestProfile(), ["rocket"]).fit(evidence(SPACE + PROMOS),
+                                                           [1] * 6 + [0] * 5)
+    joint = profile.embedding_weight * profile.coef_[:384] \
+        + profile.prior_scale * profile.coef_[-2] * profile.interests_[0]
+    lowest, highest = meaning_reading(profile, unit(np.vstack([-joint, joint])))
+    assert profile.meaning_bounds() == pytest.approx((lowest, highest), abs=1e-4)
 
 
 def test_mail_from_a_new_sender_is_judged_by_what_it_says():
