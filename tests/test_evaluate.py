@@ -166,3 +166,29 @@ def test_the_embedding_cache_reads_again_what_reads_differently(tmp_path, monkey
     changed = CountingEmbedder()
     EmbeddingCache(tmp_path, changed).embed(messages)
     assert changed.read == [original(m).upper() for m in messages]  # the new text, read anew
+
+
+def _save_often(folder: str, rounds: int) -> None:
+    from gatekeeper.evaluation.evaluate import EmbeddingCache
+    cache = EmbeddingCache(Path(folder), HashEmbedder())
+    for _ in range(rounds):
+        cache.save()
+
+
+def test_two_runs_sharing_an_embedding_cache_can_save_at_once(tmp_path):
+    # Both used to write the same temporary file: one renamed it away under the other.
+    import multiprocessing
+
+    from gatekeeper.core.message import parse
+    from gatekeeper.evaluation.evaluate import EmbeddingCache
+
+    EmbeddingCache(tmp_path, HashEmbedder()).embed([parse(build_message(subject="one note"))])
+    context = multiprocessing.get_context("spawn")
+    runs = [context.Process(target=_save_often, args=(str(tmp_path), 200)) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert [run.exitcode for run in runs] == [0, 0]
+    assert not list(tmp_path.glob("*.tmp.npz"))
+    assert len(EmbeddingCache(tmp_path, HashEmbedder()).vectors) == 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -99,8 +100,11 @@ class EmbeddingCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             keys = np.array(list(self.vectors), dtype="U64")
             vectors = np.stack(list(self.vectors.values())) if self.vectors else np.zeros((0, 384))
-            np.savez(self.path.with_suffix(".tmp.npz"), keys=keys, vectors=vectors)
-            self.path.with_suffix(".tmp.npz").replace(self.path)
+            # A temporary file of this process's own: two runs sharing a cache each
+            # replace the file whole, and neither loses the other's file under it.
+            temporary = self.path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(temporary, keys=keys, vectors=vectors)
+            temporary.replace(self.path)
 
 
 def prepare(task: Task, embedder: Embedder, cache_dir: Path | None = None,
