@@ -24,7 +24,7 @@ from gatekeeper.errors import HomeLockedError
 from gatekeeper.mail import training
 from gatekeeper.mail.config import load_settings, paths
 from gatekeeper.mail.daemon import Daemon
-from gatekeeper.mail.store import Store
+from gatekeeper.mail.store import DONE, Store
 from gatekeeper.testing import HashEmbedder
 
 from reader import Reader, unwanted_message, wait_for, wanted_message
@@ -122,7 +122,17 @@ def hold_two(reader: Reader) -> Running:
     for n in (1, 2):
         reader.deliver(unwanted_message(n))
     wait_for(lambda: len(reader.message_ids(HELD)) == 2, what="two messages held")
+    # The journal marks a move done just after the server made it: only done moves are
+    # undone, so under load `undo` could otherwise find one of the two.
+    wait_for(lambda: len(done_moves()) == 2, what="both moves journalled as done")
     return daemon
+
+
+def done_moves() -> list:
+    store = Store(paths().database)
+    found = store.journal(state=DONE)
+    store.close()
+    return found
 
 
 def test_undo_since_puts_held_then_deleted_mail_back_in_the_inbox_at_once(server):
