@@ -14,11 +14,14 @@ from hypothesis import strategies as st
 
 from gatekeeper.core.brain import Brain
 from gatekeeper.core.features import SIGNAL_NAMES
+from gatekeeper.core.junk import JUNK_STATEMENTS
 from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings
 from gatekeeper.core.profile import (
+    JUNK_WEIGHT,
     MAX_STEP_LOG_ODDS,
     SIGNAL_LIMIT,
+    STATEMENTS_WEIGHT,
     STATEMENTS_WEIGHT_FLOOR,
     Evidence,
     InterestProfile,
@@ -46,11 +49,12 @@ def evidence(rows: list[tuple[str, list[float]]]) -> Evidence:
 
 
 def fitted_profile(seed: int) -> InterestProfile:
-    """A profile with statements, fitted on 40 random labelled messages."""
+    """A profile with statements and the junk prior, fitted on 40 random labelled messages."""
     rng = np.random.default_rng(seed)
     rows = [(" ".join(rng.choice(WORDS, 5)), list(rng.uniform(-1, 1, N))) for _ in range(40)]
-    profile = InterestProfile().set_statements(EMBEDDER.embed_many(INTERESTS),
-                                               EMBEDDER.embed_many(DISINTERESTS))
+    profile = InterestProfile().set_statements(
+        EMBEDDER.embed_many(INTERESTS), EMBEDDER.embed_many(DISINTERESTS),
+        junk=EMBEDDER.embed_many(list(JUNK_STATEMENTS)))
     return profile.fit(evidence(rows), rng.integers(0, 2, 40))
 
 
@@ -76,7 +80,7 @@ def test_no_reaction_moves_any_message_by_more_than_the_bound(seed, sequence, pr
         reacted = evidence([(text, signals)])
         watched = [evidence(probes), reacted]
         scores = [profile.decision_function(x) for x in watched]
-        statements_weight = profile.coef_[-2]
+        priors_weights = profile.coef_[[STATEMENTS_WEIGHT, JUNK_WEIGHT]]
 
         profile.partial_fit(reacted, [label], sample_weight=[weight])
 
@@ -85,9 +89,11 @@ def test_no_reaction_moves_any_message_by_more_than_the_bound(seed, sequence, pr
         worst = most_moved(profile, profile.coef_ - before)
         moved = (profile.coef_ - before) @ np.concatenate([
             profile._rows(worst).embeddings[0], np.zeros(2**18),
-            profile._rows(worst).signals[0], [0.0, 1.0]])
+            profile._rows(worst).signals[0], [0.0, 0.0, 1.0]])  # priors, bias
         assert abs(moved) <= MAX_STEP_LOG_ODDS + 1e-9
-        assert profile.coef_[-2] == statements_weight  # left to refits
+        # Only refits, over every example, weigh the two priors.
+        np.testing.assert_array_equal(profile.coef_[[STATEMENTS_WEIGHT, JUNK_WEIGHT]], priors_weights)
+
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,7 +103,7 @@ def test_a_refit_keeps_the_statements_weight_above_its_floor(seed, sequence):
     for text, signals, label, weight in sequence:
         profile.partial_fit(evidence([(text, signals)]), [label], sample_weight=[weight])
     profile.consolidate()
-    assert profile.coef_[-2] >= STATEMENTS_WEIGHT_FLOOR - 1e-9
+    assert profile.coef_[STATEMENTS_WEIGHT] >= STATEMENTS_WEIGHT_FLOOR - 1e-9
 
 
 def disinterest_post(n: int) -> bytes:

@@ -11,6 +11,7 @@ import pytest
 
 from gatekeeper.core.brain import Applied, Brain, Lists, learning_signal, similar_thrown_away
 from gatekeeper.core.features import SIGNAL_NAMES, message_keys, signal_matrix
+from gatekeeper.core.junk import JUNK_STATEMENTS
 from gatekeeper.core.message import parse
 from gatekeeper.core.policy import PolicySettings, decide
 from gatekeeper.core.profile import Explanation
@@ -18,6 +19,9 @@ from gatekeeper.errors import ProfileFormatError
 from gatekeeper.testing import HashEmbedder, build_message
 
 DAY = 86400.0
+JUNK_AND_NOT = [("Account suspended", "phishing: your account is suspended, verify your password "
+                 "and bank details"),
+                ("Minutes", "Minutes of the design review meeting")]
 
 
 def news(i: int, topic: str = "rocket launch orbit satellite") -> bytes:
@@ -348,6 +352,20 @@ def test_mail_that_reads_like_junk_is_told_from_mail_that_does_not(brain):
     assert brain.reads_like_junk(HashEmbedder().embed_many(texts)).tolist() == \
         [True, True, False, False]
     assert brain.reads_like_junk(np.zeros((0, 384), np.float32)).shape == (0,)
+
+
+@pytest.mark.parametrize("told", [(), ("rocket launches",)])
+def test_every_reader_starts_with_the_junk_prior(brain, told):
+    # With or without statements, before any reaction: mail that reads like what nearly
+    # every reader throws away starts below mail that does not.
+    if told:
+        brain.set_interests(told)
+    assert len(brain.profile.junk_) == len(JUNK_STATEMENTS)
+    phishing, minutes = brain.assess([parse(build_message(subject=subject, body=body))
+                                      for subject, body in JUNK_AND_NOT], now=0.0)
+    assert phishing.explanation.contributions["junk"] < 0
+    assert minutes.explanation.contributions["junk"] == 0
+    assert phishing.probability < minutes.probability
 
 
 @pytest.mark.parametrize(("reads_like_junk", "expected"), [(False, 1), (True, 3)])

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gatekeeper.core.junk import JUNK_STATEMENTS, junk_similarity
+from gatekeeper.core.metrics import auc
 from gatekeeper.core.policy import PolicySettings
+from gatekeeper.core.profile import InterestProfile
 from gatekeeper.evaluation import quality
 from gatekeeper.evaluation.corpus import LabelledMessage
 from gatekeeper.evaluation.evaluate import Task, new_brain, prepare
@@ -102,7 +105,13 @@ def test_online_curve_starts_from_the_statements_alone(prepared):
     result = run_online(prepared, later_split(60, 80), HashEmbedder(),
                         PolicySettings(probe_share=0.0), curve_points=(0, 10))
     assert [p["reactions"] for p in result["learning_curve"]] == [0, 10]
-    assert result["learning_curve"][0]["auc"] == pytest.approx(0.5)  # no statements: all 0.5
+    # No statements: before any reaction only the junk prior speaks, the closer a message
+    # reads to what nearly every reader throws away the lower.
+    closeness = junk_similarity(prepared.embeddings[60:80],
+                                HashEmbedder().embed_many(list(JUNK_STATEMENTS)))
+    junk_prior = -np.maximum(closeness - InterestProfile().junk_offset, 0)
+    assert result["learning_curve"][0]["auc"] == pytest.approx(
+        auc(prepared.wanted[60:80], junk_prior))
     assert result["stream"]["wanted_pass"] + result["stream"]["unwanted_pass"] > 0
     assert np.isfinite(result["auc"])
 

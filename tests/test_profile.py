@@ -16,10 +16,13 @@ from sklearn.metrics import roc_auc_score
 
 from gatekeeper.core import profile as profile_module
 from gatekeeper.core.profile import (
+    JUNK_WEIGHT,
     SIGNAL_LIMIT,
+    STATEMENTS_WEIGHT,
     Evidence,
     InterestProfile,
     _calibrating_slope,
+    sigmoid,
 )
 from gatekeeper.core.words import TOKEN_PATTERN, WORD_FEATURES, InterestWords, term_frequencies
 from gatekeeper.errors import NotFittedError, ProfileFormatError
@@ -139,7 +142,7 @@ def test_the_interests_own_words_raise_the_prior_and_are_known_before_the_model(
         early = profile.contributions_without_meaning(texts, np.zeros((2, N_SIGNALS)))
         whole = profile.explain(X)
         semantic = profile.interest_prior(X.embeddings) * (
-            1.0 if profile.coef_ is None else profile.coef_[-2])
+            1.0 if profile.coef_ is None else profile.coef_[STATEMENTS_WEIGHT])
         np.testing.assert_allclose([e.contributions["interests"] for e in whole],
                                    early["interests"] + semantic)
 
@@ -154,6 +157,31 @@ def test_interest_words_survive_fit_save_and_load(tmp_path):
     probe = evidence(["rocket launch schedule", "huge discount"])
     np.testing.assert_allclose(InterestProfile.load(tmp_path / "p").predict_proba(probe),
                                profile.predict_proba(probe))
+
+
+JUNK_TEXTS = ["cheap pills discount offer", "win a free cruise now"]
+
+
+def test_the_junk_prior_counts_against_mail_that_reads_like_junk():
+    profile = InterestProfile().set_statements(np.zeros((0, 384)), np.zeros((0, 384)),
+                                               junk=EMBEDDER.embed_many(JUNK_TEXTS))
+    probe = evidence(["cheap pills discount offer", "rocket launch schedule"])
+    junk = [e.contributions["junk"] for e in profile.explain(probe)]
+    # The first is a junk statement (cosine 1), the second shares no word with either.
+    assert junk == pytest.approx([-profile.prior_scale * (1 - profile.junk_offset), 0.0])
+    assert profile.predict_proba(probe)[:, 1] == pytest.approx([sigmoid(junk[0]), 0.5])
+
+
+def test_a_reader_who_wants_mail_like_junk_can_weigh_the_junk_prior_down_not_around(tmp_path):
+    profile = InterestProfile().set_statements(np.zeros((0, 384)), np.zeros((0, 384)),
+                                               junk=EMBEDDER.embed_many(JUNK_TEXTS))
+    profile.fit(evidence(PROMOS + SPACE), [1] * 5 + [0] * 6)  # wants the promotions
+    assert 0.0 <= profile.coef_[JUNK_WEIGHT] < 0.5
+    profile.save(tmp_path / "p")
+    loaded = InterestProfile.load(tmp_path / "p")
+    np.testing.assert_array_equal(loaded.junk_, profile.junk_)
+    np.testing.assert_allclose(loaded.decision_function(evidence(PROMOS)),
+                               profile.decision_function(evidence(PROMOS)))
 
 
 def test_learns_from_labelled_examples():
@@ -214,7 +242,8 @@ def test_explain_names_blocks_and_nearest_examples():
     profile = InterestProfile(neighbours=3).fit(evidence(SPACE + PROMOS, notes=notes),
                                                 [1] * 6 + [0] * 5)
     (explanation,) = profile.explain(evidence(["huge discount on watches today"]))
-    assert set(explanation.contributions) == {"meaning", "words", "signals", "interests", "bias"}
+    assert set(explanation.contributions) == {"meaning", "words", "signals", "interests", "junk",
+                                                 "bias"}
     note, wanted, cosine = explanation.nearest[0]
     assert note == "promo 0" and wanted is False and cosine > 0.99
     total = sum(explanation.contributions.values())
@@ -337,7 +366,7 @@ def meaning_reading(profile: InterestProfile, vectors: np.ndarray) -> np.ndarray
     """What the embedding-reading blocks add for each of these unit vectors."""
     X = Evidence(vectors, ["rocket"] * len(vectors), np.zeros((len(vectors), N_SIGNALS)))
     return np.array([e.contributions.get("meaning", 0.0) + e.contributions["interests"]
-                     for e in profile.explain(X)])
+                     + e.contributions["junk"] for e in profile.explain(X)])
 
 
 def unit(vectors: np.ndarray) -> np.ndarray:
@@ -347,22 +376,27 @@ def unit(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
+@pytest.mark.parametrize("junk", [(), ("huge discount offer", "win a prize")])
 @pytest.mark.parametrize("told", [((), ()), (("rocket",), ()), ((), ("discount",)),
                                   (("rocket",), ("discount",)),
                                   (("rocket", "orbit"), ("discount", "coupon"))])
-def test_meaning_bounds_hold_for_any_unit_vector(told):
-    profile = statements(InterestProfile(), list(told[0]), list(told[1]))
+def test_meaning_bounds_hold_for_any_unit_vector(told, junk):
+    profile = InterestProfile().set_statements(
+        EMBEDDER.embed_many(list(told[0])), EMBEDDER.embed_many(list(told[1])),
+        junk=EMBEDDER.embed_many(list(junk)))
     for _ in range(2):  # before and after learning
         low, high = profile.meaning_bounds()
-        meaning = profile.coef_[:384] * profile.embedding_weight if profile.coef_ is not None \
+        coef = profile.coef_ if profile.coef_ is not None else np.ones(3)
+        meaning = profile.embedding_weight * coef[:384] if profile.coef_ is not None \
             else np.zeros(384)
-        k = profile.prior_scale * (profile.coef_[-2] if profile.coef_ is not None else 1.0)
+        k, j = profile.prior_scale * coef[STATEMENTS_WEIGHT], profile.prior_scale * coef[JUNK_WEIGHT]
         # Random vectors, and the ones each part of the bound is worst at.
         joint = [meaning + k * s for s in profile.interests_] or [meaning]
-        bitten = [j - k * d for j in joint for d in profile.disinterests_]
+        bitten = [t - k * d for t in joint for d in [0 * meaning, *profile.disinterests_]]
+        bitten = [b - j * u for b in bitten for u in [0 * meaning, *profile.junk_]]
         vectors = unit(np.vstack([np.random.default_rng(0).normal(size=(2000, 384)),
-                                  *profile.interests_, *profile.disinterests_,
-                                  *joint, *[-j for j in joint], *[-b for b in bitten]]))
+                                  *profile.interests_, *profile.disinterests_, *profile.junk_,
+                                  *joint, *[-b for b in bitten]]))
         reading = meaning_reading(profile, vectors)
         assert low - 1e-5 <= reading.min() and reading.max() <= high + 1e-5
         profile.fit(evidence(SPACE + PROMOS), [1] * 6 + [0] * 5)
@@ -374,7 +408,7 @@ def test_meaning_bounds_are_reached_with_one_interest():
     profile = statements(InterestProfile(), ["rocket"]).fit(evidence(SPACE + PROMOS),
                                                            [1] * 6 + [0] * 5)
     joint = profile.embedding_weight * profile.coef_[:384] \
-        + profile.prior_scale * profile.coef_[-2] * profile.interests_[0]
+        + profile.prior_scale * profile.coef_[STATEMENTS_WEIGHT] * profile.interests_[0]
     lowest, highest = meaning_reading(profile, unit(np.vstack([-joint, joint])))
     assert profile.meaning_bounds() == pytest.approx((lowest, highest), abs=1e-4)
 

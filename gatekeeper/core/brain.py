@@ -163,15 +163,17 @@ class Brain:
 
     # -- what the reader told us -----------------------------------------------------
     def set_interests(self, interests: Sequence[str], disinterests: Sequence[str] = ()) -> None:
-        """Plain-language interests and disinterests: the profile's cold start."""
+        """Plain-language interests and disinterests: the profile's cold start (beside
+        the junk prior, which every reader has)."""
         self.profile.set_statements(self.embedder.embed_many(list(interests)),
                                     self.embedder.embed_many(list(disinterests)),
-                                    InterestWords.of(interests))
+                                    InterestWords.of(interests), self._junk_vectors())
 
     def _start_without_statements(self) -> None:
-        """No statements yet: every message scores 0.5 until the reader's behaviour says more."""
+        """No statements yet: the junk prior alone speaks until the reader's behaviour
+        says more."""
         empty = np.zeros((0, self.embedder.dimension), np.float32)
-        self.profile.set_statements(empty, empty)
+        self.profile.set_statements(empty, empty, junk=self._junk_vectors())
 
     def learn_sent(self, message: Message) -> None:
         """The reader sent this message: its recipients are correspondents."""
@@ -243,10 +245,14 @@ class Brain:
         """Whether each message reads like what nearly every reader throws away (`junk`)."""
         if not len(embeddings):
             return np.zeros(0, bool)
+        return junk_similarity(embeddings, self._junk_vectors()) >= JUNK_SIMILARITY
+
+    def _junk_vectors(self) -> np.ndarray:
+        """The junk statements embedded: once per model, not per brain (the simulator's many)."""
         model = self.embedder.model_id
-        if model not in _JUNK_VECTORS:  # once per model, not per brain (the simulator's many)
+        if model not in _JUNK_VECTORS:
             _JUNK_VECTORS[model] = self.embedder.embed_many(list(JUNK_STATEMENTS))
-        return junk_similarity(embeddings, _JUNK_VECTORS[model]) >= JUNK_SIMILARITY
+        return _JUNK_VECTORS[model]
 
     def _settle_early(self, messages: Sequence[Message], now: float) -> dict[int, Assessment]:
         """Assessments of the messages the model need not read, by position.

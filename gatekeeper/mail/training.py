@@ -204,7 +204,8 @@ def _heldout(profile: InterestProfile, lessons: list[Lesson]) -> tuple[float, in
     if split == 0 or labels.all() or not labels.any():
         return float("nan"), len(labels)
     trial = InterestProfile(**profile.get_params())
-    trial.set_statements(profile.interests_, profile.disinterests_, profile.interest_words_)
+    trial.set_statements(profile.interests_, profile.disinterests_, profile.interest_words_,
+                         profile.junk_)
     earlier = examples[:split]
     trial.fit(evidence_of(earlier), [e.label for e in earlier],
               sample_weight=[e.weight for e in earlier],
