@@ -299,6 +299,31 @@ def test_terminal_report_names_segments_series_and_ranking(two_variant_report):
         assert expected in text
 
 
+PRIZE = campaign("Claim your prize", "You have won a lottery or a prize, claim your reward now",
+                 sender="Winners <claims@prize.example>", name="prize.eml")
+
+
+def test_a_campaign_that_reads_like_junk_is_told_so_and_what_it_reads_like(segments, embedder):
+    from rich.console import Console
+
+    report = simulate([PRIZE, DEV_NEWS], TWO, embedder, recipients=500, segments=segments,
+                      explain=False).to_dict()
+    prize, news = (variant["reads_like_junk"] for variant in report["variants"])
+    assert news is None
+    assert prize["statement"] == "you have won a lottery or a prize, claim your reward now"
+    assert prize["similarity"] > 0.9 and prize["log_odds"] < -5
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(json.loads(json.dumps(report)), json.loads(resources.files(
+        "gatekeeper.campaign").joinpath("schemas/simulation.schema.json").read_text()))
+    console = Console(record=True, width=300)
+    for part in terminal_report(report):
+        console.print(part)
+    text = console.export_text()
+    assert text.count("reads like mail nearly every reader throws away") == 1
+    assert f"divides its odds of being wanted by {np.exp(-prize['log_odds']):,.0f} " in text
+    assert "reads like mail nearly every reader" in html_report(report)
+
+
 # -- the built-in audience on the real model --------------------------------------------
 @pytest.fixture(scope="module")
 def real_segments():

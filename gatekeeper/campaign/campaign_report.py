@@ -8,6 +8,8 @@ words, never in log-odds.
 
 from __future__ import annotations
 
+import math
+
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -94,6 +96,8 @@ def _terminal_variant(variant: dict, data: dict) -> list[RenderableType]:
     irrelevant = [s["name"] for s in variant["segments"] if s["relevance"] == "irrelevant"]
     if irrelevant:
         out.append(Text(f"Simply irrelevant to: {', '.join(irrelevant)}."))
+    if variant["reads_like_junk"]:
+        out.append(Text(junk_words(variant["reads_like_junk"])))
     if data["sends"] > 1:
         out += _series(variant)
     out.append(_findings(variant["findings"]))
@@ -138,6 +142,16 @@ def _series(variant: dict) -> list[RenderableType]:
         out.append(Text("  Recipients quiet for 12 months are what providers recycle into spam "
                         "traps: stop mailing them or win them back first."))
     return out
+
+
+def junk_words(junk: dict) -> str:
+    """What reading like junk costs the campaign, in words."""
+    factor = math.exp(-junk["log_odds"])
+    times = f"{factor:,.0f}" if factor >= 10 else f"{factor:.1f}"
+    return (f"It reads like mail nearly every reader throws away (closest: "
+            f"\"{junk['statement']}\", cosine {junk['similarity']:.2f}): that alone divides its "
+            f"odds of being wanted by {times} with a typical gatekeeper. Say what you offer in "
+            f"your own words, to the people who asked for it.")
 
 
 def _findings(findings: list[dict]) -> RenderableType:
@@ -210,6 +224,8 @@ def _html_variant(variant: dict, data: dict) -> str:
     parts.append(html.paragraph(f"Why ({placement['kind']} mail):"))
     parts.append(html.items([factor_words(f) for f in _top_factors(placement)]))
     parts += _html_segments(variant)
+    if variant["reads_like_junk"]:
+        parts.append(html.paragraph(junk_words(variant["reads_like_junk"]), "warning"))
     if data["sends"] > 1:
         series = variant["series"]
         actions = ["pass", "hold", "delete"]

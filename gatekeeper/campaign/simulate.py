@@ -123,6 +123,8 @@ class CampaignScores:
     """How each persona's profile reads the campaign, before any recipient differences."""
 
     interests: np.ndarray  # (S,) the interest prior's share of the log-odds
+    junk: np.ndarray  # (S,) the junk prior's share of the log-odds (0 or less)
+    closest_junk: tuple[str, float]  # the junk statement it reads closest to, and the cosine
     rows: OnlineRows  # (S,) the campaign's row as each profile learns on it (`core.replay`)
     similar_thrown_away: np.ndarray  # (S,) persona examples like it that were thrown away
     embedding: np.ndarray
@@ -135,18 +137,20 @@ class CampaignScores:
 
 def score_campaign(campaign: Campaign, segments: Sequence[Segment]) -> CampaignScores:
     message = campaign.message
-    interests, rows, similar = [], [], []
+    interests, junk, rows, similar = [], [], [], []
     embedding = segments[0].brain.embed([message])
     for segment in segments:
         brain, profile = segment.brain, segment.brain.profile
         evidence = as_new_sender(brain.evidence([message], embedding, START))
         explanation = profile.explain(evidence)[0]
         interests.append(explanation.contributions.get("interests", 0.0))
+        junk.append(explanation.contributions.get("junk", 0.0))
         rows.append(message_rows(profile, evidence))
         similar.append(similar_thrown_away(explanation,
                                            bool(brain.reads_like_junk(embedding)[0])))
-    return CampaignScores(np.array(interests), OnlineRows.stack(rows), np.array(similar),
-                          embedding[0])
+    return CampaignScores(np.array(interests), np.array(junk),
+                          segments[0].brain.closest_junk(embedding[0]), OnlineRows.stack(rows),
+                          np.array(similar), embedding[0])
 
 
 @dataclass
@@ -392,6 +396,7 @@ class SimulationReport:
             "placement": variant.placement.to_dict(),
             "changes": [change.to_dict() for change in variant.changes],
             "warnings": list(variant.campaign.warnings),
+            "reads_like_junk": _reads_like_junk(variant.scores),
             "series": [{**self._send_dict(k, send, masks), **send.health.to_dict(),
                         "spam_placement": send.placement.spam}
                        for k, send in enumerate(variant.sends)],
@@ -437,6 +442,16 @@ class SimulationReport:
                                                        self.segment_masks()) if m.any()},
             })
         return ranked
+
+
+def _reads_like_junk(scores: CampaignScores) -> dict | None:
+    """What the junk prior holds against the campaign (None: nothing): the junk statement
+    it reads closest to, and the log-odds that costs it, on average over the personas."""
+    if not (scores.junk < 0).any():
+        return None
+    statement, similarity = scores.closest_junk
+    return {"statement": statement, "similarity": similarity,
+            "log_odds": float(scores.junk.mean())}
 
 
 def _relevance(logit: float, interests: float, settings: PolicySettings) -> str:

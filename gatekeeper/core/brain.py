@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ProfileFormatError
 from .embed import Embedder
 from .features import SIGNAL_NAMES, message_keys, signal_matrix
-from .junk import JUNK_SIMILARITY, JUNK_STATEMENTS, junk_similarity
+from .junk import JUNK_SIMILARITY, JUNK_STATEMENTS, closest_junk_statement, junk_similarity
 from .lesson import SENT, Example, Lesson, evidence_of
 from .message import Message
 from .policy import History, PolicySettings, Verdict, decide, decide_within
@@ -246,6 +246,10 @@ class Brain:
         if not len(embeddings):
             return np.zeros(0, bool)
         return junk_similarity(embeddings, self._junk_vectors()) >= JUNK_SIMILARITY
+
+    def closest_junk(self, embedding: np.ndarray) -> tuple[str, float]:
+        """The junk statement one message reads closest to, and the cosine."""
+        return closest_junk_statement(embedding, self._junk_vectors())
 
     def _junk_vectors(self) -> np.ndarray:
         """The junk statements embedded: once per model, not per brain (the simulator's many)."""

@@ -34,3 +34,10 @@ JUNK_SIMILARITY = 0.4
 def junk_similarity(embeddings: np.ndarray, statements: np.ndarray) -> np.ndarray:
     """Each message's cosine to the closest junk statement (unit vectors in, one per row)."""
     return (np.asarray(embeddings, np.float32) @ np.asarray(statements, np.float32).T).max(axis=1)
+
+
+def closest_junk_statement(embedding: np.ndarray, statements: np.ndarray) -> tuple[str, float]:
+    """The junk statement closest to one message (its unit vector), and the cosine."""
+    cosines = np.asarray(statements, np.float32) @ np.asarray(embedding, np.float32)
+    closest = int(np.argmax(cosines))
+    return JUNK_STATEMENTS[closest], float(cosines[closest])
